@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: MIT
+package io.tmidb.launcher;
+
+import io.tmidb.launcher.cluster.Cluster;
+import io.tmidb.launcher.cluster.PgInstallation;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+
+/** What makes a plain PostgreSQL cluster a tmiDB node: server settings, the extension, the banner. */
+public final class Node {
+    public static final String VERSION = "0.1";
+    public static final String BANNER = "=== tmiDB " + VERSION + " ready ===";
+    public static final String DEFAULT_DATABASE = "tmidb";
+
+    private Node() {
+    }
+
+    /** Server settings beyond the cluster's own: TimescaleDB is preloaded when it is installed. */
+    public static List<String> serverSettings(PgInstallation pg) {
+        if (!pg.hasExtension("timescaledb")) {
+            return List.of();
+        }
+        return List.of("shared_preload_libraries = 'timescaledb'",
+                "timescaledb.license = 'apache'",
+                "timescaledb.telemetry_level = off");
+    }
+
+    /** Whether the running server has TimescaleDB loaded, so ts_obs can be a hypertable. */
+    public static boolean timescaleLoaded(Connection c) throws SQLException {
+        try (Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT 'timescaledb' = ANY (string_to_array("
+                     + "replace(current_setting('shared_preload_libraries'), ' ', ''), ','))")) {
+            rs.next();
+            return rs.getBoolean(1);
+        }
+    }
+
+    /**
+     * Creates {@code database} when missing and the tmidb extension in it (with TimescaleDB first
+     * when {@code timescale}), updates the extension to the installed version and creates the
+     * time-series partitions ahead of time.
+     */
+    public static void prepareDatabase(Cluster cluster, String database, boolean timescale) throws SQLException {
+        try (Connection c = cluster.connect("postgres", Cluster.CORE_APP_NAME);
+             PreparedStatement exists = c.prepareStatement("SELECT 1 FROM pg_database WHERE datname = ?")) {
+            exists.setString(1, database);
+            try (ResultSet rs = exists.executeQuery()) {
+                if (!rs.next()) {
+                    try (Statement st = c.createStatement()) {
+                        st.execute("CREATE DATABASE " + quoteIdent(database));
+                    }
+                }
+            }
+        }
+        try (Connection c = cluster.connect(database, Cluster.CORE_APP_NAME); Statement st = c.createStatement()) {
+            if (timescale) {
+                st.execute("CREATE EXTENSION IF NOT EXISTS timescaledb");
+            }
+            st.execute("CREATE EXTENSION IF NOT EXISTS tmidb CASCADE");
+            st.execute("ALTER EXTENSION tmidb UPDATE");
+            st.execute("SELECT tmi.maintain_partitions()");
+        }
+    }
+
+    /** Writes the ready banner into the server log. */
+    public static void logBanner(Cluster cluster, String database) throws SQLException {
+        try (Connection c = cluster.connect(database, Cluster.CORE_APP_NAME); Statement st = c.createStatement()) {
+            st.execute("DO $$BEGIN RAISE LOG '" + BANNER + "'; END$$");
+        }
+    }
+
+    static String quoteIdent(String name) {
+        return '"' + name.replace("\"", "\"\"") + '"';
+    }
+}

@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: MIT
+package io.tmidb.launcher.cli;
+
+import io.tmidb.launcher.cluster.ClusterException;
+import org.postgresql.util.PSQLException;
+import org.postgresql.util.ServerErrorMessage;
+import picocli.CommandLine;
+
+import java.sql.SQLException;
+
+/**
+ * The exit codes of tmidbd and tmictl, and the one place that turns an exception into a message
+ * and an exit code: 0 ok, 1 error, 2 bad input, 3 not in the expected state (e.g. not running),
+ * 4 internal error (with a stack trace).
+ */
+public final class ExitCodes implements CommandLine.IExecutionExceptionHandler {
+    public static final int OK = 0;
+    public static final int ERROR = 1;
+    public static final int USAGE = 2;
+    public static final int NOT_RUNNING = 3;
+    public static final int INTERNAL = 4;
+
+    @Override
+    public int handleExecutionException(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) {
+        var err = cmd.getErr();
+        String prog = cmd.getCommandSpec().root().name();
+        if (e instanceof ClusterException ce) {
+            err.println(prog + ": error: " + ce.getMessage());
+            if (!ce.hint().isEmpty()) {
+                err.println(prog + ": hint: " + ce.hint());
+            }
+            return ERROR;
+        }
+        if (e instanceof SQLException se) {
+            err.println(prog + ": error: " + se.getMessage() + " (SQLSTATE " + se.getSQLState() + ")");
+            ServerErrorMessage server = se instanceof PSQLException pe ? pe.getServerErrorMessage() : null;
+            if (server != null && server.getHint() != null) {
+                err.println(prog + ": hint: " + server.getHint());
+            }
+            return ERROR;
+        }
+        err.println(prog + ": internal error: " + e);
+        e.printStackTrace(err);
+        return INTERNAL;
+    }
+
+    static CommandLine configure(CommandLine cmd) {
+        return cmd.setExecutionExceptionHandler(new ExitCodes());
+    }
+}

@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: MIT
+package io.tmidb.launcher.cli;
+
+import com.sun.security.auth.module.UnixSystem;
+import io.tmidb.launcher.Node;
+import io.tmidb.launcher.cluster.Cluster;
+import io.tmidb.launcher.cluster.PgInstallation;
+import io.tmidb.launcher.cluster.ServerUser;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * Options naming the node a command works on. Each has an environment variable
+ * ({@code TMIDB_<KEY>}) that the command line overrides.
+ */
+public final class NodeOptions {
+    @Option(names = {"-D", "--data-dir"}, paramLabel = "DIR", defaultValue = "${env:TMIDB_DATA_DIR}",
+            description = "Data directory (env TMIDB_DATA_DIR; default /var/lib/tmidb/data as root, ~/tmidb/data otherwise).")
+    Path dataDir;
+
+    @Option(names = {"-p", "--port"}, defaultValue = "${env:TMIDB_PORT:-5432}",
+            description = "Port for a new cluster (env TMIDB_PORT; default ${DEFAULT-VALUE}). An existing cluster keeps its own.")
+    int port;
+
+    @Option(names = {"-d", "--database"}, defaultValue = "${env:TMIDB_DATABASE:-" + Node.DEFAULT_DATABASE + "}",
+            description = "Database holding tmiDB (env TMIDB_DATABASE; default ${DEFAULT-VALUE}).")
+    String database;
+
+    @Option(names = "--os-user", defaultValue = "${env:TMIDB_OS_USER:-postgres}",
+            description = "Unprivileged OS user that runs the server when started as root (env TMIDB_OS_USER; default ${DEFAULT-VALUE}).")
+    String osUser;
+
+    @Option(names = "--pg-bindir", paramLabel = "DIR", defaultValue = "${env:TMIDB_PG_BINDIR}",
+            description = "PostgreSQL's bin directory (env TMIDB_PG_BINDIR; default: newest /usr/lib/postgresql/N/bin).")
+    Path pgBinDir;
+
+    Path dataDir() {
+        if (dataDir != null) {
+            return dataDir;
+        }
+        return new UnixSystem().getUid() == 0 ? Path.of("/var/lib/tmidb/data")
+                : Path.of(System.getProperty("user.home"), "tmidb", "data");
+    }
+
+    PgInstallation installation() {
+        return PgInstallation.locate(Optional.ofNullable(pgBinDir));
+    }
+
+    ServerUser serverUser() {
+        return ServerUser.forCurrentProcess(osUser);
+    }
+
+    /** The node's existing cluster. */
+    Cluster openCluster() {
+        return Cluster.open(dataDir(), installation(), serverUser());
+    }
+}

@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: MIT
+package io.tmidb.launcher.cluster;
+
+import com.sun.security.auth.module.UnixSystem;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.UserPrincipalLookupService;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The OS user the PostgreSQL server runs as. PostgreSQL refuses to run as root, so when tmiDB is
+ * started by root the server's programs run as an unprivileged user (via runuser) and own the data
+ * directory; otherwise they run as the current user.
+ */
+public final class ServerUser {
+    private final String switchTo;
+
+    private ServerUser(String switchTo) {
+        this.switchTo = switchTo;
+    }
+
+    /** @param unprivileged the user to switch to when running as root, e.g. {@code postgres} */
+    public static ServerUser forCurrentProcess(String unprivileged) {
+        return new ServerUser(new UnixSystem().getUid() == 0 ? unprivileged : null);
+    }
+
+    /** Whether this process runs as root and so hands the server to another user. */
+    public boolean switchesUser() {
+        return switchTo != null;
+    }
+
+    /** The command, run as the server user. */
+    public List<String> wrap(List<String> command) {
+        if (switchTo == null) {
+            return command;
+        }
+        List<String> wrapped = new ArrayList<>(List.of("runuser", "-u", switchTo, "--"));
+        wrapped.addAll(command);
+        return wrapped;
+    }
+
+    /** Makes the server user the owner of a file or directory this process created. */
+    public void own(Path path) {
+        if (switchTo == null) {
+            return;
+        }
+        try {
+            UserPrincipalLookupService users = path.getFileSystem().getUserPrincipalLookupService();
+            PosixFileAttributeView view = Files.getFileAttributeView(path, PosixFileAttributeView.class);
+            view.setOwner(users.lookupPrincipalByName(switchTo));
+            view.setGroup(users.lookupPrincipalByGroupName(switchTo));
+        } catch (IOException e) {
+            throw new ClusterException("cannot hand " + path + " to OS user " + switchTo + ": " + e,
+                    "Create the OS user (Debian's postgresql package creates 'postgres') or set os-user"
+                            + " (TMIDB_OS_USER) to an existing unprivileged user.", e);
+        }
+    }
+}

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: MIT
+package io.tmidb.testkit;
+
+import io.tmidb.launcher.Node;
+import io.tmidb.launcher.cluster.Cluster;
+import io.tmidb.launcher.cluster.ExtensionFiles;
+import io.tmidb.launcher.cluster.PgInstallation;
+import io.tmidb.launcher.cluster.ServerUser;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.SQLException;
+import java.util.Comparator;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/**
+ * A throw-away tmiDB cluster in a temporary directory on a free port, created exactly as
+ * {@code tmidbd init} and {@code start} do, with the extension installed from the build output.
+ * Set {@code TMIDB_KEEP_TEST_CLUSTER=1} to keep its directory (and server log) after the run.
+ */
+public final class ScratchCluster implements AutoCloseable {
+    private final Path baseDir;
+    private final Cluster cluster;
+
+    private ScratchCluster(Path baseDir, Cluster cluster) {
+        this.baseDir = baseDir;
+        this.cluster = cluster;
+    }
+
+    public static ScratchCluster start() {
+        try {
+            PgInstallation pg = PgInstallation.locate(Optional.ofNullable(System.getenv("TMIDB_PG_BINDIR")).map(Path::of));
+            ServerUser user = ServerUser.forCurrentProcess("postgres");
+            Path base = Files.createTempDirectory("tmidb-test-");
+            Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxr-xr-x"));
+            user.own(base);
+            Cluster cluster = Cluster.create(base.resolve("data"), freePort(), pg, user);
+            cluster.init(Node.serverSettings(pg));
+            ExtensionFiles.install(pg);
+            cluster.start();
+            return new ScratchCluster(base, cluster);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public Cluster cluster() {
+        return cluster;
+    }
+
+    /** A new database with the tmidb extension (on a hypertable when {@code timescale}). */
+    public TestDatabase createDatabase(String name, boolean timescale) throws SQLException {
+        Node.prepareDatabase(cluster, name, timescale);
+        return new TestDatabase(this, name);
+    }
+
+    @Override
+    public void close() throws IOException {
+        cluster.stop();
+        if (System.getenv("TMIDB_KEEP_TEST_CLUSTER") == null) {
+            try (Stream<Path> files = Files.walk(baseDir)) {
+                for (Path p : (Iterable<Path>) files.sorted(Comparator.reverseOrder())::iterator) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+}

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: MIT
+package io.tmidb.testkit;
+
+import io.tmidb.launcher.cluster.Cluster;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** A database with the tmidb extension on the scratch cluster, owned by one test class. */
+public final class TestDatabase {
+    public static final String TEST_APP_NAME = "tmiDB-Test";
+    private final ScratchCluster scratch;
+    private final String name;
+
+    TestDatabase(ScratchCluster scratch, String name) {
+        this.scratch = scratch;
+        this.name = name;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public Cluster cluster() {
+        return scratch.cluster();
+    }
+
+    /** A superuser connection, in autocommit mode. */
+    public Connection connect() throws SQLException {
+        return cluster().connect(name, TEST_APP_NAME);
+    }
+
+    /** Another database on the same cluster, e.g. a restore target or a TimescaleDB one. */
+    public TestDatabase sibling(String suffix, boolean timescale) throws SQLException {
+        return scratch.createDatabase(name + "_" + suffix, timescale);
+    }
+
+    /** An empty database (no extension) on the same cluster; returns its name. */
+    public String emptySibling(String suffix) throws SQLException {
+        String db = name + "_" + suffix;
+        try (Connection c = cluster().connect("postgres", TEST_APP_NAME); var st = c.createStatement()) {
+            st.execute("DROP DATABASE IF EXISTS " + db);
+            st.execute("CREATE DATABASE " + db);
+        }
+        return db;
+    }
+
+    /**
+     * Runs a PostgreSQL client program (psql, pg_dump, pg_restore) against database {@code db}
+     * and returns its exit code and combined output.
+     */
+    public ClientResult runClient(String db, List<String> programAndArgs) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(programAndArgs);
+        cmd.set(0, cluster().installation().program(cmd.get(0)));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).directory(Path.of("/").toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        pb.environment().putAll(cluster().clientEnv(db, TEST_APP_NAME));
+        Process p = pb.start();
+        byte[] out = p.getInputStream().readAllBytes();
+        if (!p.waitFor(5, TimeUnit.MINUTES)) {
+            p.destroyForcibly();
+            throw new IOException(cmd + " timed out");
+        }
+        return new ClientResult(p.exitValue(), new String(out, StandardCharsets.UTF_8));
+    }
+
+    /** The exit code and output of a client program. */
+    public record ClientResult(int exitCode, String output) {
+    }
+}
