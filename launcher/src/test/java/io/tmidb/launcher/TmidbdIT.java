@@ -48,14 +48,19 @@ class TmidbdIT {
     private static final Path BIN = Path.of("..", "packaging", "bin").toAbsolutePath().normalize();
     private Path base;
     private Path dataDir;
+    private Path pgBin;
     private int port;
 
     @BeforeAll
     void createBase() throws IOException {
         base = Files.createTempDirectory("tmidbd-it-");
         Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxr-xr-x"));
-        ServerUser.forCurrentProcess("postgres").own(base);
-        dataDir = base.resolve("data");
+        // a private installation: the test installs the extension without touching the system's
+        pgBin = PgInstallation.locate(Optional.empty()).isolatedCopy(base.resolve("pg")).binDir();
+        Path cluster = base.resolve("cluster");
+        Files.createDirectories(cluster);
+        ServerUser.forCurrentProcess("postgres").own(cluster);
+        dataDir = cluster.resolve("data");
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
         }
@@ -100,7 +105,7 @@ class TmidbdIT {
     @Test
     @Order(3)
     void serverRunsAsAnUnprivilegedUserWithTheExtensionCreated() throws Exception {
-        Cluster cluster = Cluster.open(dataDir, PgInstallation.locate(Optional.empty()), ServerUser.forCurrentProcess("postgres"));
+        Cluster cluster = Cluster.open(dataDir, PgInstallation.locate(Optional.of(pgBin)), ServerUser.forCurrentProcess("postgres"));
         try (Connection c = cluster.connect(Node.DEFAULT_DATABASE, "tmiDB-Test"); Statement st = c.createStatement();
              ResultSet rs = st.executeQuery("SELECT current_setting('cluster_name'), "
                      + "(SELECT extversion FROM pg_extension WHERE extname = 'tmidb'), pg_postmaster_start_time() IS NOT NULL")) {
@@ -149,18 +154,21 @@ class TmidbdIT {
         StringWriter err = new StringWriter();
         CommandLine cmd = TmidbdCommand.commandLine();
         cmd.setErr(new PrintWriter(err));
-        assertEquals(ExitCodes.ERROR, cmd.execute("start", "-D", base.resolve("nothing-here").toString()));
+        assertEquals(ExitCodes.ERROR, cmd.execute("start", "-D", base.resolve("nothing-here").toString(),
+                "--pg-bindir", pgBin.toString()));
         assertTrue(err.toString().contains("hint: Create one with 'tmidbd init -D"), err.toString());
     }
 
     private record Result(int exitCode, String output) {
     }
 
-    private static Result run(String program, String... args) throws IOException, InterruptedException {
+    private Result run(String program, String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of(BIN.resolve(program).toString()));
         cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        pb.environment().put("TMIDB_PG_BINDIR", pgBin.toString());
+        Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(2, TimeUnit.MINUTES), program + " timed out");
         return new Result(p.exitValue(), out);

@@ -20,7 +20,8 @@ import java.util.stream.Stream;
 
 /**
  * A throw-away tmiDB cluster in a temporary directory on a free port, created exactly as
- * {@code tmidbd init} and {@code start} do, with the extension installed from the build output.
+ * {@code tmidbd init} and {@code start} do, on a private copy of the PostgreSQL installation into
+ * which the extension is installed from the build output.
  * Set {@code TMIDB_KEEP_TEST_CLUSTER=1} to keep its directory (and server log) after the run.
  */
 public final class ScratchCluster implements AutoCloseable {
@@ -34,12 +35,16 @@ public final class ScratchCluster implements AutoCloseable {
 
     public static ScratchCluster start() {
         try {
-            PgInstallation pg = PgInstallation.locate(Optional.ofNullable(System.getenv("TMIDB_PG_BINDIR")).map(Path::of));
             ServerUser user = ServerUser.forCurrentProcess("postgres");
             Path base = Files.createTempDirectory("tmidb-test-");
             Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxr-xr-x"));
-            user.own(base);
-            Cluster cluster = Cluster.create(base.resolve("data"), freePort(), pg, user);
+            // a private copy, so that concurrent test runs of other checkouts install their own extension files
+            PgInstallation pg = PgInstallation.locate(Optional.ofNullable(System.getenv("TMIDB_PG_BINDIR")).map(Path::of))
+                    .isolatedCopy(base.resolve("pg"));
+            Path data = base.resolve("cluster");
+            Files.createDirectories(data);
+            user.own(data);
+            Cluster cluster = Cluster.create(data.resolve("data"), freePort(), pg, user);
             cluster.init(Node.serverSettings(pg));
             ExtensionFiles.install(pg);
             cluster.start();
@@ -63,7 +68,7 @@ public final class ScratchCluster implements AutoCloseable {
     public void close() throws IOException {
         cluster.stop();
         if (System.getenv("TMIDB_KEEP_TEST_CLUSTER") == null) {
-            try (Stream<Path> files = Files.walk(baseDir)) {
+            try (Stream<Path> files = Files.walk(baseDir)) { // walk does not follow the links into the system
                 for (Path p : (Iterable<Path>) files.sorted(Comparator.reverseOrder())::iterator) {
                     Files.deleteIfExists(p);
                 }

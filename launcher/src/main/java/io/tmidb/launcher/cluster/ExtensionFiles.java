@@ -37,7 +37,9 @@ public final class ExtensionFiles {
         for (Map.Entry<String, byte[]> f : read().entrySet()) {
             Path dest = target.resolve(f.getKey());
             try {
-                if (Files.exists(dest) && Arrays.equals(Files.readAllBytes(dest), f.getValue())) {
+                if (Files.isSymbolicLink(dest)) {
+                    Files.delete(dest); // a link into another installation: never write through it
+                } else if (Files.exists(dest) && Arrays.equals(Files.readAllBytes(dest), f.getValue())) {
                     continue;
                 }
                 Files.write(dest, f.getValue());

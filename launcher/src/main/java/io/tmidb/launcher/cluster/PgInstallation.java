@@ -45,6 +45,51 @@ public record PgInstallation(Path binDir, Path shareDir, int majorVersion) {
         return new PgInstallation(bin, share, major);
     }
 
+    /**
+     * A private copy of this installation under {@code root}, for test runs that must not touch
+     * (or race on) the system's extension directory: the programs are copied (PostgreSQL finds
+     * its share and library directories relative to the real path of its executable), libraries
+     * and share files are linked, and the extension directory is a directory of links that
+     * {@link ExtensionFiles#install} can add to.
+     */
+    public PgInstallation isolatedCopy(Path root) {
+        Path pkgLib = Path.of(Exec.check(List.of(program("pg_config"), "--pkglibdir"), Map.of(),
+                Duration.ofSeconds(30), "").strip());
+        Path bin = under(root, binDir);
+        Path share = under(root, shareDir);
+        try {
+            Files.createDirectories(bin);
+            for (Path p : list(binDir)) {
+                Files.copy(p, bin.resolve(p.getFileName()), java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+            }
+            linkEntries(pkgLib, under(root, pkgLib), "");
+            linkEntries(shareDir, share, "extension");
+            linkEntries(extensionDir(), share.resolve("extension"), "");
+        } catch (IOException e) {
+            throw new ClusterException("cannot copy the PostgreSQL installation to " + root + ": " + e, "", e);
+        }
+        return new PgInstallation(bin, share, majorVersion);
+    }
+
+    private static Path under(Path root, Path absolute) {
+        return root.resolve(absolute.toString().substring(1));
+    }
+
+    private static void linkEntries(Path from, Path to, String except) throws IOException {
+        Files.createDirectories(to);
+        for (Path p : list(from)) {
+            if (!p.getFileName().toString().equals(except)) {
+                Files.createSymbolicLink(to.resolve(p.getFileName()), p);
+            }
+        }
+    }
+
+    private static List<Path> list(Path dir) throws IOException {
+        try (Stream<Path> entries = Files.list(dir)) {
+            return entries.toList();
+        }
+    }
+
     /** The path of one of the installation's programs. */
     public String program(String name) {
         return binDir.resolve(name).toString();
