@@ -178,8 +178,12 @@ CREATE TABLE tmi.stream_def (
 );
 COMMENT ON TABLE tmi.stream_def IS 'Named event streams (filters over event_log) offered to listeners';
 
+-- Writers append rows (log_id, in allocation order); tmi.sequence_events() later gives each
+-- committed row its event_id, in commit order, without gaps. Consumers read by event_id only.
 CREATE TABLE tmi.event_log (
-    event_id   bigserial   PRIMARY KEY,
+    log_id     bigserial   PRIMARY KEY,
+    event_id   bigint      UNIQUE,
+    xid        xid8        NOT NULL DEFAULT pg_catalog.pg_current_xact_id(),
     ts         timestamptz NOT NULL DEFAULT pg_catalog.now(),
     event_type text        NOT NULL,
     kind       text,
@@ -187,6 +191,7 @@ CREATE TABLE tmi.event_log (
     payload    jsonb       NOT NULL DEFAULT '{}'
 );
 COMMENT ON TABLE tmi.event_log IS 'Transactional outbox: every change a listener could care about';
+CREATE INDEX event_log_unsequenced_idx ON tmi.event_log (log_id) WHERE event_id IS NULL;
 
 CREATE TABLE tmi.file_attachment (
     file_id      bigserial   PRIMARY KEY,
@@ -619,6 +624,198 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION tmi.status() IS 'One row per tmiDB subsystem with its state';
+
+-------------------------------------------------------------------------------
+-- Events. Triggers append to event_log in the writer's transaction and wake
+-- consumers with pg_notify('tmi_event', <log_id>) (ids only: NOTIFY payloads are
+-- limited to 8000 bytes).
+--
+-- Sequence ids are handed out when rows are inserted, not when their
+-- transactions commit, so reading "everything after id N" would miss a row of a
+-- slow transaction with an id below N. tmi.sequence_events() therefore numbers
+-- rows only once no transaction that could still add an earlier row is running
+-- (its xid is below the oldest running xid), in log order: event_ids grow in the
+-- order events become visible, without gaps, and a cursor never skips one.
+-------------------------------------------------------------------------------
+CREATE FUNCTION tmi.sequence_events()
+RETURNS integer
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $fn$
+DECLARE
+    numbered integer;
+BEGIN
+    -- one sequencer at a time; a caller that finds it busy reads what is numbered already
+    IF NOT pg_try_advisory_xact_lock(hashtext('tmi.sequence_events')) THEN
+        RETURN 0;
+    END IF;
+    WITH ready AS (
+        SELECT log_id, row_number() OVER (ORDER BY log_id) AS n
+          FROM tmi.event_log
+         WHERE event_id IS NULL AND xid < pg_snapshot_xmin(pg_current_snapshot())
+    ), base AS (
+        SELECT coalesce(max(event_id), 0) AS last FROM tmi.event_log
+    )
+    UPDATE tmi.event_log e SET event_id = base.last + ready.n
+      FROM ready, base
+     WHERE e.log_id = ready.log_id;
+    GET DIAGNOSTICS numbered = ROW_COUNT;
+    RETURN numbered;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.sequence_events() IS
+    'Gives committed events their event_id in visibility order; returns how many it numbered';
+
+CREATE FUNCTION tmi.events_since(after_id bigint DEFAULT 0, max_events integer DEFAULT 1000)
+RETURNS TABLE (event_id bigint, ts timestamptz, event_type text, kind text, target_id uuid, payload jsonb)
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $fn$
+BEGIN
+    PERFORM tmi.require(after_id, 'after_id', 'Pass the last event id you have seen, or 0 for the oldest kept.');
+    IF max_events IS NULL OR max_events < 1 THEN
+        RAISE EXCEPTION 'max_events must be a positive number' USING ERRCODE = '22023',
+            DETAIL = format('max_events = %s', coalesce(max_events::text, 'NULL')),
+            HINT = 'Pass how many events to return at most, e.g. 1000.';
+    END IF;
+    PERFORM tmi.sequence_events();
+    RETURN QUERY
+    SELECT e.event_id, e.ts, e.event_type, e.kind, e.target_id, e.payload
+      FROM tmi.event_log e
+     WHERE e.event_id > after_id
+     ORDER BY e.event_id
+     LIMIT max_events;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.events_since(bigint, integer) IS
+    'Events after after_id in the order they committed, at most max_events';
+
+CREATE FUNCTION tmi.notify_events(last_log_id bigint)
+RETURNS void
+LANGUAGE sql
+BEGIN ATOMIC
+    SELECT pg_catalog.pg_notify('tmi_event', last_log_id::text) WHERE last_log_id IS NOT NULL;
+END;
+COMMENT ON FUNCTION tmi.notify_events(bigint) IS 'Wakes event consumers (LISTEN tmi_event) at commit';
+
+CREATE FUNCTION tmi.target_events()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $fn$
+DECLARE
+    last_log bigint;
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        WITH e AS (
+            INSERT INTO tmi.event_log (event_type, kind, target_id, payload)
+            SELECT 'target.created', n.kind, n.target_id,
+                   jsonb_build_object('name', n.name, 'ext_key', n.ext_key, 'meta', n.meta)
+              FROM new_rows n
+            RETURNING log_id)
+        SELECT max(log_id) INTO last_log FROM e;
+    ELSE
+        WITH e AS (
+            INSERT INTO tmi.event_log (event_type, kind, target_id, payload)
+            SELECT 'target.updated', n.kind, n.target_id,
+                   jsonb_build_object('name', n.name, 'ext_key', n.ext_key, 'meta', n.meta)
+              FROM new_rows n JOIN old_rows o USING (target_id)
+             WHERE (n.name, n.kind, n.ext_key, n.meta) IS DISTINCT FROM (o.name, o.kind, o.ext_key, o.meta)
+            RETURNING log_id)
+        SELECT max(log_id) INTO last_log FROM e;
+    END IF;
+    PERFORM tmi.notify_events(last_log);
+    RETURN NULL;
+END
+$fn$;
+CREATE TRIGGER target_created_events AFTER INSERT ON tmi.target
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION tmi.target_events();
+CREATE TRIGGER target_updated_events AFTER UPDATE ON tmi.target
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION tmi.target_events();
+
+-- one event per target and statement, with the new observations in time order
+CREATE FUNCTION tmi.obs_events()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $fn$
+DECLARE
+    last_log bigint;
+BEGIN
+    WITH e AS (
+        INSERT INTO tmi.event_log (event_type, kind, target_id, payload)
+        SELECT 'obs', t.kind, n.target_id,
+               jsonb_build_object('count', count(*), 'from', min(n.ts), 'to', max(n.ts),
+                                  'obs', jsonb_agg(jsonb_build_object('obs_id', n.obs_id, 'ts', n.ts,
+                                                                      'payload', n.payload) ORDER BY n.ts, n.obs_id))
+          FROM new_rows n JOIN tmi.target t USING (target_id)
+         GROUP BY n.target_id, t.kind
+        RETURNING log_id)
+    SELECT max(log_id) INTO last_log FROM e;
+    PERFORM tmi.notify_events(last_log);
+    RETURN NULL;
+END
+$fn$;
+CREATE TRIGGER ts_obs_events AFTER INSERT ON tmi.ts_obs
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION tmi.obs_events();
+
+-- one event per target and statement: its newest position
+CREATE FUNCTION tmi.position_events()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $fn$
+DECLARE
+    last_log bigint;
+BEGIN
+    WITH latest AS (
+        SELECT DISTINCT ON (n.target_id) n.target_id, n.ts, n.lat, n.lon
+          FROM new_rows n ORDER BY n.target_id, n.ts DESC
+    ), e AS (
+        INSERT INTO tmi.event_log (event_type, kind, target_id, payload)
+        SELECT 'position', t.kind, l.target_id, jsonb_build_object('ts', l.ts, 'lat', l.lat, 'lon', l.lon)
+          FROM latest l JOIN tmi.target t USING (target_id)
+        RETURNING log_id)
+    SELECT max(log_id) INTO last_log FROM e;
+    PERFORM tmi.notify_events(last_log);
+    RETURN NULL;
+END
+$fn$;
+CREATE TRIGGER geo_trace_inserted_events AFTER INSERT ON tmi.geo_trace
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION tmi.position_events();
+CREATE TRIGGER geo_trace_updated_events AFTER UPDATE ON tmi.geo_trace
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION tmi.position_events();
+
+-- alarms, schema versions and files change rarely: one event per row
+CREATE FUNCTION tmi.row_events()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $fn$
+DECLARE
+    log bigint;
+    row_doc jsonb := to_jsonb(NEW);
+BEGIN
+    INSERT INTO tmi.event_log (event_type, kind, target_id, payload)
+    SELECT CASE TG_TABLE_NAME
+               WHEN 'alarm_event' THEN 'alarm.' || NEW.state
+               WHEN 'model_versions' THEN 'schema.version'
+               ELSE 'file.attached' END,
+           coalesce(row_doc->>'kind', (SELECT t.kind FROM tmi.target t WHERE t.target_id = (row_doc->>'target_id')::uuid)),
+           (row_doc->>'target_id')::uuid,
+           row_doc
+    RETURNING log_id INTO log;
+    PERFORM tmi.notify_events(log);
+    RETURN NULL;
+END
+$fn$;
+CREATE TRIGGER alarm_event_events AFTER INSERT OR UPDATE OF state ON tmi.alarm_event
+    FOR EACH ROW EXECUTE FUNCTION tmi.row_events();
+CREATE TRIGGER model_versions_events AFTER INSERT ON tmi.model_versions
+    FOR EACH ROW EXECUTE FUNCTION tmi.row_events();
+CREATE TRIGGER file_attachment_events AFTER INSERT ON tmi.file_attachment
+    FOR EACH ROW EXECUTE FUNCTION tmi.row_events();
 
 -------------------------------------------------------------------------------
 -- earthdistance's functions resolve their helpers through search_path, so

@@ -10,6 +10,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** A database with the tmidb extension on the scratch cluster, owned by one test class. */
@@ -56,11 +57,18 @@ public final class TestDatabase {
      * and returns its exit code and combined output.
      */
     public ClientResult runClient(String db, List<String> programAndArgs) throws IOException, InterruptedException {
+        return runClient(db, Map.of(), programAndArgs);
+    }
+
+    /** Like {@link #runClient(String, List)}, with extra environment variables. */
+    public ClientResult runClient(String db, Map<String, String> env, List<String> programAndArgs)
+            throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(programAndArgs);
         cmd.set(0, cluster().installation().program(cmd.get(0)));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).directory(Path.of("/").toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         pb.environment().putAll(cluster().clientEnv(db, TEST_APP_NAME));
+        pb.environment().putAll(env);
         Process p = pb.start();
         byte[] out = p.getInputStream().readAllBytes();
         if (!p.waitFor(5, TimeUnit.MINUTES)) {

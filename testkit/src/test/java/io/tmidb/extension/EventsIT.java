@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: MIT
+package io.tmidb.extension;
+
+import io.tmidb.testkit.Sql;
+import io.tmidb.testkit.TestDatabase;
+import io.tmidb.testkit.TmidbTest;
+import org.junit.jupiter.api.Test;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+
+import static io.tmidb.testkit.Sql.assertFails;
+import static io.tmidb.testkit.Sql.scalar;
+import static io.tmidb.testkit.Sql.scalarLong;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The transactional outbox: every change becomes an event, read in commit order without gaps. */
+@TmidbTest
+class EventsIT {
+
+    @Test
+    void everyChangeBecomesAnEvent(TestDatabase db) throws SQLException {
+        TestDatabase fresh = db.sibling("changes", false);
+        try (Connection c = fresh.connect(); Statement st = c.createStatement()) {
+            String id = scalar(c, "SELECT tmi.add_target('Tram 3', 'tram', '{\"line\": 3}', 'T3')");
+            st.execute("SELECT tmi.add_target('Tram 3', 'tram', '{\"line\": 3}', 'T3')"); // no change: no event
+            st.execute("SELECT tmi.add_target('Tram 3', 'tram', '{\"line\": 4}', 'T3')");
+            st.execute("INSERT INTO tmi.ts_obs (target_id, ts, payload) VALUES ('" + id + "', '2026-11-27 10:00Z', '{\"v\": 1}'),"
+                    + " ('" + id + "', '2026-11-27 09:00Z', '{\"v\": 0}')");
+            st.execute("SELECT tmi.observe('" + id + "', '2026-11-27 11:00Z', '{\"v\": 2}', 37.5, 127.0)");
+            assertEquals(List.of(
+                    "1 target.created tram {\"line\": 3}",
+                    "2 target.updated tram {\"line\": 4}",
+                    "3 obs tram [{\"v\": 0}, {\"v\": 1}]",
+                    "4 obs tram [{\"v\": 2}]",
+                    "5 position tram 37.5"),
+                    Sql.column(c, "SELECT event_id || ' ' || event_type || ' ' || kind || ' ' || CASE event_type"
+                            + " WHEN 'obs' THEN jsonb_path_query_array(payload, '$.obs[*].payload')::text"
+                            + " WHEN 'position' THEN payload->>'lat' ELSE payload->>'meta' END"
+                            + " FROM tmi.events_since(0, 100)"));
+            assertEquals(List.of("4", "5"), Sql.column(c, "SELECT event_id FROM tmi.events_since(3)"));
+            assertEquals(List.of("1", "2"), Sql.column(c, "SELECT event_id FROM tmi.events_since(0, 2)"));
+            assertFails(c, "22023", "SELECT * FROM tmi.events_since(0, 0)");
+        }
+    }
+
+    @Test
+    void eventsAreNumberedInCommitOrderSoACursorMissesNothing(TestDatabase db) throws SQLException {
+        TestDatabase fresh = db.sibling("order", false);
+        try (Connection early = fresh.connect(); Connection late = fresh.connect(); Connection reader = fresh.connect();
+             Statement a = early.createStatement(); Statement b = late.createStatement()) {
+            early.setAutoCommit(false);
+            late.setAutoCommit(false);
+            // 'early' writes first (lower log ids) but commits last
+            a.execute("SELECT tmi.add_target('first written', 'thing', '{}', 'A')");
+            b.execute("SELECT tmi.add_target('first committed', 'thing', '{}', 'B')");
+            late.commit();
+            // while 'early' may still add events below 'late''s, nothing is numbered
+            assertEquals(List.of(), Sql.column(reader, "SELECT event_id FROM tmi.events_since(0)"));
+            early.commit();
+            List<String> events = Sql.column(reader, "SELECT event_id || ' ' || (payload->>'name') FROM tmi.events_since(0)");
+            assertEquals(List.of("1 first written", "2 first committed"), events);
+            // an aborted transaction leaves no gap
+            a.execute("SELECT tmi.add_target('rolled back', 'thing', '{}', 'C')");
+            early.rollback();
+            b.execute("SELECT tmi.add_target('kept', 'thing', '{}', 'D')");
+            late.commit();
+            assertEquals(List.of("3 kept"), Sql.column(reader, "SELECT event_id || ' ' || (payload->>'name') FROM tmi.events_since(2)"));
+        }
+    }
+
+    @Test
+    void consumersAreWokenWithTheLogIdOnCommit(TestDatabase db) throws SQLException {
+        TestDatabase fresh = db.sibling("notify", false);
+        try (Connection listener = fresh.connect(); Connection writer = fresh.connect(); Statement st = listener.createStatement()) {
+            st.execute("LISTEN tmi_event");
+            writer.setAutoCommit(false);
+            try (Statement w = writer.createStatement()) {
+                w.execute("SELECT tmi.add_target('Ferry', 'ferry', '{}', 'F1')");
+                assertEquals(0, notifications(listener, 200).size(), "nothing before commit");
+                writer.commit();
+            }
+            List<PGNotification> got = notifications(listener, 5_000);
+            assertEquals(1, got.size());
+            assertEquals(scalar(listener, "SELECT max(log_id) FROM tmi.event_log"), got.get(0).getParameter());
+            assertTrue(got.get(0).getParameter().length() < 8000);
+            assertEquals(1, scalarLong(listener, "SELECT count(*) FROM tmi.events_since(0)"));
+        }
+    }
+
+    private static List<PGNotification> notifications(Connection c, int timeoutMs) throws SQLException {
+        PGNotification[] n = c.unwrap(PGConnection.class).getNotifications(timeoutMs);
+        return n == null ? List.of() : new ArrayList<>(List.of(n));
+    }
+}
