@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: MIT
+package io.tmidb.worker;
+
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * The worker's settings registry: every key with its default and meaning. A value comes from
+ * the explicit map (command line or test), else the environment variable
+ * {@code TMIDB_<KEY>} (upper case, '-' as '_'), else the default.
+ */
+public final class WorkerSettings {
+    /** Every setting the worker reads. */
+    public enum Key {
+        DB_URL("db-url", "jdbc:postgresql://localhost:5432/tmidb", "JDBC URL of the tmiDB database"),
+        DB_USER("db-user", "postgres", "database user the worker connects as"),
+        DB_PASSWORD("db-password", "", "that user's password (shown masked)"),
+        BATCH_SIZE("batch-size", "500", "raw documents claimed per transaction by the stored-logic host"),
+        SWEEP_INTERVAL("sweep-interval", "PT5S", "how often services look for work without a notification (ISO-8601 duration)"),
+        PARTITION_INTERVAL("partition-interval", "PT1H", "how often ts_obs partitions are created ahead (ISO-8601 duration)");
+
+        final String name;
+        final String defaultValue;
+        final String description;
+
+        Key(String name, String defaultValue, String description) {
+            this.name = name;
+            this.defaultValue = defaultValue;
+            this.description = description;
+        }
+
+        public String settingName() {
+            return name;
+        }
+
+        public String envName() {
+            return "TMIDB_" + name.toUpperCase(java.util.Locale.ROOT).replace('-', '_');
+        }
+
+        public String description() {
+            return description;
+        }
+    }
+
+    private final Map<String, String> explicit;
+    private final Function<String, String> env;
+
+    private WorkerSettings(Map<String, String> explicit, Function<String, String> env) {
+        this.explicit = Map.copyOf(explicit);
+        this.env = env;
+        for (String name : explicit.keySet()) {
+            if (Arrays.stream(Key.values()).noneMatch(k -> k.name.equals(name))) {
+                throw new IllegalArgumentException("unknown worker setting '" + name + "'; known: "
+                        + Arrays.stream(Key.values()).map(k -> k.name).toList());
+            }
+        }
+    }
+
+    /** Settings from {@code explicit} values over the process environment. */
+    public static WorkerSettings of(Map<String, String> explicit) {
+        return new WorkerSettings(explicit, System::getenv);
+    }
+
+    public String get(Key key) {
+        return Optional.ofNullable(explicit.get(key.name)).or(() -> Optional.ofNullable(env.apply(key.envName())))
+                .orElse(key.defaultValue);
+    }
+
+    public int getInt(Key key) {
+        try {
+            return Integer.parseInt(get(key));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(key.name + " must be an integer, got '" + get(key) + "'", e);
+        }
+    }
+
+    public Duration getDuration(Key key) {
+        try {
+            return Duration.parse(get(key));
+        } catch (java.time.format.DateTimeParseException e) {
+            throw new IllegalArgumentException(key.name + " must be an ISO-8601 duration such as PT5S, got '" + get(key) + "'", e);
+        }
+    }
+}
