@@ -94,9 +94,13 @@ CREATE TABLE tmi.raw_bucket (
     status       text        NOT NULL DEFAULT 'pending'
                  CONSTRAINT raw_bucket_status CHECK (status IN ('pending', 'mapped', 'unmapped', 'failed')),
     error        text,
+    counts       jsonb,
     processed_at timestamptz
 );
 COMMENT ON TABLE tmi.raw_bucket IS 'Every document a speaker or connector delivered, as received';
+COMMENT ON COLUMN tmi.raw_bucket.status IS
+    'pending: waits for the mapping rules; mapped: all items mapped; failed: see error (good items are kept); unmapped: no rule for its source';
+COMMENT ON COLUMN tmi.raw_bucket.counts IS 'What mapping produced: items, failed_items, observations, positions';
 CREATE INDEX raw_bucket_open_idx ON tmi.raw_bucket (status, raw_id) WHERE status IN ('pending', 'failed');
 CREATE INDEX raw_bucket_source_idx ON tmi.raw_bucket (source, ts);
 
@@ -113,13 +117,13 @@ COMMENT ON TABLE tmi.model_versions IS 'Attribute set of each kind, one row per 
 
 CREATE TABLE tmi.mapping_rule (
     rule_id    bigserial   PRIMARY KEY,
-    source     text        NOT NULL,
+    source     text        NOT NULL UNIQUE,
     rule       jsonb       NOT NULL,
     enabled    boolean     NOT NULL DEFAULT true,
-    created_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+    created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    updated_at timestamptz NOT NULL DEFAULT pg_catalog.now()
 );
-COMMENT ON TABLE tmi.mapping_rule IS 'How raw documents of a source become targets, observations and positions';
-CREATE INDEX mapping_rule_source_idx ON tmi.mapping_rule (source);
+COMMENT ON TABLE tmi.mapping_rule IS 'How raw documents of a source become targets, observations and positions (one rule per source)';
 
 CREATE TABLE tmi.alarm_rule (
     rule_id      bigserial   PRIMARY KEY,
@@ -231,7 +235,7 @@ DECLARE
 BEGIN
     EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I PRIMARY KEY (target_id, ts, obs_id)', rel, name || '_pkey');
     EXECUTE format('CREATE INDEX %I ON %s (ts)', name || '_ts_idx', rel);
-    EXECUTE format('CREATE INDEX %I ON %s (raw_id) WHERE raw_id IS NOT NULL', name || '_raw_idx', rel);
+    EXECUTE format('CREATE INDEX %I ON %s (raw_id, raw_item) WHERE raw_id IS NOT NULL', name || '_raw_idx', rel);
 END
 $fn$;
 COMMENT ON FUNCTION tmi.index_ts_obs(regclass) IS 'Creates the key and indexes of ts_obs (or of one of its partitions)';
@@ -248,7 +252,8 @@ DECLARE
         obs_id    bigserial   NOT NULL,
         payload   jsonb       NOT NULL
                   CONSTRAINT ts_obs_payload_object CHECK (pg_catalog.jsonb_typeof(payload) = 'object'),
-        raw_id    bigint
+        raw_id    bigint,
+        raw_item  integer
     $cols$;
 BEGIN
     IF ts_schema IS NOT NULL THEN
@@ -702,6 +707,7 @@ COMMENT ON FUNCTION tmi.notify_events(bigint) IS 'Wakes event consumers (LISTEN 
 CREATE FUNCTION tmi.target_events()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog
 AS $fn$
 DECLARE
@@ -738,6 +744,7 @@ CREATE TRIGGER target_updated_events AFTER UPDATE ON tmi.target
 CREATE FUNCTION tmi.obs_events()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog
 AS $fn$
 DECLARE
@@ -764,6 +771,7 @@ CREATE TRIGGER ts_obs_events AFTER INSERT ON tmi.ts_obs
 CREATE FUNCTION tmi.position_events()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog
 AS $fn$
 DECLARE
@@ -791,6 +799,7 @@ CREATE TRIGGER geo_trace_updated_events AFTER UPDATE ON tmi.geo_trace
 CREATE FUNCTION tmi.row_events()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = pg_catalog
 AS $fn$
 DECLARE
@@ -799,7 +808,7 @@ DECLARE
 BEGIN
     INSERT INTO tmi.event_log (event_type, kind, target_id, payload)
     SELECT CASE TG_TABLE_NAME
-               WHEN 'alarm_event' THEN 'alarm.' || NEW.state
+               WHEN 'alarm_event' THEN 'alarm.' || (row_doc->>'state')
                WHEN 'model_versions' THEN 'schema.version'
                ELSE 'file.attached' END,
            coalesce(row_doc->>'kind', (SELECT t.kind FROM tmi.target t WHERE t.target_id = (row_doc->>'target_id')::uuid)),
@@ -816,6 +825,535 @@ CREATE TRIGGER model_versions_events AFTER INSERT ON tmi.model_versions
     FOR EACH ROW EXECUTE FUNCTION tmi.row_events();
 CREATE TRIGGER file_attachment_events AFTER INSERT ON tmi.file_attachment
     FOR EACH ROW EXECUTE FUNCTION tmi.row_events();
+
+-------------------------------------------------------------------------------
+-- Stored logic: mapping rules, schema versions, alarms. The logic is Java
+-- (module tmidb-stored), run by one of two hosts:
+--   worker: triggers only mark work pending and notify 'tmi_work'; tmidb-worker
+--           claims it (FOR UPDATE SKIP LOCKED), runs the Java, and commits;
+--   pljava: tmi.use_host('pljava') binds LANGUAGE java functions and the same
+--           triggers call them in the writer's own transaction.
+-- Whole batches go to Java (ids from transition tables), never one call per row.
+-------------------------------------------------------------------------------
+CREATE TABLE tmi.config (
+    key   text PRIMARY KEY,
+    value text NOT NULL
+);
+COMMENT ON TABLE tmi.config IS 'tmiDB settings kept in the database (key host: worker or pljava)';
+INSERT INTO tmi.config VALUES ('host', 'worker');
+
+CREATE FUNCTION tmi.host()
+RETURNS text
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+    SELECT value FROM tmi.config WHERE key = 'host';
+END;
+COMMENT ON FUNCTION tmi.host() IS 'Where the stored logic runs: worker (tmidb-worker) or pljava (inside the server)';
+
+-- the attribute set of each kind: names and JSON types of target attributes and observation fields
+CREATE TABLE tmi.kind_attr (
+    kind  text NOT NULL,
+    scope text NOT NULL CONSTRAINT kind_attr_scope CHECK (scope IN ('attribute', 'observation')),
+    attr  text NOT NULL,
+    jtype text NOT NULL CONSTRAINT kind_attr_jtype CHECK (jtype IN ('number', 'string', 'boolean', 'object', 'array', 'mixed')),
+    PRIMARY KEY (kind, scope, attr)
+);
+COMMENT ON TABLE tmi.kind_attr IS 'Current attribute set per kind; tmi.model_versions keeps its history';
+
+-- attribute/type pairs seen in writes but not yet in kind_attr, waiting for SchemaVersions
+CREATE TABLE tmi.schema_pending (
+    pending_id bigserial PRIMARY KEY,
+    kind       text NOT NULL,
+    scope      text NOT NULL,
+    attr       text NOT NULL,
+    jtype      text NOT NULL,
+    UNIQUE (kind, scope, attr, jtype)
+);
+
+-- observations waiting for alarm evaluation (only those some enabled rule may concern)
+CREATE TABLE tmi.alarm_pending (
+    pending_id bigserial   PRIMARY KEY,
+    target_id  uuid        NOT NULL,
+    ts         timestamptz NOT NULL,
+    obs_id     bigint      NOT NULL,
+    payload    jsonb       NOT NULL
+);
+
+-- per rule and target: since when the condition holds (for_duration), and the newest ts evaluated
+CREATE TABLE tmi.alarm_state (
+    rule_id       bigint      NOT NULL REFERENCES tmi.alarm_rule (rule_id) ON DELETE CASCADE,
+    target_id     uuid        NOT NULL REFERENCES tmi.target (target_id) ON DELETE CASCADE,
+    pending_since timestamptz,
+    last_ts       timestamptz NOT NULL,
+    PRIMARY KEY (rule_id, target_id)
+);
+
+CREATE FUNCTION tmi.check_path(path text, what text)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog
+AS $fn$
+BEGIN
+    IF path IS NULL OR path = '' THEN
+        RAISE EXCEPTION 'mapping rule: % must be a JSON path', what USING ERRCODE = '22023',
+            HINT = 'Write an SQL/JSON path relative to the item, e.g. "$.station_id".';
+    END IF;
+    PERFORM path::jsonpath;
+EXCEPTION WHEN syntax_error OR invalid_text_representation THEN
+    RAISE EXCEPTION 'mapping rule: % is not a valid JSON path', what USING ERRCODE = '22023',
+        DETAIL = format('%s = %s: %s', what, path, SQLERRM),
+        HINT = 'Write an SQL/JSON path such as "$.data.stations[*]" or "$.geometry.coordinates[1]".';
+END
+$fn$;
+COMMENT ON FUNCTION tmi.check_path(text, text) IS 'Raises 22023 unless path is a valid SQL/JSON path';
+
+CREATE FUNCTION tmi.check_mapping_rule(rule jsonb)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog
+AS $fn$
+DECLARE
+    k text;
+    f record;
+    ts_format text;
+BEGIN
+    PERFORM tmi.require_object(rule, 'rule');
+    FOR k IN SELECT jsonb_object_keys(rule) LOOP
+        IF k NOT IN ('iterate', 'kind', 'key', 'name', 'timestamp', 'lat', 'lon', 'fields') THEN
+            RAISE EXCEPTION 'mapping rule: unknown key "%"', k USING ERRCODE = '22023',
+                HINT = 'A rule has iterate, kind, key, name, timestamp, lat, lon and fields.';
+        END IF;
+    END LOOP;
+    IF coalesce(rule->>'kind', '') !~ '^[a-z][a-z0-9_]{0,62}$' THEN
+        RAISE EXCEPTION 'mapping rule: kind must be a lower-case identifier' USING ERRCODE = '22023',
+            DETAIL = format('kind = %s', coalesce(rule->'kind', 'null')),
+            HINT = 'Name the kind of target the items describe, e.g. "bike_station".';
+    END IF;
+    PERFORM tmi.check_path(rule->>'key', 'key');
+    FOREACH k IN ARRAY ARRAY['iterate', 'name', 'lat', 'lon'] LOOP
+        IF rule ? k THEN
+            PERFORM tmi.check_path(rule->>k, k);
+        END IF;
+    END LOOP;
+    IF (rule ? 'lat') <> (rule ? 'lon') THEN
+        RAISE EXCEPTION 'mapping rule: lat and lon go together' USING ERRCODE = '22023',
+            HINT = 'Give both paths, or neither when the items carry no position.';
+    END IF;
+    IF rule ? 'timestamp' THEN
+        IF jsonb_typeof(rule->'timestamp') <> 'object' THEN
+            RAISE EXCEPTION 'mapping rule: timestamp must be an object' USING ERRCODE = '22023',
+                HINT = 'Write e.g. {"path": "$.last_reported", "format": "epoch_s"}.';
+        END IF;
+        PERFORM tmi.check_path(rule->'timestamp'->>'path', 'timestamp.path');
+        ts_format := coalesce(rule->'timestamp'->>'format', 'iso8601');
+        IF ts_format NOT IN ('iso8601', 'epoch_s', 'epoch_ms') THEN
+            RAISE EXCEPTION 'mapping rule: unknown timestamp format "%"', ts_format USING ERRCODE = '22023',
+                HINT = 'Use iso8601, epoch_s or epoch_ms.';
+        END IF;
+    END IF;
+    IF jsonb_typeof(coalesce(rule->'fields', '{}')) <> 'object' THEN
+        RAISE EXCEPTION 'mapping rule: fields must be an object' USING ERRCODE = '22023',
+            HINT = 'Map canonical names to field specs, e.g. {"bikes": {"path": "$.num_bikes", "type": "integer"}}.';
+    END IF;
+    FOR f IN SELECT key, value FROM jsonb_each(coalesce(rule->'fields', '{}')) LOOP
+        IF f.key !~ '^[A-Za-z_][A-Za-z0-9_]{0,62}$' THEN
+            RAISE EXCEPTION 'mapping rule: invalid field name "%"', f.key USING ERRCODE = '22023',
+                DETAIL = 'Field names become API columns.',
+                HINT = 'Use letters, digits and underscores, at most 63 characters, not starting with a digit.';
+        END IF;
+        IF jsonb_typeof(f.value) <> 'object' THEN
+            RAISE EXCEPTION 'mapping rule: field "%" must be an object', f.key USING ERRCODE = '22023',
+                HINT = 'Write e.g. {"path": "$.temp", "type": "number"}.';
+        END IF;
+        FOR k IN SELECT jsonb_object_keys(f.value) LOOP
+            IF k NOT IN ('path', 'type', 'as', 'scale', 'offset', 'format', 'required') THEN
+                RAISE EXCEPTION 'mapping rule: field "%" has unknown key "%"', f.key, k USING ERRCODE = '22023',
+                    HINT = 'A field has path, type, as, scale, offset, format and required.';
+            END IF;
+        END LOOP;
+        PERFORM tmi.check_path(f.value->>'path', format('fields.%s.path', f.key));
+        IF coalesce(f.value->>'type', '') NOT IN ('number', 'integer', 'text', 'boolean', 'timestamp') THEN
+            RAISE EXCEPTION 'mapping rule: field "%" has no valid type', f.key USING ERRCODE = '22023',
+                DETAIL = format('type = %s', coalesce(f.value->'type', 'null')),
+                HINT = 'Use number, integer, text, boolean or timestamp.';
+        END IF;
+        IF coalesce(f.value->>'as', 'observation') NOT IN ('attribute', 'observation') THEN
+            RAISE EXCEPTION 'mapping rule: field "%": "as" must be attribute or observation', f.key USING ERRCODE = '22023',
+                HINT = 'attribute: the target''s latest value (target.meta); observation: a time series value (ts_obs.payload).';
+        END IF;
+        IF (f.value ? 'scale' OR f.value ? 'offset') AND (f.value->>'type' <> 'number'
+                OR jsonb_typeof(coalesce(f.value->'scale', '1')) <> 'number'
+                OR jsonb_typeof(coalesce(f.value->'offset', '0')) <> 'number') THEN
+            RAISE EXCEPTION 'mapping rule: field "%": scale and offset are numbers, for number fields', f.key
+                USING ERRCODE = '22023',
+                HINT = 'value = raw * scale + offset, e.g. {"type": "number", "scale": 0.1} for tenths.';
+        END IF;
+        IF f.value ? 'format' AND (f.value->>'type' <> 'timestamp' OR f.value->>'format' NOT IN ('iso8601', 'epoch_s', 'epoch_ms')) THEN
+            RAISE EXCEPTION 'mapping rule: field "%": format is iso8601, epoch_s or epoch_ms, for timestamp fields', f.key
+                USING ERRCODE = '22023', HINT = 'Remove format, or make the field a timestamp.';
+        END IF;
+        IF f.value ? 'required' AND jsonb_typeof(f.value->'required') <> 'boolean' THEN
+            RAISE EXCEPTION 'mapping rule: field "%": required is true or false', f.key USING ERRCODE = '22023',
+                HINT = 'required: true makes an item without this field fail.';
+        END IF;
+    END LOOP;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.check_mapping_rule(jsonb) IS 'Raises 22023 naming the first problem of a mapping rule';
+
+CREATE FUNCTION tmi.add_mapping(source text, rule jsonb)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $fn$
+#variable_conflict use_column
+DECLARE
+    id bigint;
+BEGIN
+    PERFORM tmi.require(source, 'source', 'Name the source whose documents the rule maps: a connector name or a label.');
+    PERFORM tmi.check_mapping_rule(rule);
+    INSERT INTO tmi.mapping_rule AS m (source, rule) VALUES (add_mapping.source, add_mapping.rule)
+    ON CONFLICT (source) DO UPDATE SET rule = EXCLUDED.rule, enabled = true, updated_at = now()
+    RETURNING m.rule_id INTO id;
+    RETURN id;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.add_mapping(text, jsonb) IS
+    'Registers (or replaces) the mapping rule of a source. New documents of the source are mapped; tmi.remap() re-runs older ones.';
+
+CREATE FUNCTION tmi.remap(source text, include_mapped boolean DEFAULT false)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $fn$
+#variable_conflict use_column
+DECLARE
+    queued bigint;
+BEGIN
+    PERFORM tmi.require(source, 'source', 'Name the source whose stored documents should be mapped again.');
+    IF NOT EXISTS (SELECT 1 FROM tmi.mapping_rule m WHERE m.source = remap.source AND m.enabled) THEN
+        RAISE EXCEPTION 'no mapping rule for source "%"', source USING ERRCODE = '42704',
+            HINT = 'Register one with tmi.add_mapping(source, rule) first.';
+    END IF;
+    -- observations from earlier runs of these documents are replaced, never duplicated
+    UPDATE tmi.raw_bucket r SET status = 'pending'
+     WHERE r.source = remap.source
+       AND (r.status IN ('failed', 'unmapped') OR include_mapped AND r.status = 'mapped');
+    GET DIAGNOSTICS queued = ROW_COUNT;
+    RETURN queued;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.remap(text, boolean) IS
+    'Maps stored documents of a source again (failed and unmapped ones; mapped ones too if asked). Returns how many were queued.';
+
+CREATE FUNCTION tmi.schema_history(kind text)
+RETURNS TABLE (version integer, change text, diff jsonb, attrs jsonb, created_at timestamptz)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog
+AS $fn$
+#variable_conflict use_column
+BEGIN
+    PERFORM tmi.require(kind, 'kind', 'Name a kind, e.g. ''bike''.');
+    IF NOT EXISTS (SELECT 1 FROM tmi.model_versions m WHERE m.kind = schema_history.kind) THEN
+        RAISE EXCEPTION 'kind "%" has no schema versions', kind USING ERRCODE = '42704',
+            HINT = 'Versions appear once targets of the kind are written; see SELECT DISTINCT kind FROM tmi.model_versions.';
+    END IF;
+    RETURN QUERY SELECT m.version, m.change, m.diff, m.attrs, m.created_at
+                   FROM tmi.model_versions m WHERE m.kind = schema_history.kind ORDER BY m.version;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.schema_history(text) IS 'Schema versions of a kind, oldest first; version N is served by schema api_vN';
+
+CREATE FUNCTION tmi.add_alarm(scope text, field text, op text, threshold double precision,
+                              clear_at double precision DEFAULT NULL, for_duration interval DEFAULT '0',
+                              severity text DEFAULT 'warning')
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $fn$
+#variable_conflict use_column
+DECLARE
+    target uuid;
+    id bigint;
+BEGIN
+    PERFORM tmi.require(scope, 'scope', 'Pass a kind (e.g. ''pump'') or a target id.');
+    PERFORM tmi.require(field, 'field', 'Name the observation field to watch, e.g. ''temperature''.');
+    PERFORM tmi.require(op, 'op', 'Pass one of >, >=, <, <=, =, <>.');
+    PERFORM tmi.require(threshold, 'threshold', 'Pass the value the field is compared with.');
+    PERFORM tmi.require(for_duration, 'for_duration', 'Pass ''0'' to raise at once, or how long the condition must hold.');
+    IF scope ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
+        target := scope::uuid;
+        IF NOT EXISTS (SELECT 1 FROM tmi.target t WHERE t.target_id = target) THEN
+            RAISE EXCEPTION 'target % does not exist', scope USING ERRCODE = '42704',
+                HINT = 'Pass the id of an existing target, or a kind.';
+        END IF;
+    ELSIF scope !~ '^[a-z][a-z0-9_]{0,62}$' THEN
+        RAISE EXCEPTION 'scope "%" is neither a kind nor a target id', scope USING ERRCODE = '22023',
+            HINT = 'Pass a kind (lower-case identifier, e.g. ''pump'') or a target''s uuid.';
+    END IF;
+    IF op NOT IN ('>', '>=', '<', '<=', '=', '<>') THEN
+        RAISE EXCEPTION 'unknown operator "%"', op USING ERRCODE = '22023', HINT = 'Use one of >, >=, <, <=, =, <>.';
+    END IF;
+    IF threshold = 'NaN' OR threshold IN ('Infinity', '-Infinity') OR clear_at = 'NaN' OR clear_at IN ('Infinity', '-Infinity') THEN
+        RAISE EXCEPTION 'threshold and clear_at must be finite numbers' USING ERRCODE = '22023',
+            HINT = 'Pass ordinary numbers.';
+    END IF;
+    IF clear_at IS NOT NULL AND (op IN ('=', '<>')
+            OR op IN ('>', '>=') AND clear_at > threshold OR op IN ('<', '<=') AND clear_at < threshold) THEN
+        RAISE EXCEPTION 'clear_at % does not give hysteresis for % %', clear_at, op, threshold USING ERRCODE = '22023',
+            DETAIL = 'An alarm on "> t" clears below clear_at <= t; one on "< t" clears above clear_at >= t.',
+            HINT = 'Pass a clear_at on the safe side of the threshold, or NULL to clear as soon as the condition fails.';
+    END IF;
+    IF for_duration < interval '0' THEN
+        RAISE EXCEPTION 'for_duration must not be negative' USING ERRCODE = '22023',
+            DETAIL = format('for_duration = %s', for_duration), HINT = 'Pass ''0'' to raise at once.';
+    END IF;
+    IF severity IS NULL OR severity NOT IN ('info', 'warning', 'critical') THEN
+        RAISE EXCEPTION 'unknown severity "%"', severity USING ERRCODE = '22023', HINT = 'Use info, warning or critical.';
+    END IF;
+    INSERT INTO tmi.alarm_rule (scope_kind, scope_target, field, op, threshold, clear_at, for_duration, severity)
+    VALUES (CASE WHEN target IS NULL THEN scope END, target, field, op, threshold, clear_at, for_duration, severity)
+    RETURNING rule_id INTO id;
+    RETURN id;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.add_alarm(text, text, text, double precision, double precision, interval, text) IS
+    'Watches an observation field of a kind or target: raises when "field op threshold" holds for for_duration, clears at clear_at';
+
+CREATE FUNCTION tmi.ack_alarm(alarm_id bigint)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $fn$
+#variable_conflict use_column
+DECLARE
+    current_state text;
+BEGIN
+    PERFORM tmi.require(alarm_id, 'alarm_id', 'Pass the id of an alarm from tmi.alarm_event.');
+    SELECT a.state INTO current_state FROM tmi.alarm_event a WHERE a.alarm_id = ack_alarm.alarm_id FOR UPDATE;
+    IF current_state IS NULL THEN
+        RAISE EXCEPTION 'alarm % does not exist', alarm_id USING ERRCODE = '42704',
+            HINT = 'See SELECT * FROM tmi.alarm_event WHERE state <> ''cleared''.';
+    ELSIF current_state <> 'active' THEN
+        RAISE EXCEPTION 'alarm % is %, not active', alarm_id, current_state USING ERRCODE = '55000',
+            HINT = 'Only active alarms are acknowledged.';
+    END IF;
+    UPDATE tmi.alarm_event a SET state = 'acknowledged', acked_at = now() WHERE a.alarm_id = ack_alarm.alarm_id;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.ack_alarm(bigint) IS 'Acknowledges an active alarm; it stays open until it clears';
+
+-- On the worker host mapping_preview needs the worker's Java: PL/Java binds the real one.
+CREATE FUNCTION tmi.mapping_preview(rule jsonb, payload jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $fn$
+BEGIN
+    PERFORM tmi.check_mapping_rule(rule);
+    RAISE EXCEPTION 'mapping_preview runs the mapping code inside the server, which needs the PL/Java host'
+        USING ERRCODE = '0A000',
+        HINT = 'Run "tmictl mapping preview" (the same code, outside the server), or SELECT tmi.use_host(''pljava'').';
+END
+$fn$;
+COMMENT ON FUNCTION tmi.mapping_preview(jsonb, jsonb) IS
+    'What a document would become under a rule (targets, observations, positions, item errors), writing nothing';
+
+-------------------------------------------------------------------------------
+-- Trigger glue: mark work pending, and on the PL/Java host hand it to Java now.
+-------------------------------------------------------------------------------
+CREATE FUNCTION tmi.raw_inserted()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $fn$
+DECLARE
+    ids text;
+BEGIN
+    IF tmi.host() = 'pljava' THEN
+        SELECT array_agg(raw_id ORDER BY raw_id)::text INTO ids FROM new_rows WHERE status = 'pending';
+        IF ids IS NOT NULL THEN
+            PERFORM tmi.j_process_raw(ids);
+        END IF;
+    ELSE
+        PERFORM pg_notify('tmi_work', 'raw');
+    END IF;
+    RETURN NULL;
+END
+$fn$;
+CREATE TRIGGER raw_bucket_inserted AFTER INSERT ON tmi.raw_bucket
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION tmi.raw_inserted();
+
+-- remap() and status changes back to pending
+CREATE FUNCTION tmi.raw_requeued()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $fn$
+DECLARE
+    ids text;
+BEGIN
+    SELECT array_agg(n.raw_id ORDER BY n.raw_id)::text INTO ids
+      FROM new_rows n JOIN old_rows o USING (raw_id)
+     WHERE n.status = 'pending' AND o.status <> 'pending';
+    IF ids IS NULL THEN
+        RETURN NULL;
+    ELSIF tmi.host() = 'pljava' THEN
+        PERFORM tmi.j_process_raw(ids);
+    ELSE
+        PERFORM pg_notify('tmi_work', 'raw');
+    END IF;
+    RETURN NULL;
+END
+$fn$;
+CREATE TRIGGER raw_bucket_requeued AFTER UPDATE ON tmi.raw_bucket
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION tmi.raw_requeued();
+
+-- attribute/type pairs new to their kind go to schema_pending
+CREATE FUNCTION tmi.queue_attributes(seen jsonb)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $fn$
+DECLARE
+    ids text;
+BEGIN
+    WITH s AS (
+        SELECT x.kind, x.scope, x.attr, x.jtype
+          FROM jsonb_to_recordset(seen) AS x (kind text, scope text, attr text, jtype text)
+    ), fresh AS (
+        INSERT INTO tmi.schema_pending (kind, scope, attr, jtype)
+        SELECT s.kind, s.scope, s.attr, s.jtype FROM s
+         WHERE s.jtype <> 'null'
+           AND NOT EXISTS (SELECT 1 FROM tmi.kind_attr a
+                            WHERE a.kind = s.kind AND a.scope = s.scope AND a.attr = s.attr
+                              AND a.jtype IN (s.jtype, 'mixed'))
+        ON CONFLICT DO NOTHING
+        RETURNING pending_id)
+    SELECT array_agg(pending_id ORDER BY pending_id)::text INTO ids FROM fresh;
+    IF ids IS NULL THEN
+        RETURN;
+    ELSIF tmi.host() = 'pljava' THEN
+        PERFORM tmi.j_apply_schema(ids);
+    ELSE
+        PERFORM pg_notify('tmi_work', 'schema');
+    END IF;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.queue_attributes(jsonb) IS
+    'Queues the (kind, scope, attr, jtype) rows of seen that the kind''s attribute set lacks';
+
+CREATE FUNCTION tmi.target_attributes()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $fn$
+BEGIN
+    PERFORM tmi.queue_attributes(
+        (SELECT jsonb_agg(DISTINCT jsonb_build_object('kind', n.kind, 'scope', 'attribute', 'attr', e.key,
+                                                      'jtype', jsonb_typeof(e.value)))
+           FROM new_rows n, jsonb_each(n.meta) e));
+    RETURN NULL;
+END
+$fn$;
+CREATE TRIGGER target_inserted_attributes AFTER INSERT ON tmi.target
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION tmi.target_attributes();
+CREATE TRIGGER target_updated_attributes AFTER UPDATE ON tmi.target
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION tmi.target_attributes();
+
+-- new observations: their fields for the schema, and alarm evaluation where a rule may apply
+CREATE FUNCTION tmi.obs_inserted()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $fn$
+DECLARE
+    ids text;
+BEGIN
+    PERFORM tmi.queue_attributes(
+        (SELECT jsonb_agg(jsonb_build_object('kind', t.kind, 'scope', 'observation', 'attr', f.attr, 'jtype', f.jtype))
+           FROM (SELECT DISTINCT n.target_id, e.key AS attr, jsonb_typeof(e.value) AS jtype
+                   FROM new_rows n, jsonb_each(n.payload) e) f
+           JOIN tmi.target t USING (target_id)));
+    IF EXISTS (SELECT 1 FROM tmi.alarm_rule WHERE enabled) THEN
+        WITH queued AS (
+            INSERT INTO tmi.alarm_pending (target_id, ts, obs_id, payload)
+            SELECT n.target_id, n.ts, n.obs_id, n.payload
+              FROM new_rows n JOIN tmi.target t USING (target_id)
+             WHERE EXISTS (SELECT 1 FROM tmi.alarm_rule r
+                            WHERE r.enabled AND (r.scope_target = n.target_id OR r.scope_kind = t.kind)
+                              AND n.payload ? r.field)
+            RETURNING pending_id)
+        SELECT array_agg(pending_id ORDER BY pending_id)::text INTO ids FROM queued;
+        IF ids IS NOT NULL THEN
+            IF tmi.host() = 'pljava' THEN
+                PERFORM tmi.j_evaluate_alarms(ids);
+            ELSE
+                PERFORM pg_notify('tmi_work', 'alarm');
+            END IF;
+        END IF;
+    END IF;
+    RETURN NULL;
+END
+$fn$;
+CREATE TRIGGER ts_obs_inserted AFTER INSERT ON tmi.ts_obs
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION tmi.obs_inserted();
+
+-------------------------------------------------------------------------------
+-- Switching hosts. PL/Java finds classes through sqlj; the functions it binds
+-- take id lists as text ('{1,2,3}') so both hosts share the same SQL.
+-------------------------------------------------------------------------------
+CREATE FUNCTION tmi.use_host(host text, jar_url text DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $fn$
+#variable_conflict use_variable
+DECLARE
+    url text;
+BEGIN
+    PERFORM tmi.require(host, 'host', 'Pass ''worker'' or ''pljava''.');
+    IF host NOT IN ('worker', 'pljava') THEN
+        RAISE EXCEPTION 'unknown host "%"', host USING ERRCODE = '22023', HINT = 'Pass ''worker'' or ''pljava''.';
+    END IF;
+    IF host = 'pljava' THEN
+        IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pljava') THEN
+            RAISE EXCEPTION 'the pljava extension is not installed in this database' USING ERRCODE = '55000',
+                HINT = 'Install PL/Java, set pljava.libjvm_location, and run CREATE EXTENSION pljava; or keep the worker host.';
+        END IF;
+        url := coalesce(jar_url, 'file:' || (SELECT setting FROM pg_config WHERE name = 'SHAREDIR') || '/tmidb/tmidb-stored.jar');
+        IF EXISTS (SELECT 1 FROM sqlj.jar_repository WHERE jarname = 'tmidb_stored') THEN
+            PERFORM sqlj.replace_jar(url, 'tmidb_stored', false);
+        ELSE
+            PERFORM sqlj.install_jar(url, 'tmidb_stored', false);
+        END IF;
+        PERFORM sqlj.set_classpath('tmi', 'tmidb_stored');
+        CREATE OR REPLACE FUNCTION tmi.j_process_raw(ids text) RETURNS void
+            LANGUAGE javau SECURITY DEFINER AS 'io.tmidb.stored.PlJavaEntry.processRaw(java.lang.String)';
+        CREATE OR REPLACE FUNCTION tmi.j_apply_schema(ids text) RETURNS void
+            LANGUAGE javau SECURITY DEFINER AS 'io.tmidb.stored.PlJavaEntry.applySchema(java.lang.String)';
+        CREATE OR REPLACE FUNCTION tmi.j_evaluate_alarms(ids text) RETURNS void
+            LANGUAGE javau SECURITY DEFINER AS 'io.tmidb.stored.PlJavaEntry.evaluateAlarms(java.lang.String)';
+        CREATE OR REPLACE FUNCTION tmi.mapping_preview(rule jsonb, payload jsonb) RETURNS jsonb
+            LANGUAGE javau AS 'io.tmidb.stored.PlJavaEntry.preview(java.lang.String, java.lang.String)';
+        -- members of the extension: pg_dump leaves them out, so a dump restores where PL/Java is absent
+        IF NOT EXISTS (SELECT 1 FROM pg_depend WHERE objid = 'tmi.j_process_raw(text)'::regprocedure AND deptype = 'e') THEN
+            ALTER EXTENSION tmidb ADD FUNCTION tmi.j_process_raw(text);
+            ALTER EXTENSION tmidb ADD FUNCTION tmi.j_apply_schema(text);
+            ALTER EXTENSION tmidb ADD FUNCTION tmi.j_evaluate_alarms(text);
+        END IF;
+    END IF;
+    UPDATE tmi.config SET value = host WHERE key = 'host';
+    RETURN host;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.use_host(text, text) IS
+    'Runs the stored logic in tmidb-worker (worker) or inside the server through PL/Java (pljava, installing the jar)';
 
 -------------------------------------------------------------------------------
 -- earthdistance's functions resolve their helpers through search_path, so
@@ -845,7 +1383,8 @@ BEGIN
     FOREACH t IN ARRAY ARRAY['tmi.target', 'tmi.geo_trace', 'tmi.ingest_connector', 'tmi.raw_bucket',
                              'tmi.model_versions', 'tmi.mapping_rule', 'tmi.alarm_rule', 'tmi.alarm_event',
                              'tmi.listener', 'tmi.listener_subscription', 'tmi.stream_def', 'tmi.event_log',
-                             'tmi.file_attachment'] LOOP
+                             'tmi.file_attachment', 'tmi.kind_attr', 'tmi.schema_pending', 'tmi.alarm_pending',
+                             'tmi.alarm_state'] LOOP
         PERFORM pg_catalog.pg_extension_config_dump(t::regclass, '');
     END LOOP;
     FOR t IN
@@ -880,3 +1419,4 @@ GRANT EXECUTE ON FUNCTION tmi.add_target(text, text, jsonb, text), tmi.target_id
     tmi.max_payload_bytes(), tmi.storage_mode()
     TO tmi_speaker;
 GRANT EXECUTE ON FUNCTION tmi.status() TO tmi_speaker, tmi_listener;
+GRANT EXECUTE ON FUNCTION tmi.host(), tmi.schema_history(text) TO tmi_speaker, tmi_listener;

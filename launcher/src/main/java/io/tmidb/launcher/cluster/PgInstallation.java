@@ -55,6 +55,9 @@ public record PgInstallation(Path binDir, Path shareDir, int majorVersion) {
     public PgInstallation isolatedCopy(Path root) {
         Path pkgLib = Path.of(Exec.check(List.of(program("pg_config"), "--pkglibdir"), Map.of(),
                 Duration.ofSeconds(30), "").strip());
+        // extensions read configuration there (PL/Java its security policy)
+        Path sysConf = Path.of(Exec.check(List.of(program("pg_config"), "--sysconfdir"), Map.of(),
+                Duration.ofSeconds(30), "").strip());
         Path bin = under(root, binDir);
         Path share = under(root, shareDir);
         try {
@@ -63,6 +66,9 @@ public record PgInstallation(Path binDir, Path shareDir, int majorVersion) {
                 Files.copy(p, bin.resolve(p.getFileName()), java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
             }
             linkEntries(pkgLib, under(root, pkgLib), "");
+            if (Files.isDirectory(sysConf)) {
+                linkEntries(sysConf, under(root, sysConf), "");
+            }
             linkEntries(shareDir, share, "extension");
             linkEntries(extensionDir(), share.resolve("extension"), "");
         } catch (IOException e) {

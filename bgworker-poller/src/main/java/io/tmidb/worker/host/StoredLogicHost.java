@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: MIT
+package io.tmidb.worker.host;
+
+import io.tmidb.stored.alarm.Alarms;
+import io.tmidb.stored.mapping.Pipeline;
+import io.tmidb.stored.schema.SchemaVersions;
+import io.tmidb.worker.WorkerContext;
+import io.tmidb.worker.WorkerService;
+import io.tmidb.worker.WorkerSettings;
+import org.postgresql.PGConnection;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.logging.Logger;
+
+/**
+ * The worker host of the stored logic: while tmi.host() is 'worker', claims pending work with
+ * FOR UPDATE SKIP LOCKED — raw documents, then queued schema changes, then queued alarm
+ * evaluations — runs the same Java the PL/Java host runs, and commits each batch. A batch is one
+ * transaction, so a worker killed mid-batch leaves its rows pending for the next one: nothing is
+ * lost or done twice. Woken by NOTIFY tmi_work, and sweeps periodically.
+ */
+public final class StoredLogicHost implements WorkerService {
+    private static final Logger LOG = Logger.getLogger(StoredLogicHost.class.getName());
+
+    /** One kind of queued work: how to claim a batch and what to run on it. */
+    private record Queue(String name, String claim, Step step) {
+    }
+
+    @FunctionalInterface
+    private interface Step {
+        void run(Connection c, long[] ids) throws SQLException;
+    }
+
+    private static final List<Queue> QUEUES = List.of(
+            new Queue("raw", "SELECT raw_id FROM tmi.raw_bucket WHERE status = 'pending' ORDER BY raw_id LIMIT ?"
+                    + " FOR UPDATE SKIP LOCKED", Pipeline::processRaw),
+            new Queue("schema", "SELECT pending_id FROM tmi.schema_pending ORDER BY pending_id LIMIT ? FOR UPDATE SKIP LOCKED",
+                    SchemaVersions::apply),
+            new Queue("alarm", "SELECT pending_id FROM tmi.alarm_pending ORDER BY pending_id LIMIT ? FOR UPDATE SKIP LOCKED",
+                    Alarms::evaluate));
+
+    @Override
+    public String name() {
+        return "stored-logic";
+    }
+
+    @Override
+    public void run(WorkerContext context) throws Exception {
+        int batch = context.settings().getInt(WorkerSettings.Key.BATCH_SIZE);
+        int sweepMs = (int) context.settings().getDuration(WorkerSettings.Key.SWEEP_INTERVAL).toMillis();
+        try (Connection c = context.database().open()) {
+            try (Statement st = c.createStatement()) {
+                st.execute("LISTEN tmi_work");
+            }
+            PGConnection pg = c.unwrap(PGConnection.class);
+            while (!context.stopping()) {
+                boolean busy = isWorkerHost(c) && drainOnce(c, batch);
+                if (!busy) {
+                    pg.getNotifications(sweepMs); // wait for work, or sweep
+                }
+            }
+        }
+    }
+
+    /** Runs one batch of each queue; true if any had work. */
+    static boolean drainOnce(Connection c, int batch) throws SQLException {
+        boolean any = false;
+        for (Queue q : QUEUES) {
+            c.setAutoCommit(false);
+            try {
+                long[] ids = claim(c, q.claim(), q.name().equals("raw") ? batch : batch * 20);
+                if (ids.length > 0) {
+                    q.step().run(c, ids);
+                    any = true;
+                    LOG.fine(() -> q.name() + ": " + ids.length + " done");
+                }
+                c.commit();
+            } catch (SQLException e) {
+                c.rollback();
+                throw e;
+            } finally {
+                c.setAutoCommit(true);
+            }
+        }
+        return any;
+    }
+
+    private static boolean isWorkerHost(Connection c) throws SQLException {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT tmi.host()")) {
+            rs.next();
+            return "worker".equals(rs.getString(1));
+        }
+    }
+
+    private static long[] claim(Connection c, String sql, int limit) throws SQLException {
+        List<Long> ids = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setInt(1, limit);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    ids.add(rs.getLong(1));
+                }
+            }
+        }
+        return ids.stream().mapToLong(Long::longValue).toArray();
+    }
+}

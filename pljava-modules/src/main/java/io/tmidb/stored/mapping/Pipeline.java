@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: MIT
+package io.tmidb.stored.mapping;
+
+import io.tmidb.stored.Ids;
+import io.tmidb.stored.json.JsonWriter;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Savepoint;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.logging.Logger;
+
+/**
+ * Maps raw documents into targets, observations and positions. Both hosts call
+ * {@link #processRaw} with a batch of raw ids inside a transaction they commit; every pending row
+ * of the batch ends mapped, failed (with the items and reasons; good items are written) or
+ * unmapped (no rule). Documents mapped before (remap) first lose the observations they produced,
+ * so nothing is duplicated.
+ */
+public final class Pipeline {
+    private static final Logger LOG = Logger.getLogger(Pipeline.class.getName());
+    private static final int ERRORS_SHOWN = 5;
+
+    /** How one raw row ended. */
+    private record Outcome(long rawId, String status, String error, String counts) {
+    }
+
+    private Pipeline() {
+    }
+
+    public static void processRaw(Connection c, long[] rawIds) throws SQLException {
+        if (rawIds.length == 0) {
+            return;
+        }
+        Map<String, List<Long>> bySource = new LinkedHashMap<>();
+        Set<Long> mappedBefore = new HashSet<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT raw_id, source, processed_at IS NOT NULL FROM tmi.raw_bucket"
+                + " WHERE raw_id = ANY(CAST(? AS bigint[])) AND status = 'pending' ORDER BY raw_id")) {
+            ps.setString(1, Ids.toArrayLiteral(rawIds));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    bySource.computeIfAbsent(rs.getString(2), s -> new ArrayList<>()).add(rs.getLong(1));
+                    if (rs.getBoolean(3)) {
+                        mappedBefore.add(rs.getLong(1));
+                    }
+                }
+            }
+        }
+        Map<String, MappingRule> rules = MappingRule.forSources(c, new ArrayList<>(bySource.keySet()));
+        List<Outcome> outcomes = new ArrayList<>();
+        for (Map.Entry<String, List<Long>> group : bySource.entrySet()) {
+            MappingRule rule = rules.get(group.getKey());
+            if (rule == null) {
+                for (long id : group.getValue()) {
+                    outcomes.add(new Outcome(id, "unmapped", "no mapping rule for source \"" + group.getKey() + "\"", null));
+                }
+                continue;
+            }
+            outcomes.addAll(inServer(c) ? map(c, rule, group.getValue(), mappedBefore)
+                    : mapIsolated(c, rule, group.getValue(), mappedBefore));
+        }
+        record(c, outcomes);
+    }
+
+    /**
+     * Inside the server (PL/Java) the writer's own statement runs the mapping: if the database
+     * refuses the mapped rows, the writer's statement fails with the reason and nothing is kept.
+     * (PL/Java's savepoints do not mix with the nested Java calls the triggers make.)
+     */
+    private static boolean inServer(Connection c) throws SQLException {
+        return "jdbc:default:connection".equals(c.getMetaData().getURL());
+    }
+
+    /** Maps the group in one go; if the database refuses it, maps each document alone to find the culprit. */
+    private static List<Outcome> mapIsolated(Connection c, MappingRule rule, List<Long> ids, Set<Long> mappedBefore)
+            throws SQLException {
+        Savepoint all = c.setSavepoint();
+        try {
+            List<Outcome> outcomes = map(c, rule, ids, mappedBefore);
+            c.releaseSavepoint(all);
+            return outcomes;
+        } catch (SQLException batchError) {
+            c.rollback(all);
+            if (ids.size() == 1) {
+                LOG.warning(() -> "raw " + ids.get(0) + " failed: " + batchError.getMessage());
+                return List.of(new Outcome(ids.get(0), "failed", "the database refused the mapped rows: "
+                        + batchError.getMessage(), null));
+            }
+            List<Outcome> outcomes = new ArrayList<>();
+            for (long id : ids) {
+                outcomes.addAll(mapIsolated(c, rule, List.of(id), mappedBefore));
+            }
+            return outcomes;
+        }
+    }
+
+    private static List<Outcome> map(Connection c, MappingRule rule, List<Long> ids, Set<Long> mappedBefore)
+            throws SQLException {
+        List<Long> again = ids.stream().filter(mappedBefore::contains).toList();
+        if (!again.isEmpty()) {
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM tmi.ts_obs WHERE raw_id = ANY(CAST(? AS bigint[]))")) {
+                ps.setString(1, Ids.toArrayLiteral(again.stream().mapToLong(Long::longValue).toArray()));
+                ps.execute();
+            }
+        }
+        Extractor extractor = new Extractor(rule);
+        ItemMapper mapper = new ItemMapper(rule, extractor);
+        Map<Long, Tally> tallies = new LinkedHashMap<>();
+        ids.forEach(id -> tallies.put(id, new Tally()));
+        List<MappedItem> good = new ArrayList<>();
+        for (Extractor.RawItem item : extractor.fromRawBucket(c, Ids.toArrayLiteral(ids.stream().mapToLong(Long::longValue).toArray()))) {
+            Tally t = tallies.get(item.rawId());
+            t.items++;
+            try {
+                MappedItem m = mapper.map(item);
+                good.add(m);
+                t.observations += m.observation().isEmpty() ? 0 : 1;
+                t.positions += m.lat() == null ? 0 : 1;
+            } catch (ItemMapper.ItemException e) {
+                t.errors.add(e.getMessage());
+            }
+        }
+        BatchWriter.write(c, rule.kind(), good);
+        List<Outcome> outcomes = new ArrayList<>();
+        tallies.forEach((id, t) -> outcomes.add(t.outcome(id, rule)));
+        return outcomes;
+    }
+
+    /** Counts and errors of one raw row. */
+    private static final class Tally {
+        int items;
+        int observations;
+        int positions;
+        final List<String> errors = new ArrayList<>();
+
+        Outcome outcome(long rawId, MappingRule rule) {
+            String counts = new JsonWriter().beginObject().name("items").value(items)
+                    .name("failed_items").value(errors.size()).name("observations").value(observations)
+                    .name("positions").value(positions).endObject().toString();
+            if (items == 0) {
+                return new Outcome(rawId, "failed", "iterate path " + rule.iterate() + " found no items", counts);
+            }
+            if (errors.isEmpty()) {
+                return new Outcome(rawId, "mapped", null, counts);
+            }
+            String shown = String.join("; ", errors.subList(0, Math.min(ERRORS_SHOWN, errors.size())));
+            return new Outcome(rawId, "failed", errors.size() + " of " + items + " items failed: " + shown
+                    + (errors.size() > ERRORS_SHOWN ? "; and " + (errors.size() - ERRORS_SHOWN) + " more" : ""), counts);
+        }
+    }
+
+    private static void record(Connection c, List<Outcome> outcomes) throws SQLException {
+        if (outcomes.isEmpty()) {
+            return;
+        }
+        JsonWriter doc = new JsonWriter().beginArray();
+        for (Outcome o : outcomes) {
+            doc.beginObject().name("id").value(o.rawId()).name("s").value(o.status()).name("e").value(o.error())
+                    .name("c").raw(o.counts() == null ? "null" : o.counts()).endObject();
+        }
+        try (PreparedStatement ps = c.prepareStatement("UPDATE tmi.raw_bucket r SET status = x.s, error = x.e, counts = x.c,"
+                + " processed_at = now() FROM jsonb_to_recordset(CAST(? AS jsonb)) AS x (id bigint, s text, e text, c jsonb)"
+                + " WHERE r.raw_id = x.id")) {
+            ps.setString(1, doc.endArray().toString());
+            ps.execute();
+        }
+    }
+
+    /**
+     * What {@code payloadJson} would become under {@code ruleJson}, writing nothing: the kind,
+     * targets with their attributes, observations, positions and item errors, as JSON.
+     */
+    public static String preview(Connection c, String ruleJson, String payloadJson) throws SQLException {
+        MappingRule rule = MappingRule.parse(c, 0, ruleJson);
+        Extractor extractor = new Extractor(rule);
+        ItemMapper mapper = new ItemMapper(rule, extractor);
+        List<Extractor.RawItem> items = extractor.fromDocument(c, payloadJson);
+        JsonWriter targets = new JsonWriter().beginArray();
+        JsonWriter observations = new JsonWriter().beginArray();
+        JsonWriter positions = new JsonWriter().beginArray();
+        JsonWriter errors = new JsonWriter().beginArray();
+        for (Extractor.RawItem item : items) {
+            try {
+                MappedItem m = mapper.map(item);
+                targets.beginObject().name("ext_key").value(m.key()).name("name").value(m.name()).name("attributes");
+                BatchWriter.object(targets, m.attributes());
+                targets.endObject();
+                if (!m.observation().isEmpty()) {
+                    observations.beginObject().name("ext_key").value(m.key()).name("ts").value(m.ts()).name("payload");
+                    BatchWriter.object(observations, m.observation());
+                    observations.endObject();
+                }
+                if (m.lat() != null) {
+                    positions.beginObject().name("ext_key").value(m.key()).name("ts").value(m.ts())
+                            .name("lat").value(m.lat()).name("lon").value(m.lon()).endObject();
+                }
+            } catch (ItemMapper.ItemException e) {
+                errors.value(e.getMessage());
+            }
+        }
+        return new JsonWriter().beginObject().name("kind").value(rule.kind()).name("items").value(items.size())
+                .name("targets").raw(targets.endArray().toString())
+                .name("observations").raw(observations.endArray().toString())
+                .name("positions").raw(positions.endArray().toString())
+                .name("errors").raw(errors.endArray().toString()).endObject().toString();
+    }
+}

@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: MIT
+package io.tmidb.stored.schema;
+
+import static io.tmidb.stored.SqlText.ident;
+import static io.tmidb.stored.SqlText.literal;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Collection;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * The typed views of one schema version of a kind: {@code api_vN.<kind>} (one row per target,
+ * one column per attribute) and {@code api_vN.<kind>_obs} (one row per observation, one column per
+ * field). They are security_invoker views, so row-level security on tmi.target and tmi.ts_obs
+ * applies to whoever reads them. A value whose JSON type does not match its column reads as NULL,
+ * so a view of an old version keeps working whatever arrives later.
+ */
+final class ApiViews {
+    private static final Set<String> TARGET_COLUMNS = Set.of("target_id", "name", "ext_key", "created_at", "updated_at");
+    private static final Set<String> OBS_COLUMNS = Set.of("obs_id", "target_id", "ts");
+
+    private ApiViews() {
+    }
+
+    static void create(Connection c, String kind, int version, Collection<Attribute> attrs) throws SQLException {
+        String schema = "api_v" + version;
+        StringBuilder targetCols = new StringBuilder();
+        StringBuilder obsCols = new StringBuilder();
+        attrs.stream().sorted(java.util.Comparator.comparing(Attribute::name)).forEach(a -> {
+            boolean attribute = "attribute".equals(a.scope());
+            String column = column(a.name(), attribute ? TARGET_COLUMNS : OBS_COLUMNS, attribute ? "_attr" : "_field");
+            (attribute ? targetCols : obsCols).append(", ")
+                    .append(typed(attribute ? "t.meta" : "o.payload", a)).append(" AS ").append(ident(column));
+        });
+        String view = schema + "." + ident(kind);
+        String obsView = schema + "." + ident(kind + "_obs");
+        String comment = "kind " + kind + ", schema version " + version;
+        try (Statement st = c.createStatement()) {
+            st.execute("CREATE SCHEMA IF NOT EXISTS " + schema);
+            st.execute("GRANT USAGE ON SCHEMA " + schema + " TO tmi_admin, tmi_speaker, tmi_listener");
+            st.execute("CREATE VIEW " + view + " WITH (security_invoker = true) AS SELECT t.target_id, t.name, t.ext_key,"
+                    + " t.created_at, t.updated_at" + targetCols + " FROM tmi.target t WHERE t.kind = " + literal(kind));
+            st.execute("CREATE VIEW " + obsView + " WITH (security_invoker = true) AS SELECT o.obs_id, o.target_id, o.ts"
+                    + obsCols + " FROM tmi.ts_obs o JOIN tmi.target t ON t.target_id = o.target_id WHERE t.kind = "
+                    + literal(kind));
+            for (String v : new String[] {view, obsView}) {
+                st.execute("COMMENT ON VIEW " + v + " IS " + literal(comment));
+                st.execute("GRANT SELECT ON " + v + " TO tmi_speaker, tmi_listener");
+                st.execute("GRANT ALL ON " + v + " TO tmi_admin");
+            }
+        }
+    }
+
+    /** The JSON value as its column type; NULL when the stored value has another type. */
+    private static String typed(String doc, Attribute a) {
+        String v = doc + "->" + literal(a.name());
+        return switch (a.type()) {
+            case "number" -> "CASE WHEN jsonb_typeof(" + v + ") = 'number' THEN (" + v + ")::double precision END";
+            case "string" -> "CASE WHEN jsonb_typeof(" + v + ") = 'string' THEN " + doc + "->>" + literal(a.name()) + " END";
+            case "boolean" -> "CASE WHEN jsonb_typeof(" + v + ") = 'boolean' THEN (" + v + ")::boolean END";
+            default -> v; // object, array, mixed: jsonb
+        };
+    }
+
+    private static String column(String name, Set<String> reserved, String suffix) {
+        String lower = name.toLowerCase(Locale.ROOT);
+        return reserved.contains(lower) ? name + suffix : name;
+    }
+}
