@@ -24,9 +24,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** CREATE EXTENSION creates the whole schema; DROP removes it; pg_dump output restores elsewhere. */
 @TmidbTest
 class ExtensionLifecycleIT {
+    /** The tables of the design, then tmiDB's own bookkeeping (settings, attribute sets, work queues, alarm state). */
     static final Set<String> TABLES = Set.copyOf(List.of("target", "ts_obs", "geo_trace", "raw_bucket",
             "model_versions", "ingest_connector", "mapping_rule", "alarm_rule", "alarm_event", "listener",
-            "listener_subscription", "stream_def", "event_log", "file_attachment"));
+            "listener_subscription", "stream_def", "event_log", "file_attachment",
+            "config", "kind_attr", "schema_pending", "alarm_pending", "alarm_state"));
 
     @Test
     void createsEveryTableWithItsKey(TestDatabase db) throws SQLException {
