@@ -861,8 +861,11 @@ CREATE TABLE tmi.kind_attr (
 COMMENT ON TABLE tmi.kind_attr IS 'Current attribute set per kind; tmi.model_versions keeps its history';
 
 -- attribute/type pairs seen in writes but not yet in kind_attr, waiting for SchemaVersions
+-- batch: one per writing statement, so both hosts make one version per statement and kind
+CREATE SEQUENCE tmi.schema_batch_seq;
 CREATE TABLE tmi.schema_pending (
     pending_id bigserial PRIMARY KEY,
+    batch      bigint NOT NULL,
     kind       text NOT NULL,
     scope      text NOT NULL,
     attr       text NOT NULL,
@@ -1220,13 +1223,14 @@ SET search_path = pg_catalog
 AS $fn$
 DECLARE
     ids text;
+    batch bigint := nextval('tmi.schema_batch_seq');
 BEGIN
     WITH s AS (
         SELECT x.kind, x.scope, x.attr, x.jtype
           FROM jsonb_to_recordset(seen) AS x (kind text, scope text, attr text, jtype text)
     ), fresh AS (
-        INSERT INTO tmi.schema_pending (kind, scope, attr, jtype)
-        SELECT s.kind, s.scope, s.attr, s.jtype FROM s
+        INSERT INTO tmi.schema_pending (batch, kind, scope, attr, jtype)
+        SELECT batch, s.kind, s.scope, s.attr, s.jtype FROM s
          WHERE s.jtype <> 'null'
            AND NOT EXISTS (SELECT 1 FROM tmi.kind_attr a
                             WHERE a.kind = s.kind AND a.scope = s.scope AND a.attr = s.attr

@@ -29,19 +29,21 @@ public final class SchemaVersions {
     }
 
     public static void apply(Connection c, long[] pendingIds) throws SQLException {
-        Map<String, List<Attribute>> seenByKind = new TreeMap<>();
-        try (PreparedStatement ps = c.prepareStatement("DELETE FROM tmi.schema_pending"
-                + " WHERE pending_id = ANY(CAST(? AS bigint[])) RETURNING kind, scope, attr, jtype")) {
+        // one version per writing statement (batch) and kind, in the order the statements ran
+        Map<String, List<Attribute>> seen = new LinkedHashMap<>();
+        try (PreparedStatement ps = c.prepareStatement("WITH p AS (DELETE FROM tmi.schema_pending"
+                + " WHERE pending_id = ANY(CAST(? AS bigint[])) RETURNING batch, kind, scope, attr, jtype)"
+                + " SELECT batch, kind, scope, attr, jtype FROM p ORDER BY batch, kind, scope, attr")) {
             ps.setString(1, Ids.toArrayLiteral(pendingIds));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    seenByKind.computeIfAbsent(rs.getString(1), k -> new ArrayList<>())
-                            .add(new Attribute(rs.getString(2), rs.getString(3), rs.getString(4)));
+                    seen.computeIfAbsent(rs.getLong(1) + "/" + rs.getString(2), k -> new ArrayList<>())
+                            .add(new Attribute(rs.getString(3), rs.getString(4), rs.getString(5)));
                 }
             }
         }
-        for (Map.Entry<String, List<Attribute>> e : seenByKind.entrySet()) {
-            applyKind(c, e.getKey(), e.getValue());
+        for (Map.Entry<String, List<Attribute>> e : seen.entrySet()) {
+            applyKind(c, e.getKey().substring(e.getKey().indexOf('/') + 1), e.getValue());
         }
     }
 
