@@ -861,7 +861,7 @@ CREATE TABLE tmi.kind_attr (
 COMMENT ON TABLE tmi.kind_attr IS 'Current attribute set per kind; tmi.model_versions keeps its history';
 
 -- attribute/type pairs seen in writes but not yet in kind_attr, waiting for SchemaVersions
--- batch: one per writing statement, so both hosts make one version per statement and kind
+-- batch: one per writing SQL statement, so both hosts make one version per statement and kind
 CREATE SEQUENCE tmi.schema_batch_seq;
 CREATE TABLE tmi.schema_pending (
     pending_id bigserial PRIMARY KEY,
@@ -1223,8 +1223,17 @@ SET search_path = pg_catalog
 AS $fn$
 DECLARE
     ids text;
-    batch bigint := nextval('tmi.schema_batch_seq');
+    -- one batch per SQL statement (a mapping statement writes targets and observations at once)
+    stmt text := pg_current_xact_id()::text || '@' || statement_timestamp()::text;
+    remembered text := current_setting('tmi.schema_batch', true);
+    batch bigint;
 BEGIN
+    IF remembered LIKE stmt || '=%' THEN
+        batch := split_part(remembered, '=', 2)::bigint;
+    ELSE
+        batch := nextval('tmi.schema_batch_seq');
+        PERFORM set_config('tmi.schema_batch', stmt || '=' || batch, true);
+    END IF;
     WITH s AS (
         SELECT x.kind, x.scope, x.attr, x.jtype
           FROM jsonb_to_recordset(seen) AS x (kind text, scope text, attr text, jtype text)

@@ -167,7 +167,7 @@ public final class Cluster {
     public Connection connect(String database, String applicationName) throws SQLException {
         Properties props = new Properties();
         props.setProperty("user", SUPERUSER);
-        props.setProperty("password", password());
+        props.setProperty("password", superuserPassword());
         props.setProperty("ApplicationName", applicationName);
         return DriverManager.getConnection(jdbcUrl(database), props);
     }
@@ -193,7 +193,8 @@ public final class Cluster {
         return pg;
     }
 
-    private String password() {
+    /** The superuser's password, for services of the node (the worker, the gateway). */
+    public String superuserPassword() {
         String line = read(pgpass()).strip();
         return line.substring(line.lastIndexOf(':') + 1);
     }
