@@ -153,6 +153,36 @@ class FrontDoorIT {
     }
 
     @Test
+    void addMappingNamesTheFirstProblemOfARule(TestDatabase db) throws SQLException {
+        try (Connection c = db.connect()) {
+            String ok = "{\"kind\": \"bike\", \"key\": \"$.id\", \"fields\": {\"v\": {\"path\": \"$.v\", \"type\": \"number\"}}}";
+            long id = scalarLong(c, "SELECT tmi.add_mapping('feed', '" + ok + "')");
+            assertEquals(id, scalarLong(c, "SELECT tmi.add_mapping('feed', '" + ok + "')"), "one rule per source, replaced");
+            String[][] bad = {
+                {"[]", "22023"},
+                {"{\"key\": \"$.id\"}", "22023"},
+                {"{\"kind\": \"bike\"}", "22023"},
+                {"{\"kind\": \"bike\", \"key\": \"$.id[\"}", "22023"},
+                {"{\"kind\": \"bike\", \"key\": \"$.id\", \"lat\": \"$.lat\"}", "22023"},
+                {"{\"kind\": \"bike\", \"key\": \"$.id\", \"colour\": \"red\"}", "22023"},
+                {"{\"kind\": \"bike\", \"key\": \"$.id\", \"timestamp\": {\"path\": \"$.t\", \"format\": \"unix\"}}", "22023"},
+                {"{\"kind\": \"bike\", \"key\": \"$.id\", \"fields\": {\"v\": {\"path\": \"$.v\", \"type\": \"float\"}}}", "22023"},
+                {"{\"kind\": \"bike\", \"key\": \"$.id\", \"fields\": {\"v\": {\"path\": \"$.v\", \"type\": \"text\", \"scale\": 2}}}", "22023"},
+                {"{\"kind\": \"bike\", \"key\": \"$.id\", \"fields\": {\"bad name\": {\"path\": \"$.v\", \"type\": \"text\"}}}", "22023"},
+                {"{\"kind\": \"bike\", \"key\": \"$.id\", \"fields\": {\"v\": {\"path\": \"$.v\", \"type\": \"text\", \"as\": \"meta\"}}}", "22023"},
+            };
+            for (String[] b : bad) {
+                assertFails(c, b[1], "SELECT tmi.add_mapping('feed', '" + b[0] + "')");
+            }
+            assertFails(c, "22004", "SELECT tmi.add_mapping(NULL, '" + ok + "')");
+            assertFails(c, "42704", "SELECT tmi.remap('no-such-source')");
+            // the worker host cannot run the mapping inside the server: it says what to do instead
+            assertFails(c, "0A000", "SELECT tmi.mapping_preview('" + ok + "', '{\"id\": 1}')");
+            assertEquals(1, scalarLong(c, "SELECT count(*) FROM tmi.mapping_rule"));
+        }
+    }
+
+    @Test
     void statusReportsEverySubsystem(TestDatabase db) throws SQLException {
         try (Connection c = db.connect(); Statement st = c.createStatement();
              ResultSet rs = st.executeQuery("SELECT subsystem, state, detail FROM tmi.status()")) {
