@@ -27,6 +27,7 @@ import java.util.logging.Logger;
  */
 public final class StoredLogicHost implements WorkerService {
     private static final Logger LOG = Logger.getLogger(StoredLogicHost.class.getName());
+    private static final int QUEUED_ROWS_PER_BATCH = 20_000;
 
     /** One kind of queued work: how to claim a batch and what to run on it. */
     private record Queue(String name, String claim, Step step) {
@@ -74,7 +75,8 @@ public final class StoredLogicHost implements WorkerService {
         for (Queue q : QUEUES) {
             c.setAutoCommit(false);
             try {
-                long[] ids = claim(c, q.claim(), q.name().equals("raw") ? batch : batch * 20);
+                // a raw document holds many items; queued schema and alarm rows are one per item at most
+                long[] ids = claim(c, q.claim(), q.name().equals("raw") ? batch : QUEUED_ROWS_PER_BATCH);
                 if (ids.length > 0) {
                     q.step().run(c, ids);
                     any = true;

@@ -12,12 +12,14 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Writes mapped items of one kind in a single statement: targets upserted (attributes merged,
- * unchanged targets left alone), observations inserted with their raw id and item number,
+ * Writes mapped items of one kind in a single statement: targets upserted (attributes merged;
+ * targets that would not change are neither written nor locked, so concurrent batches about the
+ * same targets do not wait for each other), observations inserted with their raw id and item number,
  * positions upserted. The triggers on those tables then write events, queue schema changes and
  * alarm evaluation, once per statement.
  */
 final class BatchWriter {
+    // no SQL comments in statements: PL/Java's parameter parser does not know them
     private static final String WRITE = """
             WITH targets AS (
                 SELECT * FROM jsonb_to_recordset(CAST(? AS jsonb)) AS x (k text, n text, a jsonb)
@@ -26,7 +28,9 @@ final class BatchWriter {
                                                                         lat float8, lon float8, r bigint, i int)
             ), up AS (
                 INSERT INTO tmi.target AS t (kind, ext_key, name, meta)
-                SELECT CAST(? AS text), k, n, a FROM targets
+                SELECT CAST(? AS text), x.k, x.n, x.a FROM targets x
+                 WHERE NOT EXISTS (SELECT 1 FROM tmi.target e WHERE e.kind = CAST(? AS text) AND e.ext_key = x.k
+                                      AND e.name = x.n AND e.meta @> x.a)
                 ON CONFLICT (kind, ext_key) DO UPDATE
                    SET name = EXCLUDED.name, meta = t.meta || EXCLUDED.meta, updated_at = now()
                  WHERE t.name IS DISTINCT FROM EXCLUDED.name OR NOT t.meta @> EXCLUDED.meta
@@ -90,6 +94,7 @@ final class BatchWriter {
             ps.setString(2, rows.endArray().toString());
             ps.setString(3, kind);
             ps.setString(4, kind);
+            ps.setString(5, kind);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 return new long[] {rs.getLong(1), rs.getLong(2)};
