@@ -135,6 +135,24 @@ class TmidbdIT {
 
     @Test
     @Order(5)
+    void tmictlMappingPreviewRunsTheStoredLogicOutsideTheServer() throws Exception {
+        String rule = "{\"iterate\": \"$[*]\", \"kind\": \"sensor\", \"key\": \"$.id\","
+                + " \"fields\": {\"t\": {\"path\": \"$.t\", \"type\": \"number\"}}}";
+        Path ruleFile = base.resolve("rule.json");
+        Files.writeString(ruleFile, rule);
+        Result r = run("tmictl", "mapping", "preview", "-D", dataDir.toString(), "--rule", "@" + ruleFile,
+                "--document", "[{\"id\": \"a\", \"t\": 1.5}, {\"id\": \"b\", \"t\": \"x\"}]");
+        assertEquals(0, r.exitCode, r.output);
+        assertTrue(r.output.contains("\"item 2: field \\\"t\\\" at $.t: \\\"x\\\" is not a number\""), r.output);
+        assertTrue(r.output.contains("\"t\": 1.5"), r.output);
+        Result bad = run("tmictl", "mapping", "preview", "-D", dataDir.toString(), "--rule", "{\"kind\": \"x\"}", "--document", "{}");
+        assertEquals(ExitCodes.ERROR, bad.exitCode, bad.output);
+        assertTrue(bad.output.contains("tmictl: error: mapping rule: key must be a JSON path (SQLSTATE 22023)"), bad.output);
+        assertTrue(bad.output.contains("tmictl: hint: "), bad.output);
+    }
+
+    @Test
+    @Order(6)
     void statusReportsEachSubsystemThenStopStopsIt() throws Exception {
         Result status = run("tmidbd", "status", "-D", dataDir.toString());
         assertEquals(0, status.exitCode, status.output);
@@ -149,7 +167,7 @@ class TmidbdIT {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void commandsOnAMissingDataDirectoryNameTheFix() {
         StringWriter err = new StringWriter();
         CommandLine cmd = TmidbdCommand.commandLine();

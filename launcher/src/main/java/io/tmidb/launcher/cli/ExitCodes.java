@@ -32,8 +32,12 @@ public final class ExitCodes implements CommandLine.IExecutionExceptionHandler {
             return ERROR;
         }
         if (e instanceof SQLException se) {
-            err.println(prog + ": error: " + se.getMessage() + " (SQLSTATE " + se.getSQLState() + ")");
             ServerErrorMessage server = se instanceof PSQLException pe ? pe.getServerErrorMessage() : null;
+            err.println(prog + ": error: " + (server != null ? server.getMessage() : se.getMessage())
+                    + " (SQLSTATE " + se.getSQLState() + ")");
+            if (server != null && server.getDetail() != null) {
+                err.println(prog + ": detail: " + server.getDetail());
+            }
             if (server != null && server.getHint() != null) {
                 err.println(prog + ": hint: " + server.getHint());
             }
@@ -44,7 +48,8 @@ public final class ExitCodes implements CommandLine.IExecutionExceptionHandler {
         return INTERNAL;
     }
 
+    /** Our exception handling; and '@file' stays an argument (tmictl reads such files itself). */
     static CommandLine configure(CommandLine cmd) {
-        return cmd.setExecutionExceptionHandler(new ExitCodes());
+        return cmd.setExecutionExceptionHandler(new ExitCodes()).setExpandAtFiles(false);
     }
 }
