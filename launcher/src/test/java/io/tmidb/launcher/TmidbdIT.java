@@ -30,6 +30,7 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -113,9 +114,7 @@ class TmidbdIT {
             assertEquals("tmidb", rs.getString(1));
             assertEquals(Node.VERSION, rs.getString(2));
         }
-        long pid = Long.parseLong(Files.readAllLines(dataDir.resolve("postmaster.pid")).get(0).strip());
-        String owner = new String(new ProcessBuilder("ps", "-o", "user=", "-p", String.valueOf(pid)).start()
-                .getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        String owner = ps(postmasterPid(), "user");
         if (ServerUser.forCurrentProcess("postgres").switchesUser()) {
             assertEquals("postgres", owner);
         } else {
@@ -153,6 +152,39 @@ class TmidbdIT {
 
     @Test
     @Order(6)
+    void theServerAppearsAsTmidbdAndARestartFollowsACrash() throws Exception {
+        long pid = postmasterPid();
+        assertEquals("tmidbd", ps(pid, "comm"));
+        assertTrue(ps(pid, "args").startsWith(base.resolve("cluster/bin/tmidbd") + " -D "), ps(pid, "args"));
+        new ProcessBuilder("kill", "-9", String.valueOf(pid)).start().waitFor();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (true) {
+            assertTrue(System.nanoTime() < deadline, "the server was not restarted");
+            Thread.sleep(200);
+            if (Files.exists(dataDir.resolve("postmaster.pid")) && postmasterPid() != pid
+                    && run("tmictl", "psql", "-D", dataDir.toString(), "--", "-c", "SELECT 1").exitCode == 0) {
+                break;
+            }
+        }
+        assertTrue(Files.readString(dataDir.resolve("tmidbd.status")).contains("server      running"));
+    }
+
+    @Test
+    @Order(7)
+    void aConfigurationFileNamesTheNodeAndUnknownKeysAreRefused() throws Exception {
+        Path conf = base.resolve("tmidb.conf");
+        Files.writeString(conf, "# test node\ndata-dir = " + dataDir + "\n");
+        Result status = runWith(Map.of("TMIDB_CONFIG", conf.toString()), "tmidbd", "status");
+        assertEquals(0, status.exitCode, status.output);
+        assertTrue(status.output.contains("server      running  localhost:" + port), status.output);
+        Files.writeString(conf, "data-dir = " + dataDir + "\nshared-buffers = 4GB\n");
+        Result bad = runWith(Map.of("TMIDB_CONFIG", conf.toString()), "tmidbd", "status");
+        assertEquals(ExitCodes.ERROR, bad.exitCode, bad.output);
+        assertTrue(bad.output.contains("line 2: unknown key 'shared-buffers'"), bad.output);
+    }
+
+    @Test
+    @Order(8)
     void statusReportsEachSubsystemThenStopStopsIt() throws Exception {
         Result status = run("tmidbd", "status", "-D", dataDir.toString());
         assertEquals(0, status.exitCode, status.output);
@@ -167,7 +199,7 @@ class TmidbdIT {
     }
 
     @Test
-    @Order(7)
+    @Order(9)
     void commandsOnAMissingDataDirectoryNameTheFix() {
         StringWriter err = new StringWriter();
         CommandLine cmd = TmidbdCommand.commandLine();
@@ -180,12 +212,26 @@ class TmidbdIT {
     private record Result(int exitCode, String output) {
     }
 
+    private long postmasterPid() throws IOException {
+        return Long.parseLong(Files.readAllLines(dataDir.resolve("postmaster.pid")).get(0).strip());
+    }
+
+    private static String ps(long pid, String field) throws IOException {
+        return new String(new ProcessBuilder("ps", "-o", field + "=", "-p", String.valueOf(pid)).start()
+                .getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+    }
+
     private Result run(String program, String... args) throws IOException, InterruptedException {
+        return runWith(Map.of(), program, args);
+    }
+
+    private Result runWith(Map<String, String> env, String program, String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of(BIN.resolve(program).toString()));
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         pb.environment().put("TMIDB_PG_BINDIR", pgBin.toString());
+        pb.environment().putAll(env);
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(2, TimeUnit.MINUTES), program + " timed out");

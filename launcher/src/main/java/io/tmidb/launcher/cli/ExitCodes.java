@@ -50,6 +50,7 @@ public final class ExitCodes implements CommandLine.IExecutionExceptionHandler {
 
     /** Our exception handling; and '@file' stays an argument (tmictl reads such files itself). */
     static CommandLine configure(CommandLine cmd) {
-        return cmd.setExecutionExceptionHandler(new ExitCodes()).setExpandAtFiles(false);
+        return cmd.setExecutionExceptionHandler(new ExitCodes()).setExpandAtFiles(false)
+                .setDefaultValueProvider(new ConfigDefaults(System.getenv()));
     }
 }

@@ -12,27 +12,27 @@ import java.nio.file.Path;
 import java.util.Optional;
 
 /**
- * Options naming the node a command works on. Each has an environment variable
- * ({@code TMIDB_<KEY>}) that the command line overrides.
+ * Options naming the node a command works on. Each may also come from its environment variable
+ * ({@code TMIDB_<KEY>}) or the configuration file (see {@link ConfigDefaults}); the command line wins.
  */
 public final class NodeOptions {
-    @Option(names = {"-D", "--data-dir"}, paramLabel = "DIR", defaultValue = "${env:TMIDB_DATA_DIR}",
+    @Option(names = {"-D", "--data-dir"}, paramLabel = "DIR",
             description = "Data directory (env TMIDB_DATA_DIR; default /var/lib/tmidb/data as root, ~/tmidb/data otherwise).")
     Path dataDir;
 
-    @Option(names = {"-p", "--port"}, defaultValue = "${env:TMIDB_PORT:-5432}",
+    @Option(names = {"-p", "--port"}, defaultValue = "5432",
             description = "Port for a new cluster (env TMIDB_PORT; default ${DEFAULT-VALUE}). An existing cluster keeps its own.")
     int port;
 
-    @Option(names = {"-d", "--database"}, defaultValue = "${env:TMIDB_DATABASE:-" + Node.DEFAULT_DATABASE + "}",
+    @Option(names = {"-d", "--database"}, defaultValue = Node.DEFAULT_DATABASE,
             description = "Database holding tmiDB (env TMIDB_DATABASE; default ${DEFAULT-VALUE}).")
     String database;
 
-    @Option(names = "--os-user", defaultValue = "${env:TMIDB_OS_USER:-postgres}",
+    @Option(names = "--os-user", defaultValue = "postgres",
             description = "Unprivileged OS user that runs the server when started as root (env TMIDB_OS_USER; default ${DEFAULT-VALUE}).")
     String osUser;
 
-    @Option(names = "--pg-bindir", paramLabel = "DIR", defaultValue = "${env:TMIDB_PG_BINDIR}",
+    @Option(names = "--pg-bindir", paramLabel = "DIR",
             description = "PostgreSQL's bin directory (env TMIDB_PG_BINDIR; default: newest /usr/lib/postgresql/N/bin).")
     Path pgBinDir;
 

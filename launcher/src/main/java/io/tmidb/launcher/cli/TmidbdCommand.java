@@ -3,14 +3,23 @@ package io.tmidb.launcher.cli;
 
 import io.tmidb.launcher.Node;
 import io.tmidb.launcher.cluster.Cluster;
+import io.tmidb.launcher.cluster.ClusterException;
 import io.tmidb.launcher.cluster.ExtensionFiles;
 import io.tmidb.launcher.cluster.PgInstallation;
+import io.tmidb.launcher.node.Supervisor;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Spec;
 
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -20,8 +29,8 @@ import java.util.concurrent.Callable;
 /** {@code tmidbd}: creates, starts, stops and reports on a tmiDB node. */
 @Command(name = "tmidbd", mixinStandardHelpOptions = true, version = "tmidbd " + Node.VERSION,
         description = "The tmiDB server launcher.",
-        subcommands = {TmidbdCommand.Init.class, TmidbdCommand.Start.class, TmidbdCommand.Stop.class,
-                TmidbdCommand.Status.class})
+        subcommands = {TmidbdCommand.Init.class, TmidbdCommand.Run.class, TmidbdCommand.Start.class,
+                TmidbdCommand.Stop.class, TmidbdCommand.Status.class})
 public final class TmidbdCommand {
 
     public static void main(String[] args) {
@@ -50,44 +59,106 @@ public final class TmidbdCommand {
         }
     }
 
-    @Command(name = "start", mixinStandardHelpOptions = true,
-            description = "Start the node: the server, then the tmidb extension in its database.")
-    static final class Start implements Callable<Integer> {
+    @Command(name = "run", mixinStandardHelpOptions = true,
+            description = "Run the node in the foreground (for systemd): the server, the extension, tmidb-worker, the gateway"
+                    + " and nats-server where installed; restart crashed parts; stop everything on SIGTERM.")
+    static final class Run implements Callable<Integer> {
         @Mixin NodeOptions node;
+        @Mixin ServiceOptions services;
         @Spec CommandLine.Model.CommandSpec spec;
 
         @Override
-        public Integer call() throws SQLException {
+        public Integer call() throws Exception {
             Cluster cluster = node.openCluster();
-            ExtensionFiles.install(cluster.installation());
-            cluster.start();
-            boolean timescale;
-            try (Connection c = cluster.connect("postgres", Cluster.CORE_APP_NAME)) {
-                timescale = Node.timescaleLoaded(c);
+            if (supervisorPid(cluster).isPresent()) {
+                throw new ClusterException("the node in " + cluster.dataDir() + " is already running",
+                        "See 'tmidbd status -D " + cluster.dataDir() + "'.");
             }
-            Node.prepareDatabase(cluster, node.database, timescale);
-            Node.logBanner(cluster, node.database);
-            PrintWriter out = spec.commandLine().getOut();
-            out.println(Node.BANNER);
-            out.printf("tmidbd: database %s on localhost:%d, log %s%ntmidbd: connect with: tmictl psql -D %s%n",
-                    node.database, cluster.port(), cluster.logFile(), cluster.dataDir());
+            new Supervisor(cluster, node.serverUser(), node.database, Optional.ofNullable(services.natsUrl),
+                    services.gatewayPort).run(spec.commandLine().getOut());
             return ExitCodes.OK;
         }
     }
 
-    @Command(name = "stop", mixinStandardHelpOptions = true, description = "Stop the node (fast shutdown).")
+    @Command(name = "start", mixinStandardHelpOptions = true,
+            description = "Start the node in the background ('tmidbd run', detached) and wait until it is ready.")
+    static final class Start implements Callable<Integer> {
+        @Mixin NodeOptions node;
+        @Mixin ServiceOptions services;
+        @Spec CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            Cluster cluster = node.openCluster();
+            PrintWriter out = spec.commandLine().getOut();
+            if (supervisorPid(cluster).isPresent()) {
+                out.println("tmidbd: already running");
+                return ExitCodes.OK;
+            }
+            Path log = cluster.logFile().resolveSibling("tmidbd.log");
+            List<String> cmd = new ArrayList<>(List.of("setsid", Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-cp", System.getProperty("java.class.path"), TmidbdCommand.class.getName(), "run",
+                    "-D", cluster.dataDir().toString(), "-d", node.database, "--os-user", node.osUser,
+                    "--pg-bindir", cluster.installation().binDir().toString(), "--gateway-port", String.valueOf(services.gatewayPort)));
+            if (services.natsUrl != null) {
+                cmd.addAll(List.of("--nats-url", services.natsUrl));
+            }
+            Files.deleteIfExists(cluster.dataDir().resolve(Supervisor.STATUS_FILE));
+            Process run = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+            long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+            Path status = cluster.dataDir().resolve(Supervisor.STATUS_FILE);
+            while (!(Files.exists(status) && Files.readString(status).startsWith("ready"))) {
+                if (!run.isAlive() || System.nanoTime() > deadline) {
+                    throw new ClusterException("the node did not start: " + tail(log),
+                            "Read " + log + " and " + cluster.logFile() + ".");
+                }
+                Thread.sleep(100);
+            }
+            out.println(Node.BANNER);
+            out.printf("tmidbd: database %s on localhost:%d, log %s%ntmidbd: connect with: tmictl psql -D %s%n",
+                    node.database, cluster.port(), cluster.logFile().getParent(), cluster.dataDir());
+            return ExitCodes.OK;
+        }
+    }
+
+    @Command(name = "stop", mixinStandardHelpOptions = true, description = "Stop the node: its services, then the server (fast shutdown).")
     static final class Stop implements Callable<Integer> {
         @Mixin NodeOptions node;
         @Spec CommandLine.Model.CommandSpec spec;
 
         @Override
-        public Integer call() {
+        public Integer call() throws Exception {
             Cluster cluster = node.openCluster();
-            boolean wasRunning = cluster.isRunning();
+            Optional<ProcessHandle> supervisor = supervisorPid(cluster);
+            boolean wasRunning = supervisor.isPresent() || cluster.isRunning();
+            if (supervisor.isPresent()) {
+                supervisor.get().destroy();
+                supervisor.get().onExit().get(3, java.util.concurrent.TimeUnit.MINUTES);
+            }
             cluster.stop();
             spec.commandLine().getOut().println(wasRunning ? "tmidbd: stopped" : "tmidbd: was not running");
             return ExitCodes.OK;
         }
+    }
+
+    /** The running supervisor of this node, from its pid file. */
+    static Optional<ProcessHandle> supervisorPid(Cluster cluster) throws IOException {
+        Path pidFile = cluster.dataDir().resolve(Supervisor.PID_FILE);
+        if (!Files.exists(pidFile)) {
+            return Optional.empty();
+        }
+        return ProcessHandle.of(Long.parseLong(Files.readString(pidFile).strip()))
+                .filter(ProcessHandle::isAlive)
+                .filter(p -> p.info().commandLine().map(c -> c.contains(TmidbdCommand.class.getName())).orElse(true));
+    }
+
+    private static String tail(Path log) throws IOException {
+        if (!Files.exists(log)) {
+            return "(no log)";
+        }
+        List<String> lines = Files.readAllLines(log);
+        return String.join("\n", lines.subList(Math.max(0, lines.size() - 15), lines.size()));
     }
 
     @Command(name = "status", mixinStandardHelpOptions = true,
@@ -97,7 +168,7 @@ public final class TmidbdCommand {
         @Spec CommandLine.Model.CommandSpec spec;
 
         @Override
-        public Integer call() throws SQLException {
+        public Integer call() throws SQLException, IOException {
             Cluster cluster = node.openCluster();
             PrintWriter out = spec.commandLine().getOut();
             if (!cluster.isRunning()) {
@@ -105,6 +176,10 @@ public final class TmidbdCommand {
                 return ExitCodes.NOT_RUNNING;
             }
             out.printf("server      running  localhost:%d %s%n", cluster.port(), cluster.dataDir());
+            Path status = cluster.dataDir().resolve(Supervisor.STATUS_FILE);
+            if (supervisorPid(cluster).isPresent() && Files.exists(status)) {
+                Files.readAllLines(status).stream().skip(1).filter(l -> !l.startsWith("server")).forEach(out::println);
+            }
             try (Connection c = cluster.connect(node.database, Cluster.CORE_APP_NAME);
                  Statement st = c.createStatement();
                  ResultSet rs = st.executeQuery("SELECT subsystem, state, detail FROM tmi.status()")) {

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: MIT
+package io.tmidb.launcher.node;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.logging.Logger;
+
+/**
+ * A process the node supervisor keeps running (the server, the worker, the gateway, nats-server):
+ * started with its output appended to the node's log directory, restarted after a crash with a
+ * pause that doubles up to a minute and resets once the process has run for a minute.
+ */
+final class Child {
+    private static final Logger LOG = Logger.getLogger(Child.class.getName());
+    private static final Duration FIRST_PAUSE = Duration.ofSeconds(1);
+    private static final Duration MAX_PAUSE = Duration.ofMinutes(1);
+
+    final String name;
+    private final List<String> command;
+    private final Map<String, String> env;
+    private final Path log;
+    private Process process;
+    private Instant startedAt;
+    private Instant restartAt;
+    private Duration pause = FIRST_PAUSE;
+    private int restarts;
+
+    Child(String name, List<String> command, Map<String, String> env, Path log) {
+        this.name = name;
+        this.command = List.copyOf(command);
+        this.env = Map.copyOf(env);
+        this.log = log;
+    }
+
+    void start() throws IOException {
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .directory(new File("/"));
+        pb.environment().putAll(env);
+        process = pb.start();
+        startedAt = Instant.now();
+        restartAt = null;
+        LOG.info(() -> name + ": started, pid " + process.pid());
+    }
+
+    /** Called every tick: notices a crash and restarts when its pause is over. */
+    void tend() throws IOException {
+        if (process != null && process.isAlive()) {
+            if (Duration.between(startedAt, Instant.now()).compareTo(MAX_PAUSE) > 0) {
+                pause = FIRST_PAUSE;
+            }
+            return;
+        }
+        if (restartAt == null) {
+            int code = process == null ? -1 : process.exitValue();
+            restartAt = Instant.now().plus(pause);
+            LOG.warning(() -> name + ": exited with code " + code + "; restarting in " + pause.toSeconds()
+                    + " s (see " + log + ")");
+            pause = pause.multipliedBy(2).compareTo(MAX_PAUSE) > 0 ? MAX_PAUSE : pause.multipliedBy(2);
+        } else if (!Instant.now().isBefore(restartAt)) {
+            restarts++;
+            start();
+        }
+    }
+
+    /** Asks the process to stop (SIGTERM) and waits; kills it after {@code grace}. */
+    void stop(Duration grace) throws InterruptedException {
+        if (process == null || !process.isAlive()) {
+            return;
+        }
+        process.destroy();
+        if (!process.waitFor(grace.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+            LOG.warning(() -> name + ": did not stop within " + grace.toSeconds() + " s; killing it");
+            process.destroyForcibly().waitFor();
+        }
+    }
+
+    boolean alive() {
+        return process != null && process.isAlive();
+    }
+
+    long pid() {
+        return process == null ? -1 : process.pid();
+    }
+
+    /** One line for {@code tmidbd status}: name, state, pid, restarts. */
+    String statusLine() {
+        return String.format("%-11s %-8s pid %d, %d restarts", name, alive() ? "running" : "down", pid(), restarts);
+    }
+}
