@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 package io.tmidb.worker;
 
+import io.tmidb.worker.connector.ConnectorScheduler;
 import io.tmidb.worker.maintenance.PartitionMaintainer;
 
 import java.sql.DriverManager;
@@ -53,6 +54,6 @@ public final class WorkerMain {
 
     /** Every service a worker runs. */
     public static List<WorkerService> services() {
-        return List.of(new PartitionMaintainer());
+        return List.of(new PartitionMaintainer(), new ConnectorScheduler());
     }
 }
