@@ -828,12 +828,12 @@ BEGIN
         RAISE EXCEPTION 'options.headers must map header names to strings' USING ERRCODE = '22023',
             HINT = 'Pass e.g. ''{"headers": {"X-Api-Key": "..."}}''.';
     END IF;
-    IF options ? 'auth' AND NOT (
+    IF options ? 'auth' AND NOT coalesce(
             (jsonb_typeof(options->'auth') = 'object' AND options->'auth' ?& ARRAY['user', 'password']
              AND jsonb_typeof(options->'auth'->'user') = 'string' AND jsonb_typeof(options->'auth'->'password') = 'string'
              AND (SELECT count(*) FROM jsonb_object_keys(options->'auth')) = 2)
          OR (jsonb_typeof(options->'auth') = 'object' AND jsonb_typeof(options->'auth'->'bearer') = 'string'
-             AND (SELECT count(*) FROM jsonb_object_keys(options->'auth')) = 1)) THEN
+             AND (SELECT count(*) FROM jsonb_object_keys(options->'auth')) = 1), false) THEN
         RAISE EXCEPTION 'options.auth must be basic or bearer credentials' USING ERRCODE = '22023',
             HINT = 'Pass ''{"auth": {"user": "...", "password": "..."}}'' or ''{"auth": {"bearer": "..."}}''.';
     END IF;
