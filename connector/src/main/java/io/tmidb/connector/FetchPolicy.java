@@ -17,7 +17,7 @@ import java.util.Set;
  */
 public record FetchPolicy(Duration connectTimeout, Duration readTimeout, long maxBodyBytes, int maxRedirects,
                           boolean allowPrivate, Set<String> allowedAddresses) {
-    public static final String USER_AGENT = "tmiDB/0.1 (connector; https://github.com/tmidb)";
+    public static final String USER_AGENT = "tmiDB/0.1 (connector)";
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
     public static final Duration DEFAULT_READ_TIMEOUT = Duration.ofSeconds(30);
     public static final long DEFAULT_MAX_BODY_BYTES = 10L * 1024 * 1024;
