@@ -11,7 +11,6 @@ import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
-import java.util.Iterator;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -85,8 +84,7 @@ public final class Fetcher {
         if (sameOrigin) {
             try {
                 JsonNode headers = spec.options().path("headers");
-                for (Iterator<Map.Entry<String, JsonNode>> it = headers.fields(); it.hasNext(); ) {
-                    Map.Entry<String, JsonNode> h = it.next();
+                for (Map.Entry<String, JsonNode> h : headers.properties()) {
                     b.setHeader(h.getKey(), h.getValue().asText());
                 }
                 JsonNode auth = spec.options().path("auth");

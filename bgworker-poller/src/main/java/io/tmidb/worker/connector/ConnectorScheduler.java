@@ -112,6 +112,11 @@ public final class ConnectorScheduler implements WorkerService {
             } catch (FetchException e) {
                 failed(c, claim, e.httpStatus(), e.getMessage(), backoffMax);
                 return;
+            } catch (RuntimeException e) {
+                // a defect in a converter must not leave the connector claimed until its lease ends
+                LOG.log(Level.SEVERE, e, () -> "connector " + name + ": internal error while polling");
+                failed(c, claim, null, "internal error while polling: " + e, backoffMax);
+                return;
             }
             Duration next = Backoff.nextDelay(claim.spec().every(), 0, backoffMax, ThreadLocalRandom.current().nextDouble());
             try {

@@ -14,7 +14,6 @@ import org.jsoup.select.Selector;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.Charset;
-import java.util.Iterator;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -47,8 +46,7 @@ final class HtmlFormat implements Format {
         try {
             for (Element element : doc.select(select)) {
                 ObjectNode row = out.addObject();
-                for (Iterator<Map.Entry<String, JsonNode>> it = fields.fields(); it.hasNext(); ) {
-                    Map.Entry<String, JsonNode> f = it.next();
+                for (Map.Entry<String, JsonNode> f : fields.properties()) {
                     row.put(f.getKey(), field(element, f.getValue().asText()));
                 }
             }
