@@ -11,6 +11,7 @@ import io.tmidb.worker.WorkerService;
 import io.tmidb.worker.WorkerSettings;
 import io.tmidb.worker.WorkerSettings.Key;
 import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
 
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -37,6 +38,10 @@ public final class ConnectorScheduler implements WorkerService {
     private static final Logger LOG = Logger.getLogger(ConnectorScheduler.class.getName());
     /** How often the loop looks again while fetches run, so a finished connector is rescheduled promptly. */
     private static final long BUSY_WAIT_MS = 100;
+    /** Shortest wait: connectors another worker holds locked for a moment must not make the loop spin. */
+    private static final long MIN_WAIT_MS = 10;
+    /** pgjdbc's wait for notifications ignores interrupts, so waits are sliced to notice a stop this soon. */
+    private static final long STOP_CHECK_MS = 250;
 
     @Override
     public String name() {
@@ -90,16 +95,32 @@ public final class ConnectorScheduler implements WorkerService {
                     }
                 }
                 long untilDue = ConnectorStore.millisUntilNextDue(listen);
-                long wait = untilDue < 0 ? sweepMs : Math.min(sweepMs, untilDue);
-                if (slots.availablePermits() < threads) {
+                long wait = Math.max(MIN_WAIT_MS, untilDue < 0 ? sweepMs : Math.min(sweepMs, untilDue));
+                if (slots.availablePermits() == 0) {
+                    wait = BUSY_WAIT_MS; // overdue connectors wait for a free slot, not in a tight loop
+                } else if (slots.availablePermits() < threads) {
                     wait = Math.min(wait, BUSY_WAIT_MS);
                 }
-                // a notification (connector added, changed, dropped) ends the wait early
-                pg.getNotifications((int) Math.max(1, wait));
+                awaitNotification(pg, wait, context);
             }
         } finally {
             pool.shutdownNow();
             pool.awaitTermination(10, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Waits up to waitMs for a notification (a connector added, changed or dropped) or a stop. */
+    private static void awaitNotification(PGConnection pg, long waitMs, WorkerContext context) throws SQLException {
+        long end = System.nanoTime() + waitMs * 1_000_000;
+        while (!context.stopping()) {
+            long left = (end - System.nanoTime()) / 1_000_000;
+            if (left <= 0) {
+                return;
+            }
+            PGNotification[] got = pg.getNotifications((int) Math.min(left, STOP_CHECK_MS));
+            if (got != null && got.length > 0) {
+                return;
+            }
         }
     }
 

@@ -32,10 +32,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ConnectorSafetyIT {
     private static final Duration WAIT = Duration.ofSeconds(10);
     private static FeedServer feeds;
+    /** Another origin (same address, another port), as a CDN a source redirects to would be. */
+    private static FeedServer elsewhere;
 
     @BeforeAll
     static void startFeeds() throws Exception {
         feeds = new FeedServer();
+        elsewhere = new FeedServer();
+        elsewhere.route("/feed.json", FeedServer.ok("application/json", "{\"mirrored\": true}"));
+        feeds.route("/to-elsewhere", ex -> {
+            ex.getResponseHeaders().set("Location", elsewhere.url("/feed.json"));
+            FeedServer.send(ex, 302, null, "");
+        });
         feeds.route("/feed.json", FeedServer.ok("application/json", "{\"safe\": true}"));
         feeds.route("/to-private", ex -> {
             ex.getResponseHeaders().set("Location", "http://127.0.0.2:" + feeds.port() + "/feed.json");
@@ -54,6 +62,7 @@ class ConnectorSafetyIT {
     @AfterAll
     static void stopFeeds() {
         feeds.close();
+        elsewhere.close();
     }
 
     @BeforeEach
@@ -92,6 +101,22 @@ class ConnectorSafetyIT {
             assertEquals(0, rawCount(c, "hop-private"));
             assertEquals(0, rawCount(c, "hop-metadata"));
             assertNull(ConnectorTesting.state(c, "hop-ok", "last_error"));
+        }
+    }
+
+    @Test
+    void headersAndCredentialsStayWithTheConnectorsOrigin(TestDatabase db) throws Exception {
+        try (Connection c = db.connect(); Worker w = startWorker(db, Map.of())) {
+            c.createStatement().execute("SELECT tmi.add_connector('mirrored', '" + feeds.url("/to-elsewhere") + "', '1 hour', 'json',"
+                    + " '{\"headers\": {\"X-Api-Key\": \"k-1\"}, \"auth\": {\"user\": \"u\", \"password\": \"p\"}}')");
+            await(WAIT, "the mirrored document", () -> rawCount(c, "mirrored") == 1 ? true : null);
+            Map<String, String> first = feeds.requests("/to-elsewhere").get(0).headers();
+            assertEquals("k-1", first.get("x-api-key"));
+            assertEquals("Basic dTpw", first.get("authorization"));
+            Map<String, String> redirected = elsewhere.requests("/feed.json").get(0).headers();
+            assertNull(redirected.get("x-api-key"), redirected.toString());
+            assertNull(redirected.get("authorization"), redirected.toString());
+            assertTrue(redirected.get("user-agent").startsWith("tmiDB/"), redirected.toString());
         }
     }
 }

@@ -48,9 +48,21 @@ final class Bodies {
                     + format + " (" + body.length + " bytes, Content-Type " + contentType + ")", e);
         }
         if (text.indexOf('\0') >= 0) {
-            // PostgreSQL's jsonb cannot hold NUL characters, and text with them is binary data
-            throw new FetchException(FetchException.Code.BAD_BODY, "the body contains NUL characters, so it is binary, not " + format);
+            throw binary(format);
         }
         return text.startsWith("\uFEFF") ? text.substring(1) : text;
+    }
+
+    /** Refuses a body with NUL bytes: it is binary data, and PostgreSQL's jsonb cannot hold NUL anyway. */
+    static void requireNoNul(byte[] body, String format) throws FetchException {
+        for (byte b : body) {
+            if (b == 0) {
+                throw binary(format);
+            }
+        }
+    }
+
+    private static FetchException binary(String format) {
+        return new FetchException(FetchException.Code.BAD_BODY, "the body contains NUL characters, so it is binary, not " + format);
     }
 }

@@ -34,7 +34,8 @@ final class HtmlFormat implements Format {
         if (select.isBlank() || !fields.isObject() || fields.isEmpty()) {
             throw new FetchException(FetchException.Code.BAD_OPTIONS, "an html connector needs options.select and options.fields");
         }
-        Bodies.text(body, contentType, "HTML"); // refuses binary bodies; jsoup itself accepts anything
+        // jsoup accepts anything, so binary bodies are refused here; the charset is jsoup's to find
+        Bodies.requireNoNul(body, "HTML");
         Document doc;
         try {
             // jsoup honours a <meta charset> when the header names none

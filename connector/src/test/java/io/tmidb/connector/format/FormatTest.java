@@ -74,6 +74,10 @@ class FormatTest {
         assertEquals(FetchException.Code.BAD_OPTIONS, selector.code());
         assertTrue(selector.getMessage().contains("invalid CSS selector"), selector.getMessage());
         assertEquals(FetchException.Code.BAD_BODY, refused("html", new byte[] {'<', 'p', '>', 0, 1, 2}, options).code());
+        // a page that names its charset in a meta tag only is read in that charset
+        byte[] latin1 = "<meta charset=iso-8859-1><table class=stations><tr><td class=name>Caf\u00e9</td></tr></table>"
+                .getBytes(StandardCharsets.ISO_8859_1);
+        assertEquals("Caf\u00e9", Format.named("html").convert(latin1, "text/html", JSON.readTree(options)).get(0).get("name").asText());
     }
 
     @Test
