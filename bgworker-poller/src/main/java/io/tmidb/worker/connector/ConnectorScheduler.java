@@ -18,7 +18,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
@@ -94,11 +93,14 @@ public final class ConnectorScheduler implements WorkerService {
                         });
                     }
                 }
+                // read before next_run: a fetch finishing after this read is still seen as running,
+                // so its lease (not yet replaced by its next run) cannot make the loop oversleep
+                int free = slots.availablePermits();
                 long untilDue = ConnectorStore.millisUntilNextDue(listen);
                 long wait = Math.max(MIN_WAIT_MS, untilDue < 0 ? sweepMs : Math.min(sweepMs, untilDue));
-                if (slots.availablePermits() == 0) {
+                if (free == 0) {
                     wait = BUSY_WAIT_MS; // overdue connectors wait for a free slot, not in a tight loop
-                } else if (slots.availablePermits() < threads) {
+                } else if (free < threads) {
                     wait = Math.min(wait, BUSY_WAIT_MS);
                 }
                 awaitNotification(pg, wait, context);

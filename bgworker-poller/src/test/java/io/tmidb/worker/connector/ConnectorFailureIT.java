@@ -92,7 +92,7 @@ class ConnectorFailureIT {
             assertNull(state(c, "flaky", "last_success"));
             // the third failure in a row waits 1 s × 2², plus at most a tenth of jitter
             double gap = Double.parseDouble(state(c, "flaky", "extract(epoch FROM next_run - last_attempt)"));
-            assertTrue(gap >= 4.0 && gap < 4.5, "gap " + gap);
+            assertTrue(gap >= 4.0 && gap < 5.0, "gap " + gap); // 4 s, up to 0.4 s of jitter, the fetch itself
             assertTrue(feeds.requests("/flaky.json").size() <= 4, "requests " + feeds.requests("/flaky.json").size());
             assertEquals("attention", Sql.scalar(c, "SELECT state FROM tmi.status() WHERE subsystem = 'connectors'"));
             assertEquals(0, rawCount(c, "flaky"));
