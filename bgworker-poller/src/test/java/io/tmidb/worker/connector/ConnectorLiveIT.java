@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 
 import java.sql.Connection;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 import static io.tmidb.worker.connector.ConnectorTesting.await;
@@ -78,6 +79,26 @@ class ConnectorLiveIT {
             assertEquals(requests, feeds.requests("/b.json").size(), "a dropped connector is not fetched");
             // what it delivered stays, no longer linked to a connector
             assertEquals("3 0", Sql.scalar(c, "SELECT count(*) || ' ' || count(connector_id) FROM tmi.raw_bucket WHERE source = 'live'"));
+        }
+    }
+
+    @Test
+    void twoWorkersNeverFetchOneConnectorTwice(TestDatabase db) throws Exception {
+        feeds.route("/shared.json", FeedServer.ok("application/json", "{\"shared\": true}"));
+        try (Connection c = db.connect(); Worker first = startWorker(db, Map.of()); Worker second = startWorker(db, Map.of())) {
+            c.createStatement().execute("SELECT tmi.add_connector('shared', '" + feeds.url("/shared.json") + "', '1 second')");
+            await(Duration.ofSeconds(10), "four runs", () -> rawCount(c, "shared") >= 4 ? true : null);
+            c.createStatement().execute("SELECT tmi.set_connector('shared', enabled => false)");
+            Thread.sleep(500); // a fetch under way when it was disabled is discarded, not stored
+            long stored = rawCount(c, "shared");
+            int fetched = feeds.requests("/shared.json").size();
+            assertTrue(fetched == stored || fetched == stored + 1, fetched + " fetches, " + stored + " documents");
+            // one claim per due time: consecutive fetches are an interval apart, never together
+            List<String> fetchTimes = Sql.column(c, "SELECT ts FROM tmi.raw_bucket WHERE source = 'shared' ORDER BY ts");
+            assertEquals(stored, fetchTimes.size());
+            assertEquals("true", Sql.scalar(c, "SELECT coalesce(bool_and(gap >= interval '900 milliseconds'), true)::text FROM"
+                    + " (SELECT ts - lag(ts) OVER (ORDER BY ts) AS gap FROM tmi.raw_bucket WHERE source = 'shared') g"
+                    + " WHERE gap IS NOT NULL"));
         }
     }
 }
