@@ -505,6 +505,35 @@ $fn$;
 COMMENT ON FUNCTION tmi.near(double precision, double precision, double precision, text, timestamptz) IS
     'Targets whose latest position lies within radius_m metres of (lat, lon), nearest first';
 
+CREATE FUNCTION tmi.add_connector(name text, url text, every interval DEFAULT '1 minute',
+                                  format text DEFAULT 'json', options jsonb DEFAULT '{}')
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $fn$
+#variable_conflict use_column
+DECLARE
+    id bigint;
+BEGIN
+    PERFORM tmi.require(name, 'name', 'Name the connector; tmi.ingest() and mapping rules refer to it.');
+    PERFORM tmi.check_connector(url, every, format, options);
+    IF name !~ '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$' THEN
+        RAISE EXCEPTION 'invalid connector name "%"', name USING ERRCODE = '22023',
+            HINT = 'Use letters, digits, ''_'', ''.'', '':'' and ''-'', at most 128 characters.';
+    END IF;
+    IF EXISTS (SELECT 1 FROM tmi.ingest_connector c WHERE c.name = add_connector.name) THEN
+        RAISE EXCEPTION 'connector "%" already exists', name USING ERRCODE = '23505',
+            HINT = 'Choose another name, or change it with tmi.set_connector().';
+    END IF;
+    INSERT INTO tmi.ingest_connector (name, url, every, format, options)
+    VALUES (add_connector.name, add_connector.url, add_connector.every, add_connector.format, add_connector.options)
+    RETURNING connector_id INTO id;
+    RETURN id;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.add_connector(text, text, interval, text, jsonb) IS
+    'Registers a URL that tmiDB fetches every interval into raw_bucket. Returns the connector id.';
+
 CREATE FUNCTION tmi.max_payload_bytes()
 RETURNS bigint
 LANGUAGE sql STABLE
@@ -871,35 +900,6 @@ BEGIN ATOMIC
 END;
 COMMENT ON FUNCTION tmi.mask_connector_options(jsonb) IS
     'Connector options with header values and credentials replaced by ********';
-
-CREATE FUNCTION tmi.add_connector(name text, url text, every interval DEFAULT '1 minute',
-                                  format text DEFAULT 'json', options jsonb DEFAULT '{}')
-RETURNS bigint
-LANGUAGE plpgsql
-SET search_path = pg_catalog
-AS $fn$
-#variable_conflict use_column
-DECLARE
-    id bigint;
-BEGIN
-    PERFORM tmi.require(name, 'name', 'Name the connector; tmi.ingest() and mapping rules refer to it.');
-    PERFORM tmi.check_connector(url, every, format, options);
-    IF name !~ '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$' THEN
-        RAISE EXCEPTION 'invalid connector name "%"', name USING ERRCODE = '22023',
-            HINT = 'Use letters, digits, ''_'', ''.'', '':'' and ''-'', at most 128 characters.';
-    END IF;
-    IF EXISTS (SELECT 1 FROM tmi.ingest_connector c WHERE c.name = add_connector.name) THEN
-        RAISE EXCEPTION 'connector "%" already exists', name USING ERRCODE = '23505',
-            HINT = 'Choose another name, or change it with tmi.set_connector().';
-    END IF;
-    INSERT INTO tmi.ingest_connector (name, url, every, format, options)
-    VALUES (add_connector.name, add_connector.url, add_connector.every, add_connector.format, add_connector.options)
-    RETURNING connector_id INTO id;
-    RETURN id;
-END
-$fn$;
-COMMENT ON FUNCTION tmi.add_connector(text, text, interval, text, jsonb) IS
-    'Registers a URL that tmiDB fetches every interval into raw_bucket. Returns the connector id.';
 
 CREATE FUNCTION tmi.set_connector(name text, url text DEFAULT NULL, every interval DEFAULT NULL,
                                   format text DEFAULT NULL, options jsonb DEFAULT NULL, enabled boolean DEFAULT NULL)
