@@ -2,6 +2,7 @@
 package io.tmidb.worker;
 
 import io.tmidb.worker.host.StoredLogicHost;
+import io.tmidb.worker.connector.ConnectorScheduler;
 import io.tmidb.worker.maintenance.PartitionMaintainer;
 
 import java.sql.DriverManager;
@@ -54,6 +55,6 @@ public final class WorkerMain {
 
     /** Every service a worker runs. */
     public static List<WorkerService> services() {
-        return List.of(new StoredLogicHost(), new PartitionMaintainer());
+        return List.of(new StoredLogicHost(), new PartitionMaintainer(), new ConnectorScheduler());
     }
 }

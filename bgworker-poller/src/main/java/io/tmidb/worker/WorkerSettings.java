@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 package io.tmidb.worker;
 
+import io.tmidb.connector.FetchPolicy;
+
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Map;
@@ -20,7 +22,22 @@ public final class WorkerSettings {
         DB_PASSWORD("db-password", "", "that user's password (shown masked)"),
         BATCH_SIZE("batch-size", "500", "raw documents claimed per transaction by the stored-logic host"),
         SWEEP_INTERVAL("sweep-interval", "PT5S", "how often services look for work without a notification (ISO-8601 duration)"),
-        PARTITION_INTERVAL("partition-interval", "PT1H", "how often ts_obs partitions are created ahead (ISO-8601 duration)");
+        PARTITION_INTERVAL("partition-interval", "PT1H", "how often ts_obs partitions are created ahead (ISO-8601 duration)"),
+        CONNECTOR_ALLOW_PRIVATE("connector-allow-private", "false",
+                "whether connectors may fetch from loopback, private, link-local and cloud metadata addresses (true/false)"),
+        CONNECTOR_ALLOWED_ADDRESSES("connector-allowed-addresses", "",
+                "comma-separated IP addresses connectors may fetch from although they are private (e.g. an intranet feed server)"),
+        CONNECTOR_CONNECT_TIMEOUT("connector-connect-timeout", FetchPolicy.DEFAULT_CONNECT_TIMEOUT.toString(),
+                "how long a connector waits for a connection (ISO-8601 duration)"),
+        CONNECTOR_READ_TIMEOUT("connector-read-timeout", FetchPolicy.DEFAULT_READ_TIMEOUT.toString(),
+                "how long one connector request may take, to the last body byte (ISO-8601 duration)"),
+        CONNECTOR_MAX_BODY_BYTES("connector-max-body-bytes", String.valueOf(FetchPolicy.DEFAULT_MAX_BODY_BYTES),
+                "largest response body a connector accepts, in bytes"),
+        CONNECTOR_MAX_REDIRECTS("connector-max-redirects", String.valueOf(FetchPolicy.DEFAULT_MAX_REDIRECTS),
+                "redirects a connector follows before failing"),
+        CONNECTOR_BACKOFF_MAX("connector-backoff-max", "PT1H",
+                "longest wait after repeated connector failures (ISO-8601 duration); the wait doubles per failure from the connector's interval"),
+        CONNECTOR_THREADS("connector-threads", "4", "connectors fetched at the same time");
 
         final String name;
         final String defaultValue;
@@ -75,6 +92,22 @@ public final class WorkerSettings {
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException(key.name + " must be an integer, got '" + get(key) + "'", e);
         }
+    }
+
+    public long getLong(Key key) {
+        try {
+            return Long.parseLong(get(key));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(key.name + " must be an integer, got '" + get(key) + "'", e);
+        }
+    }
+
+    public boolean getBoolean(Key key) {
+        String v = get(key).strip().toLowerCase(java.util.Locale.ROOT);
+        if (!v.equals("true") && !v.equals("false")) {
+            throw new IllegalArgumentException(key.name + " must be true or false, got '" + get(key) + "'");
+        }
+        return v.equals("true");
     }
 
     public Duration getDuration(Key key) {

@@ -16,7 +16,7 @@ import java.util.concurrent.Callable;
 /** {@code tmictl}: the operator's command line for a running tmiDB node. */
 @Command(name = "tmictl", mixinStandardHelpOptions = true, version = "tmictl " + Node.VERSION,
         description = "Operate a tmiDB node.",
-        subcommands = {TmictlCommand.Psql.class, MappingCommand.class})
+        subcommands = {TmictlCommand.Psql.class, MappingCommand.class, ConnectorCommand.class})
 public final class TmictlCommand {
     public static final String CLI_APP_NAME = "tmiDB-CLI";
 

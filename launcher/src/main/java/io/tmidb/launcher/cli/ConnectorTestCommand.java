@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: MIT
+package io.tmidb.launcher.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tmidb.connector.ConnectorSpec;
+import io.tmidb.connector.FetchException;
+import io.tmidb.connector.FetchPolicy;
+import io.tmidb.connector.Fetcher;
+import io.tmidb.connector.Poller;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code tmictl connector test NAME}: fetches the connector's URL once, with the worker's own
+ * fetching code and default limits, and prints the document that would land in raw_bucket. It
+ * writes nothing: no document, no run state. It sends no conditional headers, so a source
+ * answers with its current content rather than 304.
+ */
+@Command(name = "test", mixinStandardHelpOptions = true,
+        description = "Fetch a connector once and print the raw document it would store; writes nothing.")
+final class ConnectorTestCommand implements Callable<Integer> {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Mixin NodeOptions node;
+    @Spec CommandSpec spec;
+
+    @Parameters(paramLabel = "NAME", description = "The connector's name.")
+    String name;
+
+    @Option(names = "--allow-private", defaultValue = "${env:TMIDB_CONNECTOR_ALLOW_PRIVATE:-false}",
+            description = "Allow loopback, private, link-local and metadata addresses, as the worker's"
+                    + " connector-allow-private does (env TMIDB_CONNECTOR_ALLOW_PRIVATE; default ${DEFAULT-VALUE}).")
+    boolean allowPrivate;
+
+    @Override
+    public Integer call() throws SQLException, InterruptedException {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        ConnectorSpec connector;
+        try (Connection c = node.openCluster().connect(node.database, TmictlCommand.CLI_APP_NAME);
+             PreparedStatement ps = c.prepareStatement("SELECT " + ConnectorSpec.COLUMNS + " FROM tmi.ingest_connector WHERE name = ?")) {
+            ps.setString(1, name);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    err.println("tmictl: error: connector \"" + name + "\" does not exist");
+                    err.println("tmictl: hint: see tmictl connector list");
+                    return ExitCodes.USAGE;
+                }
+                connector = ConnectorSpec.from(rs);
+            }
+        }
+        ConnectorSpec unconditional = new ConnectorSpec(connector.id(), connector.name(), connector.url(), connector.every(),
+                connector.format(), connector.options(), null, null);
+        Poller.Outcome outcome;
+        try {
+            outcome = new Poller(new Fetcher(FetchPolicy.defaults().withAllowPrivate(allowPrivate)), Clock.systemUTC()).poll(unconditional);
+        } catch (FetchException e) {
+            err.println("tmictl: error: connector " + name + ": " + e.getMessage());
+            return ExitCodes.ERROR;
+        }
+        if (outcome.notModified()) { // only a server ignoring the absent validators does this
+            out.println("connector " + name + " (id " + connector.id() + "): HTTP 304 Not Modified; no document");
+            out.flush();
+            return ExitCodes.OK;
+        }
+        out.println("connector " + name + " (id " + connector.id() + "): GET " + outcome.document().get("url").asText()
+                + " -> HTTP " + outcome.httpStatus() + ", " + outcome.contentType());
+        out.println("raw document as it would be stored in tmi.raw_bucket (nothing was written):");
+        try {
+            out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(outcome.document()));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("a parsed document always serializes", e);
+        }
+        out.flush();
+        return ExitCodes.OK;
+    }
+}
