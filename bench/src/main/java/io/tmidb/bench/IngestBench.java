@@ -10,7 +10,6 @@ import io.tmidb.worker.host.StoredLogicHost;
 import org.postgresql.PGConnection;
 
 import java.io.StringReader;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -94,9 +93,7 @@ public final class IngestBench {
 
     private static double pipelineOnPlJava(TestDatabase db, int docs, int items) throws Exception {
         Path jar = Path.of(io.tmidb.stored.mapping.Pipeline.class.getProtectionDomain().getCodeSource().getLocation().getPath());
-        Path dir = db.cluster().installation().shareDir().resolve("tmidb");
-        Files.createDirectories(dir);
-        Files.copy(jar, dir.resolve("tmidb-stored.jar"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        db.installStoredLogicJar(jar);
         try (Connection c = db.connect(); Statement st = c.createStatement()) {
             st.execute("CREATE EXTENSION IF NOT EXISTS pljava");
             st.execute("SELECT tmi.use_host('pljava')");

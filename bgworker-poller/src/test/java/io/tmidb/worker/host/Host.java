@@ -8,9 +8,7 @@ import io.tmidb.worker.WorkerContext;
 import io.tmidb.worker.WorkerSettings;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -48,13 +46,11 @@ enum Host {
         return new Running(this, db, null);
     }
 
-    /** The stored logic's jar where tmi.use_host('pljava') looks for it: SHAREDIR/tmidb/tmidb-stored.jar. */
+    /** The jar of the stored logic under test (this build's). */
     private static void installJar(TestDatabase db) throws IOException {
         Path jar = Path.of(Pipeline.class.getProtectionDomain().getCodeSource().getLocation().getPath());
         assumeTrue(jar.toString().endsWith(".jar"), "tmidb-stored is not packaged as a jar (run mvn verify)");
-        Path dir = db.cluster().installation().shareDir().resolve("tmidb");
-        Files.createDirectories(dir);
-        Files.copy(jar, dir.resolve("tmidb-stored.jar"), StandardCopyOption.REPLACE_EXISTING);
+        db.installStoredLogicJar(jar);
     }
 
     /** A started host. */
