@@ -21,6 +21,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -111,8 +112,8 @@ class DebPackageIT {
         }
         assertEquals(0, purge.exitCode(), purge.output());
         assertEquals(List.of(), left, "files the purge left behind");
-        assertTrue(!userLeft, "the purge left the OS user tmidb");
-        assertTrue(!Command.run(Duration.ofSeconds(30), "getent", "group", "tmidb").ok(), "the purge left the group tmidb");
+        assertFalse(userLeft, "the purge left the OS user tmidb");
+        assertFalse(Command.run(Duration.ofSeconds(30), "getent", "group", "tmidb").ok(), "the purge left the group tmidb");
         Command status = Command.run(Duration.ofSeconds(30), "dpkg", "-s", PACKAGE);
         assertTrue(status.exitCode() != 0 || !status.output().contains("Status: install"), status.output());
     }
