@@ -45,6 +45,7 @@ class DebPackageIT {
     private static final List<Path> EXTENSION_FILES =
             List.of(EXTENSION_DIR.resolve("tmidb.control"), EXTENSION_DIR.resolve("tmidb--0.1.sql"));
     private static final Path UNIT = Path.of("/lib/systemd/system/tmidbd.service");
+    private static final Path SYSTEMD_ANALYZE = Path.of("/usr/bin/systemd-analyze");
     private static final List<Path> INSTALLED = List.of(Path.of("/usr/bin/tmidbd"), Path.of("/usr/bin/tmictl"),
             Path.of("/usr/lib/tmidb"), Path.of("/etc/tmidb"), Path.of("/usr/share/tmidb"),
             Path.of("/usr/share/postgresql/15/tmidb"), Path.of("/usr/share/doc/tmidb-engine"), UNIT, VAR_LIB,
@@ -130,6 +131,10 @@ class DebPackageIT {
         assertTrue(s.contains("\nConffiles:\n /etc/tmidb/tmidb.conf "), s);
 
         assertTrue(Files.readString(UNIT).contains("\nDescription=tmiDB Database Engine\n"), "unit file " + UNIT);
+        if (Files.isExecutable(SYSTEMD_ANALYZE)) { // works without a running systemd, as here
+            Command verify = Command.run(Duration.ofSeconds(60), SYSTEMD_ANALYZE.toString(), "verify", UNIT.toString());
+            assertEquals(0, verify.exitCode(), verify.output());
+        }
         assertTrue(Files.isSymbolicLink(Path.of("/usr/bin/tmidbd")), "/usr/bin/tmidbd links into /usr/lib/tmidb");
         assertTrue(Files.isRegularFile(Path.of("/usr/share/postgresql/15/tmidb/tmidb-stored.jar")));
         for (Path f : EXTENSION_FILES) {
