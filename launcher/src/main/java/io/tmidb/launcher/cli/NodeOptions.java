@@ -52,6 +52,15 @@ public final class NodeOptions {
         return ServerUser.forCurrentProcess(osUser);
     }
 
+    /** A new cluster in the data directory, with the extension files installed. */
+    Cluster initCluster() {
+        PgInstallation pg = installation();
+        Cluster cluster = Cluster.create(dataDir(), port, pg, serverUser());
+        cluster.init(Node.serverSettings(pg));
+        io.tmidb.launcher.cluster.ExtensionFiles.install(pg);
+        return cluster;
+    }
+
     /** The node's existing cluster. */
     Cluster openCluster() {
         return Cluster.open(dataDir(), installation(), serverUser());

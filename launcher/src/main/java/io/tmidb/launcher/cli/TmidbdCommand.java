@@ -4,8 +4,6 @@ package io.tmidb.launcher.cli;
 import io.tmidb.launcher.Node;
 import io.tmidb.launcher.cluster.Cluster;
 import io.tmidb.launcher.cluster.ClusterException;
-import io.tmidb.launcher.cluster.ExtensionFiles;
-import io.tmidb.launcher.cluster.PgInstallation;
 import io.tmidb.launcher.node.Supervisor;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -49,10 +47,7 @@ public final class TmidbdCommand {
 
         @Override
         public Integer call() {
-            PgInstallation pg = node.installation();
-            Cluster cluster = Cluster.create(node.dataDir(), node.port, pg, node.serverUser());
-            cluster.init(Node.serverSettings(pg));
-            ExtensionFiles.install(pg);
+            Cluster cluster = node.initCluster();
             spec.commandLine().getOut().printf("tmidbd: created %s (port %d)%ntmidbd: start it with: tmidbd start -D %s%n",
                     cluster.dataDir(), cluster.port(), cluster.dataDir());
             return ExitCodes.OK;
@@ -61,7 +56,8 @@ public final class TmidbdCommand {
 
     @Command(name = "run", mixinStandardHelpOptions = true,
             description = "Run the node in the foreground (for systemd): the server, the extension, tmidb-worker, the gateway"
-                    + " and nats-server where installed; restart crashed parts; stop everything on SIGTERM.")
+                    + " and nats-server where installed; restart crashed parts; stop everything on SIGTERM."
+                    + " Creates the cluster first if the data directory has none.")
     static final class Run implements Callable<Integer> {
         @Mixin NodeOptions node;
         @Mixin ServiceOptions services;
@@ -69,7 +65,8 @@ public final class TmidbdCommand {
 
         @Override
         public Integer call() throws Exception {
-            Cluster cluster = node.openCluster();
+            // a service's first start creates its cluster
+            Cluster cluster = Files.exists(node.dataDir().resolve("PG_VERSION")) ? node.openCluster() : node.initCluster();
             if (supervisorPid(cluster).isPresent()) {
                 throw new ClusterException("the node in " + cluster.dataDir() + " is already running",
                         "See 'tmidbd status -D " + cluster.dataDir() + "'.");
