@@ -266,9 +266,12 @@ BEGIN
     IF ts_schema IS NOT NULL THEN
         EXECUTE pg_catalog.format('CREATE TABLE tmi.ts_obs (%s)', columns);
         PERFORM tmi.index_ts_obs('tmi.ts_obs');
-        EXECUTE pg_catalog.format(
-            'SELECT %I.create_hypertable(%L::regclass, %L, partitioning_column => %L, number_partitions => 8)',
-            ts_schema, 'tmi.ts_obs', 'ts', 'target_id');
+        -- while TimescaleDB restores a dump, its restored catalog makes ts_obs a hypertable again
+        IF coalesce(pg_catalog.current_setting('timescaledb.restoring', true), 'off') <> 'on' THEN
+            EXECUTE pg_catalog.format(
+                'SELECT %I.create_hypertable(%L::regclass, %L, partitioning_column => %L, number_partitions => 8)',
+                ts_schema, 'tmi.ts_obs', 'ts', 'target_id');
+        END IF;
     ELSE
         EXECUTE pg_catalog.format('CREATE TABLE tmi.ts_obs (%s) PARTITION BY RANGE (ts)', columns);
         CREATE TABLE tmi.ts_obs_default PARTITION OF tmi.ts_obs DEFAULT;

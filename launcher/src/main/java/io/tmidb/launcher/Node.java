@@ -62,7 +62,7 @@ public final class Node {
             try (ResultSet rs = exists.executeQuery()) {
                 if (!rs.next()) {
                     try (Statement st = c.createStatement()) {
-                        st.execute("CREATE DATABASE " + quoteIdent(database));
+                        st.execute("CREATE DATABASE " + quoteIdentifier(database));
                     }
                 }
             }
@@ -84,7 +84,7 @@ public final class Node {
         }
     }
 
-    static String quoteIdent(String name) {
+    public static String quoteIdentifier(String name) {
         return '"' + name.replace("\"", "\"\"") + '"';
     }
 }

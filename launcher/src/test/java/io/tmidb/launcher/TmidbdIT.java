@@ -185,10 +185,53 @@ class TmidbdIT {
 
     @Test
     @Order(8)
+    void backupRestoresIntoAFreshNodeWithEveryRowAndChecksum() throws Exception {
+        Path demo = Path.of("..", "packaging", "demo.sql").toAbsolutePath().normalize();
+        assertEquals(0, run("tmictl", "psql", "-D", dataDir.toString(), "--", "-q", "-f", demo.toString()).exitCode);
+        Path backup = base.resolve("backup");
+        Result b = run("tmictl", "backup", "-D", dataDir.toString(), backup.toString());
+        assertEquals(0, b.exitCode, b.output);
+        assertTrue(b.output.contains("backup: tmi.target"), b.output);
+        assertTrue(Files.exists(backup.resolve("tmi_db.conf")));
+        assertEquals(ExitCodes.ERROR, run("tmictl", "backup", "-D", dataDir.toString(), backup.toString()).exitCode);
+
+        Path other = base.resolve("cluster/other");
+        int otherPort;
+        try (ServerSocket s = new ServerSocket(0)) {
+            otherPort = s.getLocalPort();
+        }
+        assertEquals(0, run("tmidbd", "init", "-D", other.toString(), "-p", String.valueOf(otherPort)).exitCode);
+        assertEquals(0, run("tmidbd", "start", "-D", other.toString()).exitCode);
+        try {
+            Result r = run("tmictl", "restore", "-D", other.toString(), backup.toString());
+            assertEquals(0, r.exitCode, r.output);
+            assertTrue(r.output.contains("restore: verified "), r.output);
+            String counts = "SELECT string_agg(t || '=' || n, ' ' ORDER BY t) FROM (VALUES ('target', (SELECT count(*) FROM tmi.target)),"
+                    + " ('ts_obs', (SELECT count(*) FROM tmi.ts_obs)), ('geo_trace', (SELECT count(*) FROM tmi.geo_trace)),"
+                    + " ('raw_bucket', (SELECT count(*) FROM tmi.raw_bucket)), ('events', (SELECT count(*) FROM tmi.event_log))) v (t, n)";
+            assertEquals(run("tmictl", "psql", "-D", dataDir.toString(), "--", "-A", "-t", "-c", counts).output,
+                    run("tmictl", "psql", "-D", other.toString(), "--", "-A", "-t", "-c", counts).output);
+            // a node with data is never overwritten
+            Result again = run("tmictl", "restore", "-D", other.toString(), backup.toString());
+            assertEquals(ExitCodes.NOT_RUNNING, again.exitCode, again.output);
+            assertTrue(again.output.contains("already holds tmiDB data"), again.output);
+        } finally {
+            run("tmidbd", "stop", "-D", other.toString());
+        }
+    }
+
+    @Test
+    @Order(9)
     void statusReportsEachSubsystemThenStopStopsIt() throws Exception {
         Result status = run("tmidbd", "status", "-D", dataDir.toString());
         assertEquals(0, status.exitCode, status.output);
-        for (String part : List.of("server      running", "extension   ok", "storage", "geo", "raw_bucket", "connectors")) {
+        Result tmictl = run("tmictl", "status", "-D", dataDir.toString());
+        assertEquals(0, tmictl.exitCode, tmictl.output);
+        assertTrue(tmictl.output.startsWith(status.output), tmictl.output);
+        assertTrue(tmictl.output.contains("gateway     url      http://localhost:3000/"), tmictl.output);
+        assertEquals("tmiDB 0.1 (extension tmidb 0.1, Java 17)", run("tmictl", "version").output.strip());
+        for (String part : List.of("server      running", "host        ok       tmidb 0.1, stored logic on the worker host",
+                "queue", "extension   ok", "storage", "geo", "raw_bucket", "connectors")) {
             assertTrue(status.output.contains(part), status.output);
         }
         Result stop = run("tmidbd", "stop", "-D", dataDir.toString());
@@ -199,7 +242,7 @@ class TmidbdIT {
     }
 
     @Test
-    @Order(9)
+    @Order(10)
     void commandsOnAMissingDataDirectoryNameTheFix() {
         StringWriter err = new StringWriter();
         CommandLine cmd = TmidbdCommand.commandLine();

@@ -16,7 +16,8 @@ import java.util.concurrent.Callable;
 /** {@code tmictl}: the operator's command line for a running tmiDB node. */
 @Command(name = "tmictl", mixinStandardHelpOptions = true, version = "tmictl " + Node.VERSION,
         description = "Operate a tmiDB node.",
-        subcommands = {TmictlCommand.Psql.class, MappingCommand.class, ConnectorCommand.class})
+        subcommands = {StatusCommand.class, TmictlCommand.Psql.class, BackupCommand.class, RestoreCommand.class,
+                InstallCommand.class, MappingCommand.class, ConnectorCommand.class, VersionCommand.class})
 public final class TmictlCommand {
     public static final String CLI_APP_NAME = "tmiDB-CLI";
 

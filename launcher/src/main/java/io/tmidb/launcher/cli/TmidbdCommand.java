@@ -166,25 +166,7 @@ public final class TmidbdCommand {
 
         @Override
         public Integer call() throws SQLException, IOException {
-            Cluster cluster = node.openCluster();
-            PrintWriter out = spec.commandLine().getOut();
-            if (!cluster.isRunning()) {
-                out.printf("server      stopped  %s%n", cluster.dataDir());
-                return ExitCodes.NOT_RUNNING;
-            }
-            out.printf("server      running  localhost:%d %s%n", cluster.port(), cluster.dataDir());
-            Path status = cluster.dataDir().resolve(Supervisor.STATUS_FILE);
-            if (supervisorPid(cluster).isPresent() && Files.exists(status)) {
-                Files.readAllLines(status).stream().skip(1).filter(l -> !l.startsWith("server")).forEach(out::println);
-            }
-            try (Connection c = cluster.connect(node.database, Cluster.CORE_APP_NAME);
-                 Statement st = c.createStatement();
-                 ResultSet rs = st.executeQuery("SELECT subsystem, state, detail FROM tmi.status()")) {
-                while (rs.next()) {
-                    out.printf("%-11s %-8s %s%n", rs.getString(1), rs.getString(2), rs.getString(3));
-                }
-            }
-            return ExitCodes.OK;
+            return NodeReport.print(node.openCluster(), node.database, Cluster.CORE_APP_NAME, spec.commandLine().getOut());
         }
     }
 }

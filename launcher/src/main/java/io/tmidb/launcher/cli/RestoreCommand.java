@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: MIT
+package io.tmidb.launcher.cli;
+
+import io.tmidb.launcher.Node;
+import io.tmidb.launcher.cluster.Cluster;
+import io.tmidb.launcher.cluster.ClusterException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code tmictl restore DIR}: a backup into the node's database, which must be new (no tmiDB data
+ * yet), then a check of every table against the backup's manifest. Triggers do not fire while
+ * the rows are loaded (session_replication_role = replica), so restored rows make no new events.
+ */
+@Command(name = "restore", mixinStandardHelpOptions = true,
+        description = "Restore a backup made by 'tmictl backup' into this node's (new) database and verify it.")
+final class RestoreCommand implements Callable<Integer> {
+    @Mixin NodeOptions node;
+    @Spec CommandLine.Model.CommandSpec spec;
+
+    @Parameters(paramLabel = "DIR", description = "A directory written by 'tmictl backup'.")
+    Path dir;
+
+    @Override
+    public Integer call() throws Exception {
+        Path dump = dir.resolve(BackupCommand.DUMP);
+        Path manifest = dir.resolve(BackupCommand.MANIFEST);
+        if (!Files.exists(dump) || !Files.exists(manifest)) {
+            throw new ClusterException(dir + " is not a tmiDB backup (no " + BackupCommand.DUMP + " or " + BackupCommand.MANIFEST + ")",
+                    "Name a directory written by 'tmictl backup'.");
+        }
+        Cluster cluster = node.openCluster();
+        PrintWriter out = spec.commandLine().getOut();
+        String db = node.database;
+        try (Connection c = cluster.connect("postgres", TmictlCommand.CLI_APP_NAME); Statement st = c.createStatement()) {
+            if (holdsData(cluster, db)) {
+                out.flush();
+                spec.commandLine().getErr().println("tmictl: error: database " + db + " already holds tmiDB data");
+                spec.commandLine().getErr().println("tmictl: hint: restore into a new node, or name another database with --database");
+                return ExitCodes.NOT_RUNNING;
+            }
+            st.execute("DROP DATABASE IF EXISTS " + Node.quoteIdentifier(db) + " WITH (FORCE)");
+            st.execute("CREATE DATABASE " + Node.quoteIdentifier(db));
+        }
+        boolean timescale = listsTimescale(cluster, dump);
+        if (timescale) {
+            try (Connection c = cluster.connect(db, TmictlCommand.CLI_APP_NAME); Statement st = c.createStatement()) {
+                st.execute("CREATE EXTENSION timescaledb");
+                st.execute("SELECT timescaledb_pre_restore()");
+            }
+        }
+        List<String> restore = new java.util.ArrayList<>(List.of("pg_restore", "--verbose", "--exit-on-error", "--dbname=" + db));
+        if (timescale) {
+            // TimescaleDB's own metadata (install time, uuid) belongs to this server, not to the backup
+            Path list = Files.createTempFile("tmidb-restore", ".list");
+            Files.write(list, toc(cluster, dump).stream().filter(l -> !l.contains("TABLE DATA _timescaledb_catalog metadata")).toList());
+            restore.add("--use-list=" + list);
+        }
+        restore.add(dump.toString());
+        BackupCommand.runClient(cluster, db, out, "restore", restore, "processing data for table ",
+                Map.of("PGOPTIONS", "-c session_replication_role=replica"));
+        try (Connection c = cluster.connect(db, TmictlCommand.CLI_APP_NAME); Statement st = c.createStatement()) {
+            if (timescale) {
+                st.execute("SELECT timescaledb_post_restore()");
+            }
+            List<String> expected = Files.readAllLines(manifest);
+            List<String> actual = BackupCommand.Manifest.of(c);
+            if (!expected.equals(actual)) {
+                throw new ClusterException("the restored database differs from the backup's manifest: expected " + expected
+                        + ", found " + actual, "Check the restore output above; the backup may be damaged.");
+            }
+            out.printf("restore: verified %d tables (row counts and checksums match the backup)%n", expected.size());
+        }
+        return ExitCodes.OK;
+    }
+
+    private static boolean holdsData(Cluster cluster, String db) throws Exception {
+        try (Connection c = cluster.connect("postgres", TmictlCommand.CLI_APP_NAME);
+             PreparedStatement ps = c.prepareStatement("SELECT 1 FROM pg_database WHERE datname = ?")) {
+            ps.setString(1, db);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return false;
+                }
+            }
+        }
+        try (Connection c = cluster.connect(db, TmictlCommand.CLI_APP_NAME); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT to_regclass('tmi.target') IS NOT NULL"
+                     + " AND (EXISTS (SELECT 1 FROM tmi.target) OR EXISTS (SELECT 1 FROM tmi.raw_bucket))")) {
+            rs.next();
+            return rs.getBoolean(1);
+        }
+    }
+
+    private static boolean listsTimescale(Cluster cluster, Path dump) throws Exception {
+        return toc(cluster, dump).stream().anyMatch(l -> l.contains("EXTENSION - timescaledb"));
+    }
+
+    /** The archive's table of contents (pg_restore --list). */
+    private static List<String> toc(Cluster cluster, Path dump) throws Exception {
+        Process p = new ProcessBuilder(cluster.installation().program("pg_restore"), "--list", dump.toString())
+                .redirectErrorStream(true).start();
+        String toc = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        if (p.waitFor() != 0) {
+            throw new ClusterException("cannot read " + dump + ": " + toc.strip(), "Name a directory written by 'tmictl backup'.");
+        }
+        return toc.lines().toList();
+    }
+}
