@@ -60,12 +60,32 @@ class NodeIT {
                 Matcher first = WORKER.matcher(run(home, env, "tmictl", "status").output());
                 assertTrue(first.find(), "no running worker in tmictl status");
 
-                Command sql = run(home, env, "tmictl", "psql", "--", "-v", "ON_ERROR_STOP=1", "-c",
-                        "SELECT tmi.add_mapping('meters', '{\"iterate\": \"$[*]\", \"kind\": \"meter\", \"key\": \"$.id\","
-                                + " \"fields\": {\"kwh\": {\"path\": \"$.kwh\", \"type\": \"number\"}}}')",
-                        "-c", "SELECT tmi.ingest('meters', '[{\"id\": \"m1\", \"kwh\": 1.5}, {\"id\": \"m2\", \"kwh\": 2}]')");
+                // the thin tmictl wrappers over the SQL front door
+                Command rule = run(home, env, "tmictl", "mapping", "add", "meters", "--rule", "{\"iterate\": \"$[*]\","
+                        + " \"kind\": \"meter\", \"key\": \"$.id\", \"fields\": {\"kwh\": {\"path\": \"$.kwh\", \"type\": \"integer\"}}}");
+                assertEquals(0, rule.exitCode(), rule.output());
+                assertEquals(0, run(home, env, "tmictl", "alarm", "add", "meter", "kwh", ">", "10", "--severity", "critical").exitCode());
+                Command sql = run(home, env, "tmictl", "psql", "--", "-v", "ON_ERROR_STOP=1",
+                        "-c", "SELECT tmi.ingest('meters', '[{\"id\": \"m1\", \"kwh\": 1.5}, {\"id\": \"m2\", \"kwh\": 20}]')");
                 assertEquals(0, sql.exitCode(), sql.output());
+                awaitSql(home, env, "SELECT status FROM tmi.raw_bucket", "failed");
+                assertTrue(run(home, env, "tmictl", "mapping", "list").output().contains("meters"));
+                // fixing the rule and remapping, with progress, replaces the document's observations
+                assertEquals(0, run(home, env, "tmictl", "mapping", "add", "meters", "--rule", "{\"iterate\": \"$[*]\","
+                        + " \"kind\": \"meter\", \"key\": \"$.id\", \"fields\": {\"kwh\": {\"path\": \"$.kwh\", \"type\": \"number\"}}}").exitCode());
+                Command remap = run(home, env, "tmictl", "mapping", "remap", "meters");
+                assertEquals(0, remap.exitCode(), remap.output());
+                assertTrue(remap.output().contains("remap: 1 documents of meters queued") && remap.output().contains("remap: 1 of 1 done"),
+                        remap.output());
                 awaitSql(home, env, "SELECT status FROM tmi.raw_bucket", "mapped");
+                awaitSql(home, env, "SELECT count(*) FROM tmi.alarm_event WHERE state = 'active'", "1");
+                Command alarms = run(home, env, "tmictl", "alarm", "list", "--open");
+                assertTrue(alarms.output().contains("active") && alarms.output().contains("kwh > 10"), alarms.output());
+                String alarmId = alarms.output().lines().skip(1).findFirst().orElseThrow().strip().split("\\s+")[0];
+                assertEquals("alarm " + alarmId + " acknowledged", run(home, env, "tmictl", "alarm", "ack", alarmId).output().strip());
+                Command twice = run(home, env, "tmictl", "alarm", "ack", alarmId);
+                assertEquals(1, twice.exitCode(), twice.output());
+                assertTrue(twice.output().contains("(SQLSTATE 55000)") && twice.output().contains("tmictl: hint: "), twice.output());
 
                 new ProcessBuilder("kill", "-9", first.group(1)).start().waitFor();
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -80,6 +100,8 @@ class NodeIT {
                 assertEquals(0, run(home, env, "tmictl", "psql", "--", "-c",
                         "SELECT tmi.ingest('meters', '[{\"id\": \"m3\", \"kwh\": 3}]')").exitCode());
                 awaitSql(home, env, "SELECT count(*) FROM tmi.ts_obs", "3");
+                Command status = run(home, env, "tmictl", "status");
+                assertTrue(status.output().contains("queue       idle"), status.output());
             } finally {
                 Command stop = run(home, env, "tmidbd", "stop");
                 assertEquals(0, stop.exitCode(), stop.output());
