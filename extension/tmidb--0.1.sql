@@ -1295,7 +1295,7 @@ GRANT SELECT (target_id, ts, obs_id, raw_id) ON tmi.ts_obs TO tmi_listener;
 GRANT SELECT ON tmi.geo_trace TO tmi_listener;
 GRANT DELETE ON tmi.target, tmi.ts_obs TO tmi_speaker;
 -- the event triggers run as the writer
-GRANT INSERT ON tmi.event_log TO tmi_speaker;
+GRANT SELECT (log_id), INSERT ON tmi.event_log TO tmi_speaker;
 GRANT EXECUTE ON FUNCTION tmi.notify_events(bigint) TO tmi_speaker;
 GRANT EXECUTE ON FUNCTION tmi.current_listener(), tmi.caller_is_speaker(), tmi.listener_sees(uuid),
     tmi.only_fields(jsonb, text[]), tmi.visible_meta(uuid), tmi.visible_payload(uuid, timestamptz, bigint),
