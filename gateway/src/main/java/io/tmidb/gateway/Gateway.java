@@ -11,6 +11,7 @@ import io.tmidb.gateway.internal.error.ApiException;
 import io.tmidb.gateway.internal.listener.ListenerEndpoint;
 import io.tmidb.gateway.internal.query.Database;
 import io.tmidb.gateway.internal.request.Negotiation;
+import io.tmidb.gateway.internal.response.JettyErrors;
 import io.tmidb.gateway.internal.response.OpenApi;
 import io.tmidb.gateway.internal.response.Responses;
 import io.tmidb.gateway.internal.schema.SchemaCache;
@@ -60,6 +61,7 @@ public final class Gateway implements AutoCloseable {
                 cfg.startup.showJavalinBanner = false;
                 cfg.jetty.host = settings.get(GatewaySettings.Key.HOST);
                 cfg.jetty.port = settings.getInt(GatewaySettings.Key.PORT);
+                cfg.jetty.modifyServer(server -> server.setErrorHandler(new JettyErrors()));
                 cfg.routes.get("/", ctx -> openApi(ctx, cache));
                 cfg.routes.get("/rpc/{function}", rpc::handle);
                 cfg.routes.post("/rpc/{function}", rpc::handle);
