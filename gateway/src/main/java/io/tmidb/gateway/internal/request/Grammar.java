@@ -168,7 +168,7 @@ public final class Grammar {
     }
 
     /** Splits on {@code sep} outside parentheses and double quotes. */
-    static List<String> splitTopLevel(String s, char sep) {
+    public static List<String> splitTopLevel(String s, char sep) {
         List<String> out = new ArrayList<>();
         int depth = 0;
         boolean quoted = false;
@@ -202,7 +202,8 @@ public final class Grammar {
         return out;
     }
 
-    static String unquote(String v) {
+    /** A value or name without its double quotes (and backslash escapes), as the grammar allows them. */
+    public static String unquote(String v) {
         if (v.length() >= 2 && v.startsWith("\"") && v.endsWith("\"")) {
             return v.substring(1, v.length() - 1).replaceAll("\\\\(.)", "$1");
         }

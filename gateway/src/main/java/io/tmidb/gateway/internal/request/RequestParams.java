@@ -42,7 +42,7 @@ public record RequestParams(List<SelectItem> select, List<Condition> where, List
                 case "order" -> order = Grammar.order(value);
                 case "limit" -> limit = Grammar.nonNegative("limit", value);
                 case "offset" -> offset = Grammar.nonNegative("offset", value);
-                case "columns" -> columns = Grammar.splitTopLevel(value, ',').stream().map(String::trim).toList();
+                case "columns" -> columns = Grammar.splitTopLevel(value, ',').stream().map(c -> Grammar.unquote(c.trim())).toList();
                 default -> {
                     if (argNames.contains(key) || call && !Grammar.isLogicKey(key) && !FILTER.matcher(value).lookingAt()) {
                         args.put(key, value);
