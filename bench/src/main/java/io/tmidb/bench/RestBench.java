@@ -9,10 +9,6 @@ import io.tmidb.testkit.ApiViews;
 import io.tmidb.testkit.ScratchCluster;
 import io.tmidb.testkit.TestDatabase;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -29,8 +25,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * {@code bench/run RestBench [seconds] [clients]}: single-row GETs through the REST gateway
- * ({@code GET /bike?ext_key=eq.B<n>} with a speaker's JWT) by {@code clients} concurrent HTTP
- * clients (default 50) for {@code seconds} (default 20, after a 5 s warm-up), against the baseline
+ * ({@code GET /bike?ext_key=eq.B<n>} with a speaker's JWT) by {@code clients} concurrent HTTP/1.1
+ * keep-alive clients (default 50) for {@code seconds} (default 20, after a 5 s warm-up), against the baseline
  * of the same single-row query over plain JDBC from as many threads, each on its own connection.
  * Prints requests per second and p95 latency of both, and their ratio.
  */
@@ -78,12 +74,10 @@ public final class RestBench {
                     .sign(Algorithm.HMAC256(secret));
             Result rest;
             try (Gateway gateway = Gateway.start(settings)) {
-                HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-                String base = "http://127.0.0.1:" + gateway.port() + "/bike?ext_key=eq.B";
-                rest = measure("REST gateway", seconds, clients, () -> key -> {
-                    HttpRequest req = HttpRequest.newBuilder(URI.create(base + key)).header("Authorization", "Bearer " + token).build();
-                    HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
-                    return r.statusCode() == 200 && r.body().length() > 2;
+                String auth = "Authorization: Bearer " + token;
+                rest = measure("REST gateway", seconds, clients, () -> {
+                    KeepAliveClient http = new KeepAliveClient("127.0.0.1", gateway.port());
+                    return key -> http.get("/bike?ext_key=eq.B" + key, auth) == 200;
                 });
             }
             Result jdbc = measure("JDBC baseline", seconds, clients, () -> {

@@ -126,7 +126,6 @@ public final class Gateway implements AutoCloseable {
              ResultSet rs = st.executeQuery("SELECT tmi.jwt_secret()")) {
             rs.next();
             byte[] key = rs.getBytes(1);
-            c.commit();
             return key;
         }
     }

@@ -148,6 +148,28 @@ class AuthIT {
         assertFalse(names(as(aliceToken, "/bike")).isEmpty());
     }
 
+    @Test
+    void aFunctionThatChangesTheSessionCannotLeakIntoLaterRequests(TestDatabase db) throws SQLException {
+        try (Connection c = db.connect(); Statement st = c.createStatement()) {
+            st.execute("CREATE FUNCTION api_v1.switch_identity() RETURNS integer LANGUAGE plpgsql AS $$ BEGIN"
+                    + " PERFORM set_config('request.jwt.claims', '{\"role\":\"tmi_listener\",\"listener\":\"bob\"}', false);"
+                    + " PERFORM set_config('role', 'tmi_speaker', false); RETURN 1; END $$");
+        }
+        // the schema cache finds the new function within a second or two
+        HttpResponse<String> r;
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        do {
+            r = gw.send("POST", "/rpc/switch_identity", "{}", "Authorization", "Bearer " + aliceToken,
+                    "Content-Type", "application/json", "Content-Profile", "api_v1");
+        } while (r.statusCode() == 404 && System.nanoTime() < deadline);
+        assertEquals(200, r.statusCode(), r.body());
+        for (int i = 0; i < 12; i++) {
+            JsonNode rows = Json.of(as(aliceToken, "/bike?select=name,model&order=name"));
+            assertEquals(2, rows.size(), rows::toString);
+            assertTrue(rows.get(0).path("model").isNull(), rows::toString);
+        }
+    }
+
     private static String b64(String json) {
         return Base64.getUrlEncoder().withoutPadding().encodeToString(json.getBytes(StandardCharsets.UTF_8));
     }

@@ -4,6 +4,7 @@ package io.tmidb.gateway.internal.listener;
 import io.javalin.http.Context;
 import io.tmidb.gateway.internal.auth.Caller;
 import io.tmidb.gateway.internal.endpoint.Services;
+import io.tmidb.gateway.internal.query.Database;
 import io.tmidb.gateway.internal.query.QueryResult;
 import io.tmidb.gateway.internal.query.Sql;
 import io.tmidb.gateway.internal.request.Grammar;
@@ -29,7 +30,7 @@ public final class ListenerEndpoint {
     public void targets(Context ctx) {
         Caller caller = services.caller(ctx);
         Sql sql = new Sql().add("WITH pgrst_source AS (SELECT * FROM tmi.listener_targets(CAST(")
-                .param(ctx.pathParam("listener")).add(" AS text))) SELECT NULL, count(*), coalesce(json_agg(_pgrst_t), '[]')::text FROM pgrst_source _pgrst_t");
+                .param(ctx.pathParam("listener")).add(" AS text))) SELECT NULL, count(*), coalesce(json_agg(_pgrst_t), '[]')::text" + Database.SESSION_COLUMNS + " FROM pgrst_source _pgrst_t");
         QueryResult r = services.db().run(caller, true, sql);
         Responses.rows(ctx, r, 0, false, false);
     }
@@ -47,7 +48,7 @@ public final class ListenerEndpoint {
         }
         Sql sql = new Sql().add("WITH pgrst_source AS (SELECT * FROM tmi.listener_obs(CAST(").param(ctx.pathParam("listener"))
                 .add(" AS text), CAST(").param(ctx.pathParam("kind")).add(" AS text), CAST(").param(since)
-                .add(" AS timestamptz), CAST(").param(limit).add(" AS integer))) SELECT NULL, count(*), coalesce(json_agg(_pgrst_t), '[]')::text FROM pgrst_source _pgrst_t");
+                .add(" AS timestamptz), CAST(").param(limit).add(" AS integer))) SELECT NULL, count(*), coalesce(json_agg(_pgrst_t), '[]')::text" + Database.SESSION_COLUMNS + " FROM pgrst_source _pgrst_t");
         QueryResult r = services.db().run(caller, true, sql);
         Responses.rows(ctx, r, 0, false, false);
     }

@@ -5,6 +5,7 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.tmidb.gateway.internal.auth.Caller;
 import io.tmidb.gateway.internal.error.SqlStates;
+import org.postgresql.PGConnection;
 
 import javax.sql.DataSource;
 import java.sql.Connection;
@@ -13,16 +14,32 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
 import java.util.List;
+import java.util.Map;
+import java.util.WeakHashMap;
 
 /**
- * The connection pool and the per-request transaction, as PostgREST runs it: the request's role
- * and JWT claims are set transaction-locally ({@code set_config('role', ..., true)},
- * {@code request.jwt.claims}), reads run read-only, and the statement commits or rolls back whole.
+ * The connection pool and how a request's statement runs. Like PostgREST, the request's role is
+ * set with {@code set_config('role', ...)}, its JWT claims in {@code request.jwt.claims}, and reads
+ * run read-only, so grants and row-level security decide. Unlike PostgREST, which pipelines
+ * BEGIN, settings, statement and COMMIT, pgjdbc cannot pipeline different statements, so each
+ * request is one autocommitted statement and the settings are made for the session, remembered per
+ * connection, and sent again only when the next request needs others. Every statement returns the
+ * session's settings as they are when it ends, so that a function which changed them (SET ROLE,
+ * RESET, set_config) makes the connection forget them: the next request sets them afresh. A
+ * statement that fails is rolled back with any such change.
  */
 public final class Database implements AutoCloseable {
-    private static final String SETUP = "SELECT set_config('role', ?, true), set_config('request.jwt.claims', ?, true),"
-            + " set_config('transaction_read_only', ?, true)";
+    private static final String SETUP = "SELECT set_config('role', ?, false), set_config('request.jwt.claims', ?, false),"
+            + " set_config('default_transaction_read_only', ?, false)";
+    /** The settings a statement ends with, appended to every statement's result row. */
+    public static final String SESSION_COLUMNS = ", current_user::text, current_setting('request.jwt.claims', true),"
+            + " current_setting('default_transaction_read_only')";
     private final HikariDataSource pool;
+    private final Map<Object, Session> sessions = new WeakHashMap<>();
+
+    /** The settings of a session: role, claims and whether transactions are read-only ("on"/"off"). */
+    private record Session(String role, String claims, String readOnly) {
+    }
 
     public Database(String url, String user, String password, int poolSize, String applicationName) {
         HikariConfig cfg = new HikariConfig();
@@ -30,7 +47,7 @@ public final class Database implements AutoCloseable {
         cfg.setUsername(user);
         cfg.setPassword(password);
         cfg.setMaximumPoolSize(poolSize);
-        cfg.setAutoCommit(false);
+        cfg.setAutoCommit(true);
         cfg.setPoolName("tmidb-gateway");
         cfg.addDataSourceProperty("ApplicationName", applicationName);
         this.pool = new HikariDataSource(cfg);
@@ -40,33 +57,49 @@ public final class Database implements AutoCloseable {
         return pool;
     }
 
-    /** Runs {@code sql} in a transaction as {@code caller}; database errors become API errors. */
+    /** Runs {@code sql} (built with {@link #SESSION_COLUMNS} last) as {@code caller}; database errors become API errors. */
     public QueryResult run(Caller caller, boolean readOnly, Sql sql) {
+        Session wanted = new Session(caller.role(), caller.claimsJson(), readOnly ? "on" : "off");
         try (Connection c = pool.getConnection()) {
-            try {
+            Object physical = c.unwrap(PGConnection.class);
+            if (!wanted.equals(session(physical))) {
+                remember(physical, null);
                 try (PreparedStatement ps = c.prepareStatement(SETUP)) {
-                    ps.setString(1, caller.role());
-                    ps.setString(2, caller.claimsJson());
-                    ps.setString(3, readOnly ? "on" : "off");
+                    ps.setString(1, wanted.role());
+                    ps.setString(2, wanted.claims());
+                    ps.setString(3, wanted.readOnly());
                     ps.execute();
                 }
-                QueryResult result;
-                try (PreparedStatement ps = c.prepareStatement(sql.text())) {
-                    bind(ps, sql.params());
-                    try (ResultSet rs = ps.executeQuery()) {
-                        rs.next();
-                        long total = rs.getLong(1);
-                        result = new QueryResult(rs.wasNull() ? null : total, rs.getLong(2), rs.getString(3));
-                    }
+            }
+            try (PreparedStatement ps = c.prepareStatement(sql.text())) {
+                bind(ps, sql.params());
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    long total = rs.getLong(1);
+                    QueryResult result = new QueryResult(rs.wasNull() ? null : total, rs.getLong(2), rs.getString(3));
+                    Session after = new Session(rs.getString(4), rs.getString(5), rs.getString(6));
+                    remember(physical, after.equals(wanted) ? wanted : null);
+                    return result;
                 }
-                c.commit();
-                return result;
-            } catch (SQLException e) {
-                c.rollback();
-                throw e;
             }
         } catch (SQLException e) {
             throw SqlStates.from(e, caller.authenticated());
+        }
+    }
+
+    private Session session(Object physical) {
+        synchronized (sessions) {
+            return sessions.get(physical);
+        }
+    }
+
+    private void remember(Object physical, Session s) {
+        synchronized (sessions) {
+            if (s == null) {
+                sessions.remove(physical);
+            } else {
+                sessions.put(physical, s);
+            }
         }
     }
 

@@ -15,7 +15,8 @@ import java.util.List;
  * and the rows as one JSON array built by the database.
  */
 public final class Statements {
-    private static final String AGGREGATE = "count(*), coalesce(json_agg(_pgrst_t), '[]')::text FROM pgrst_source _pgrst_t";
+    private static final String AGGREGATE = "count(*), coalesce(json_agg(_pgrst_t), '[]')::text" + Database.SESSION_COLUMNS
+            + " FROM pgrst_source _pgrst_t";
 
     private Statements() {
     }
@@ -28,13 +29,13 @@ public final class Statements {
     public static Sql call(CallPlan p) {
         Sql from = callExpression(p);
         if (p.read() == null) {
-            return new Sql().add("SELECT NULL, 1, to_json(_pgrst_r)::text FROM ").add(from).add(" AS _pgrst_r");
+            return new Sql().add("SELECT NULL, 1, to_json(_pgrst_r)::text" + Database.SESSION_COLUMNS + " FROM ").add(from).add(" AS _pgrst_r");
         }
         Sql sql = window(p.read(), from.add(" AS _pgrst_r"));
         if (!p.routine().returnsSet()) {
             // one composite value: PostgREST answers the object, not an array
-            return new Sql().add("SELECT NULL, 1, coalesce((_pgrst_a.body::json -> 0)::text, 'null') FROM (")
-                    .add(sql).add(") AS _pgrst_a(total, n, body)");
+            return new Sql().add("SELECT NULL, 1, coalesce((_pgrst_a.body::json -> 0)::text, 'null'), _pgrst_a.r, _pgrst_a.c, _pgrst_a.ro FROM (")
+                    .add(sql).add(") AS _pgrst_a(total, n, body, r, c, ro)");
         }
         return sql;
     }

@@ -116,7 +116,6 @@ public final class SchemaCache {
                     routines.computeIfAbsent(r.schema(), k -> new HashMap<>()).computeIfAbsent(r.name(), k -> new ArrayList<>()).add(r);
                 }
             }
-            c.commit();
             current = new ApiSchemas(versions, relations, Map.copyOf(routines));
             lastLoad = System.nanoTime();
         }
