@@ -15,6 +15,7 @@ import io.tmidb.gateway.internal.response.JettyErrors;
 import io.tmidb.gateway.internal.response.OpenApi;
 import io.tmidb.gateway.internal.response.Responses;
 import io.tmidb.gateway.internal.schema.SchemaCache;
+import io.tmidb.gateway.internal.schema.SchemaListener;
 
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
@@ -38,11 +39,13 @@ public final class Gateway implements AutoCloseable {
     private final Javalin http;
     private final Database db;
     private final ScheduledExecutorService refresher;
+    private final SchemaListener listener;
 
-    private Gateway(Javalin http, Database db, ScheduledExecutorService refresher) {
+    private Gateway(Javalin http, Database db, ScheduledExecutorService refresher, SchemaListener listener) {
         this.http = http;
         this.db = db;
         this.refresher = refresher;
+        this.listener = listener;
     }
 
     public static Gateway start(GatewaySettings settings) throws SQLException {
@@ -93,7 +96,7 @@ public final class Gateway implements AutoCloseable {
             refresher.scheduleWithFixedDelay(cache::reloadIfStale, every, every, TimeUnit.MILLISECONDS);
             LOG.info(() -> "tmiDB gateway listening on " + settings.get(GatewaySettings.Key.HOST) + ":" + http.port()
                     + ", API versions " + cache.get().versions());
-            return new Gateway(http, db, refresher);
+            return new Gateway(http, db, refresher, new SchemaListener(db::openDedicated, cache));
         } catch (RuntimeException | SQLException e) {
             db.close();
             throw e;
@@ -107,6 +110,7 @@ public final class Gateway implements AutoCloseable {
 
     @Override
     public void close() {
+        listener.close();
         refresher.shutdownNow();
         http.stop();
         db.close();

@@ -48,6 +48,14 @@ final class GatewayFixture implements AutoCloseable {
         return new GatewayFixture(Gateway.start(settings(db)), secret);
     }
 
+    /** A client of a gateway started elsewhere (not closed by the fixture's owner twice: close the gateway itself). */
+    static GatewayFixture attach(Gateway gateway, TestDatabase db) throws SQLException {
+        try (Connection c = db.connect(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT tmi.jwt_secret()")) {
+            rs.next();
+            return new GatewayFixture(gateway, rs.getBytes(1));
+        }
+    }
+
     static GatewaySettings settings(TestDatabase db) {
         return GatewaySettings.of(Map.of("port", "0", "db-url", db.cluster().jdbcUrl(db.name()),
                 "db-user", "postgres", "db-password", password(db), "schema-refresh", "PT1S", "pool-size", "4"));

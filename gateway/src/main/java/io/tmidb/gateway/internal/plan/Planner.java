@@ -16,7 +16,6 @@ import io.tmidb.gateway.internal.schema.Relation;
 import io.tmidb.gateway.internal.schema.Routine;
 
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -113,8 +112,7 @@ public final class Planner {
         if (!doc.isObject()) {
             throw ApiException.body("Empty or invalid json", "the arguments must be a JSON object");
         }
-        for (Iterator<Map.Entry<String, JsonNode>> it = doc.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, JsonNode> e : doc.properties()) {
             JsonNode v = e.getValue();
             args.put(e.getKey(), v.isNull() ? null : v.isTextual() ? v.asText() : v.toString());
         }

@@ -9,12 +9,14 @@ import org.postgresql.PGConnection;
 
 import javax.sql.DataSource;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.WeakHashMap;
 
 /**
@@ -36,6 +38,8 @@ public final class Database implements AutoCloseable {
             + " current_setting('default_transaction_read_only')";
     private final HikariDataSource pool;
     private final Map<Object, Session> sessions = new WeakHashMap<>();
+    private final String url;
+    private final Properties connectionProperties = new Properties();
 
     /** The settings of a session: role, claims and whether transactions are read-only ("on"/"off"). */
     private record Session(String role, String claims, String readOnly) {
@@ -51,6 +55,15 @@ public final class Database implements AutoCloseable {
         cfg.setPoolName("tmidb-gateway");
         cfg.addDataSourceProperty("ApplicationName", applicationName);
         this.pool = new HikariDataSource(cfg);
+        this.url = url;
+        connectionProperties.setProperty("user", user);
+        connectionProperties.setProperty("password", password);
+        connectionProperties.setProperty("ApplicationName", applicationName);
+    }
+
+    /** A connection of its own, outside the pool, for a long-lived LISTEN. */
+    public Connection openDedicated() throws SQLException {
+        return DriverManager.getConnection(url, connectionProperties);
     }
 
     public DataSource dataSource() {
