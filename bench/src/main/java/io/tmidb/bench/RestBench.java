@@ -124,7 +124,8 @@ public final class RestBench {
         }
         Arrays.sort(merged);
         Result r = new Result(total / elapsed, merged[(int) (total * 0.50)] / 1e6, merged[(int) (total * 0.95)] / 1e6, errors.get());
-        System.out.println(what + ": " + r);
+        // other work on the machine skews every figure: say how busy it was
+        System.out.println(what + ": " + r + "; load average after: " + Files.readString(java.nio.file.Path.of("/proc/loadavg")).strip());
         return r;
     }
 

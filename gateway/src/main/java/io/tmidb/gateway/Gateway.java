@@ -56,6 +56,7 @@ public final class Gateway implements AutoCloseable {
             cache.reload();
             byte[] secret = secret(settings, db);
             Services services = new Services(cache, db, new JwtAuthenticator(secret, settings.get(GatewaySettings.Key.ANON_ROLE),
+                    settings.get(GatewaySettings.Key.ANON_LISTENER),
                     settings.getList(GatewaySettings.Key.JWT_ROLES)));
             ResourceEndpoint resources = new ResourceEndpoint(services);
             RpcEndpoint rpc = new RpcEndpoint(services);

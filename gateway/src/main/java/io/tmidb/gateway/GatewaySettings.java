@@ -25,6 +25,7 @@ public final class GatewaySettings {
         POOL_SIZE("pool-size", "10", "database connections in the pool"),
         JWT_SECRET("jwt-secret", "", "HS256 key (32+ characters); empty: the database's tmi.jwt_secret()"),
         ANON_ROLE("anon-role", "tmi_anon", "role of requests without a token"),
+        ANON_LISTENER("anon-listener", "", "listener whose subscriptions requests without a token see (with anon-role tmi_listener); empty: none"),
         JWT_ROLES("jwt-roles", "tmi_admin,tmi_speaker,tmi_listener,tmi_anon", "roles a token may name (comma-separated)"),
         SCHEMA_REFRESH("schema-refresh", "PT10S", "how often the schema cache is reloaded (ISO-8601 duration)");
 

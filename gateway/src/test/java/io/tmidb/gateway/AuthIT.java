@@ -102,6 +102,18 @@ class AuthIT {
     }
 
     @Test
+    void anonymousSeesWhatItsConfiguredListenerSees(TestDatabase db) throws SQLException {
+        java.util.Map<String, String> settings = new java.util.HashMap<>(java.util.Map.of("port", "0",
+                "db-url", db.cluster().jdbcUrl(db.name()), "db-user", "postgres", "db-password", GatewayFixture.password(db),
+                "anon-role", "tmi_listener", "anon-listener", "bob"));
+        try (Gateway open = Gateway.start(GatewaySettings.of(settings))) {
+            GatewayFixture anon = GatewayFixture.attach(open, db);
+            assertEquals(List.of("Bike 1"), names(anon.get("/bike")));
+            assertError(anon.send("DELETE", "/bike", null), 401, "42501");
+        }
+    }
+
+    @Test
     void perListenerEndpoints() {
         HttpResponse<String> r = as(aliceToken, "/api/alice");
         JsonNode targets = Json.of(r);

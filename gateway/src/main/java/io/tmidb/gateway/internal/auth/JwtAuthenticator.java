@@ -9,6 +9,7 @@ import com.auth0.jwt.exceptions.TokenExpiredException;
 import com.auth0.jwt.interfaces.Claim;
 import com.auth0.jwt.interfaces.DecodedJWT;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tmidb.gateway.internal.error.ApiException;
 
 import java.nio.charset.StandardCharsets;
@@ -26,18 +27,24 @@ import java.util.Set;
 public final class JwtAuthenticator {
     private final JWTVerifier verifier;
     private final String anonRole;
+    private final Caller anonymous;
     private final Set<String> roles;
-    private final ObjectMapper json = new ObjectMapper();
 
-    public JwtAuthenticator(byte[] secret, String anonRole, List<String> roles) {
+    /** {@code anonListener}, when not empty, is put in the claims of requests without a token. */
+    public JwtAuthenticator(byte[] secret, String anonRole, String anonListener, List<String> roles) {
         this.verifier = JWT.require(Algorithm.HMAC256(secret)).build();
         this.anonRole = anonRole;
         this.roles = Set.copyOf(roles);
+        ObjectNode claims = new ObjectMapper().createObjectNode().put("role", anonRole);
+        if (!anonListener.isEmpty()) {
+            claims.put("listener", anonListener);
+        }
+        this.anonymous = new Caller(anonRole, claims.toString(), false);
     }
 
     public Caller authenticate(String authorization) {
         if (authorization == null || authorization.isBlank()) {
-            return new Caller(anonRole, "{\"role\":" + quote(anonRole) + "}", false);
+            return anonymous;
         }
         if (!authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
             throw invalid("PGRST301", "Expected an Authorization header of the form 'Bearer <jwt>'");
@@ -66,13 +73,5 @@ public final class JwtAuthenticator {
         return new ApiException(401, code, message, null,
                 "Send 'Authorization: Bearer <jwt>' with a token from tmi.issue_token(listener, ttl).",
                 Map.of("WWW-Authenticate", "Bearer error=\"invalid_token\", error_description=\"" + message + "\""));
-    }
-
-    private String quote(String s) {
-        try {
-            return json.writeValueAsString(s);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }
