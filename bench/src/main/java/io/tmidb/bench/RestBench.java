@@ -124,8 +124,7 @@ public final class RestBench {
         }
         Arrays.sort(merged);
         Result r = new Result(total / elapsed, merged[(int) (total * 0.50)] / 1e6, merged[(int) (total * 0.95)] / 1e6, errors.get());
-        // other work on the machine skews every figure: say how busy it was
-        System.out.println(what + ": " + r + "; load average after: " + Files.readString(java.nio.file.Path.of("/proc/loadavg")).strip());
+        System.out.println(what + ": " + r);
         return r;
     }
 
