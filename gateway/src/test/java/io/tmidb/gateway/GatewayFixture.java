@@ -48,7 +48,7 @@ final class GatewayFixture implements AutoCloseable {
         return new GatewayFixture(Gateway.start(settings(db)), secret);
     }
 
-    /** A client of a gateway started elsewhere (not closed by the fixture's owner twice: close the gateway itself). */
+    /** A client for a gateway the test started itself (and closes itself). */
     static GatewayFixture attach(Gateway gateway, TestDatabase db) throws SQLException {
         try (Connection c = db.connect(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT tmi.jwt_secret()")) {
             rs.next();
