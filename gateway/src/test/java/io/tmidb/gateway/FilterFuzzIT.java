@@ -101,6 +101,27 @@ class FilterFuzzIT {
         };
     }
 
+    /**
+     * Sends the request; oversized ones on a connection of their own. The server closes a
+     * connection after refusing a request it cannot parse (414, 431, an ambiguous path), and a
+     * pooled client can race that close with its next request: a GET that got no response bytes at
+     * all is therefore sent once more, alone (a GET changes nothing, so repeating it is safe).
+     */
+    private static HttpResponse<String> send(String method, String path, String body, String... headers) {
+        int size = path.length() + String.join("", headers).length();
+        if (size > 4000) {
+            return gw.sendAlone(method, path, body, headers);
+        }
+        try {
+            return gw.send(method, path, body, headers);
+        } catch (java.io.UncheckedIOException e) {
+            if (!method.equals("GET")) {
+                throw e;
+            }
+            return gw.sendAlone(method, path, body, headers);
+        }
+    }
+
     private static void assertSafe(HttpResponse<String> r, String what) {
         assertTrue(r.statusCode() < 500, () -> what + " -> " + r.statusCode() + " " + r.body());
         if (r.statusCode() >= 400) {
@@ -121,7 +142,7 @@ class FilterFuzzIT {
             }
             String path = q.toString();
             long t0 = System.nanoTime();
-            HttpResponse<String> r = gw.send("GET", path, null, "Authorization", auth);
+            HttpResponse<String> r = send("GET", path, null, "Authorization", auth);
             if (System.nanoTime() - t0 > 2_000_000_000L) {
                 slow.add(path);
             }
@@ -142,15 +163,15 @@ class FilterFuzzIT {
                     "/bike?" + e + "=eq.1", "/bike?name=" + e, "/bike?tags->>" + e + "=eq.1", "/bike?limit=" + e,
                     "/rpc/low_battery?threshold=" + e, "/" + e, "/rpc/" + e, "/api/" + e, "/api/x/" + e + "/obs?since=" + e);
             for (String path : paths) {
-                assertSafe(gw.send("GET", path, null, "Authorization", auth), path);
+                assertSafe(send("GET", path, null, "Authorization", auth), path);
             }
             for (String header : List.of("Range", "Accept-Profile", "Prefer", "Accept")) {
-                assertSafe(gw.send("GET", "/bike", null, "Authorization", auth, header, h.replaceAll("[^\\x20-\\x7e]", "")), header + ": " + h);
+                assertSafe(send("GET", "/bike", null, "Authorization", auth, header, h.replaceAll("[^\\x20-\\x7e]", "")), header + ": " + h);
             }
-            assertSafe(gw.send("DELETE", "/bike?name=eq." + e, null, "Authorization", auth), "DELETE " + h);
-            assertSafe(gw.send("PATCH", "/bike?ext_key=eq." + e, "{\"model\":" + new com.fasterxml.jackson.databind.ObjectMapper()
+            assertSafe(send("DELETE", "/bike?name=eq." + e, null, "Authorization", auth), "DELETE " + h);
+            assertSafe(send("PATCH", "/bike?ext_key=eq." + e, "{\"model\":" + new com.fasterxml.jackson.databind.ObjectMapper()
                     .valueToTree(h) + "}", "Authorization", auth, "Content-Type", "application/json"), "PATCH " + h);
-            assertSafe(gw.send("POST", "/rpc/low_battery", "{\"threshold\":" + new com.fasterxml.jackson.databind.ObjectMapper()
+            assertSafe(send("POST", "/rpc/low_battery", "{\"threshold\":" + new com.fasterxml.jackson.databind.ObjectMapper()
                     .valueToTree(h) + "}", "Authorization", auth, "Content-Type", "application/json"), "rpc " + h);
         }
         assertNothingChanged();
