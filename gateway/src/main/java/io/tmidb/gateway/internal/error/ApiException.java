@@ -54,14 +54,6 @@ public final class ApiException extends RuntimeException {
         return code;
     }
 
-    public String details() {
-        return details;
-    }
-
-    public String hint() {
-        return hint;
-    }
-
     public Map<String, String> headers() {
         return headers;
     }

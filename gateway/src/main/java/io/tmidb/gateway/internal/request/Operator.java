@@ -17,10 +17,6 @@ public enum Operator {
         this.sql = sql;
     }
 
-    public String urlName() {
-        return urlName;
-    }
-
     public String sql() {
         return sql;
     }

@@ -18,8 +18,4 @@ public record Relation(String schema, String name, Map<String, Column> columns) 
     public List<Column> columnList() {
         return List.copyOf(columns.values());
     }
-
-    public String qualifiedName() {
-        return schema + "." + name;
-    }
 }
