@@ -1540,6 +1540,416 @@ COMMENT ON FUNCTION tmi.use_host(text, text) IS
     'Runs the stored logic in tmidb-worker (worker) or inside the server through PL/Java (pljava, installing the jar)';
 
 -------------------------------------------------------------------------------
+-- Listeners: who may read what. A listener is subscribed to targets or whole
+-- kinds, with all fields or some. The gateway runs each request under the role
+-- of its JWT (SET LOCAL ROLE) with the claims in request.jwt.claims, as
+-- PostgREST does; row-level security then shows a tmi_listener only the targets
+-- (and their observations and positions) that its listener claim is subscribed
+-- to. Listeners may not read target.meta or ts_obs.payload directly: the
+-- SECURITY DEFINER functions tmi.visible_meta/visible_payload hand out only
+-- the subscribed fields, and the api_vN views read attributes through them.
+-- Speakers (and admins) see and write every row.
+-------------------------------------------------------------------------------
+CREATE UNIQUE INDEX listener_subscription_target_key ON tmi.listener_subscription (listener_id, target_id)
+    WHERE target_id IS NOT NULL;
+CREATE UNIQUE INDEX listener_subscription_kind_key ON tmi.listener_subscription (listener_id, kind)
+    WHERE kind IS NOT NULL;
+
+CREATE TABLE tmi.server_secret (
+    name       text        PRIMARY KEY,
+    secret     bytea       NOT NULL CONSTRAINT server_secret_length CHECK (pg_catalog.length(secret) >= 32),
+    created_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE tmi.server_secret IS 'Secrets of this database, e.g. the key that signs JWTs (readable by superusers only)';
+
+-- search_path is completed at the end of this section with the schema of pgcrypto
+CREATE FUNCTION tmi.jwt_secret()
+RETURNS bytea
+LANGUAGE plpgsql
+SECURITY DEFINER
+AS $fn$
+DECLARE
+    key bytea;
+BEGIN
+    INSERT INTO tmi.server_secret (name, secret) VALUES ('jwt', gen_random_bytes(32))
+    ON CONFLICT (name) DO NOTHING;
+    SELECT s.secret INTO key FROM tmi.server_secret s WHERE s.name = 'jwt';
+    RETURN key;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.jwt_secret() IS
+    'The HS256 key that signs and verifies JWTs, created at first use; the gateway reads it when not configured';
+
+CREATE FUNCTION tmi.current_listener()
+RETURNS text
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+    SELECT NULLIF(pg_catalog.current_setting('request.jwt.claims', true), '')::jsonb ->> 'listener';
+END;
+COMMENT ON FUNCTION tmi.current_listener() IS
+    'The listener named by the request''s JWT claims (request.jwt.claims), or NULL';
+
+-- SECURITY DEFINER functions run as their owner, so the caller is the role set
+-- with SET ROLE (the gateway's SET LOCAL ROLE), else the session user.
+CREATE FUNCTION tmi.caller_is_speaker()
+RETURNS boolean
+LANGUAGE sql STABLE
+SET search_path = pg_catalog
+BEGIN ATOMIC
+    SELECT coalesce(bool_or(r.rolsuper OR pg_catalog.pg_has_role(r.oid, 'tmi_speaker', 'MEMBER')), false)
+      FROM pg_catalog.pg_roles r
+     WHERE r.rolname = CASE WHEN pg_catalog.current_setting('role') = 'none' THEN SESSION_USER
+                            ELSE pg_catalog.current_setting('role') END;
+END;
+COMMENT ON FUNCTION tmi.caller_is_speaker() IS
+    'Whether the calling role (SET ROLE, else the session user) is a superuser, speaker or admin';
+
+CREATE FUNCTION tmi.listener_sees(target uuid)
+RETURNS boolean
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog
+BEGIN ATOMIC
+    SELECT EXISTS (
+        SELECT 1
+          FROM tmi.listener l
+          JOIN tmi.listener_subscription s ON s.listener_id = l.listener_id
+          JOIN tmi.target t ON t.target_id = listener_sees.target
+         WHERE l.name = tmi.current_listener()
+           AND (s.target_id = t.target_id OR s.kind = t.kind));
+END;
+COMMENT ON FUNCTION tmi.listener_sees(uuid) IS
+    'Whether the request''s listener is subscribed to the target (itself or its kind)';
+
+CREATE FUNCTION tmi.fields_of(listener_name text, target uuid)
+RETURNS text[]
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog
+BEGIN ATOMIC
+    -- NULL: every field; otherwise the union of the subscriptions' fields (none when not subscribed)
+    SELECT CASE WHEN count(*) = 0 THEN '{}'::text[]
+                WHEN bool_or(s.fields IS NULL) THEN NULL
+                ELSE array_agg(DISTINCT f.name ORDER BY f.name) END
+      FROM tmi.listener l
+      JOIN tmi.listener_subscription s ON s.listener_id = l.listener_id
+      JOIN tmi.target t ON t.target_id = fields_of.target
+      LEFT JOIN LATERAL unnest(s.fields) AS f(name) ON true
+     WHERE l.name = listener_name
+       AND (s.target_id = t.target_id OR s.kind = t.kind);
+END;
+COMMENT ON FUNCTION tmi.fields_of(text, uuid) IS
+    'Fields of the target the listener is subscribed to: NULL for all of them, none when not subscribed';
+
+CREATE FUNCTION tmi.only_fields(doc jsonb, fields text[])
+RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT CASE WHEN fields IS NULL OR doc IS NULL THEN doc
+                ELSE coalesce((SELECT pg_catalog.jsonb_object_agg(e.key, e.value)
+                                 FROM pg_catalog.jsonb_each(doc) e
+                                WHERE e.key = ANY (fields)), '{}'::jsonb) END;
+END;
+COMMENT ON FUNCTION tmi.only_fields(jsonb, text[]) IS 'The keys of doc that are in fields (all of them when fields is NULL)';
+
+CREATE FUNCTION tmi.visible_meta(target uuid)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $fn$
+DECLARE
+    doc jsonb;
+BEGIN
+    SELECT t.meta INTO doc FROM tmi.target t WHERE t.target_id = visible_meta.target;
+    IF tmi.caller_is_speaker() THEN
+        RETURN doc;
+    END IF;
+    IF NOT tmi.listener_sees(target) THEN
+        RETURN NULL;
+    END IF;
+    RETURN tmi.only_fields(doc, tmi.fields_of(tmi.current_listener(), target));
+END
+$fn$;
+COMMENT ON FUNCTION tmi.visible_meta(uuid) IS
+    'The target''s attributes the caller may read: all for speakers, the subscribed fields for the request''s listener, else NULL';
+
+CREATE FUNCTION tmi.visible_payload(target uuid, ts timestamptz, obs_id bigint)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $fn$
+DECLARE
+    doc jsonb;
+BEGIN
+    SELECT o.payload INTO doc FROM tmi.ts_obs o
+     WHERE o.target_id = visible_payload.target AND o.ts = visible_payload.ts AND o.obs_id = visible_payload.obs_id;
+    IF tmi.caller_is_speaker() THEN
+        RETURN doc;
+    END IF;
+    IF NOT tmi.listener_sees(target) THEN
+        RETURN NULL;
+    END IF;
+    RETURN tmi.only_fields(doc, tmi.fields_of(tmi.current_listener(), target));
+END
+$fn$;
+COMMENT ON FUNCTION tmi.visible_payload(uuid, timestamptz, bigint) IS
+    'The observation''s fields the caller may read: all for speakers, the subscribed fields for the request''s listener, else NULL';
+
+CREATE FUNCTION tmi.listener_id(listener text)
+RETURNS bigint
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog
+AS $fn$
+DECLARE
+    id bigint;
+BEGIN
+    PERFORM tmi.require(listener, 'listener', 'Pass the name given to tmi.add_listener(name).');
+    SELECT l.listener_id INTO id FROM tmi.listener l WHERE l.name = listener_id.listener;
+    IF id IS NULL THEN
+        RAISE EXCEPTION 'listener "%" does not exist', listener USING ERRCODE = '42704',
+            HINT = 'Create it with tmi.add_listener(name).';
+    END IF;
+    RETURN id;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.listener_id(text) IS 'The id of the listener with this name';
+
+CREATE FUNCTION tmi.add_listener(name text)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $fn$
+#variable_conflict use_column
+DECLARE
+    id bigint;
+BEGIN
+    PERFORM tmi.require(name, 'name', 'Name the listener; tokens and the endpoint /api/<name> refer to it.');
+    IF name !~ '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$' THEN
+        RAISE EXCEPTION 'invalid listener name "%"', name USING ERRCODE = '22023',
+            DETAIL = 'A listener name is part of URLs such as /api/<name>.',
+            HINT = 'Use letters, digits, ''_'', ''.'' and ''-'', starting with a letter or digit, at most 63 characters.';
+    END IF;
+    IF EXISTS (SELECT 1 FROM tmi.listener l WHERE l.name = add_listener.name) THEN
+        RAISE EXCEPTION 'listener "%" already exists', name USING ERRCODE = '23505',
+            HINT = 'Choose another name, or subscribe the existing listener with tmi.subscribe().';
+    END IF;
+    INSERT INTO tmi.listener (name) VALUES (add_listener.name) RETURNING listener_id INTO id;
+    RETURN id;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.add_listener(text) IS 'Creates a listener (a reader of tmiDB data). Returns its id.';
+
+CREATE FUNCTION tmi.check_fields(fields text[])
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog
+AS $fn$
+BEGIN
+    IF fields IS NOT NULL AND (cardinality(fields) = 0 OR array_position(fields, NULL) IS NOT NULL
+                               OR array_position(fields, '') IS NOT NULL) THEN
+        RAISE EXCEPTION 'fields must be NULL or a list of field names' USING ERRCODE = '22023',
+            DETAIL = pg_catalog.format('fields = %s', fields),
+            HINT = 'Pass e.g. ARRAY[''battery'', ''speed''], or leave fields out for all of them.';
+    END IF;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.check_fields(text[]) IS 'Raises 22023 unless fields is NULL or a non-empty list of names';
+
+CREATE FUNCTION tmi.subscribe(listener text, target uuid, fields text[] DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $fn$
+#variable_conflict use_column
+DECLARE
+    id bigint;
+    lid bigint := tmi.listener_id(listener);
+BEGIN
+    PERFORM tmi.require(target, 'target', 'Pass a target id, e.g. tmi.target_id(kind, ext_key).');
+    PERFORM tmi.check_fields(fields);
+    IF NOT EXISTS (SELECT 1 FROM tmi.target t WHERE t.target_id = subscribe.target) THEN
+        RAISE EXCEPTION 'target % does not exist', target USING ERRCODE = '42704',
+            HINT = 'Create it with tmi.add_target(name, kind, meta, ext_key).';
+    END IF;
+    INSERT INTO tmi.listener_subscription AS s (listener_id, target_id, fields)
+    VALUES (lid, subscribe.target, subscribe.fields)
+    ON CONFLICT (listener_id, target_id) WHERE target_id IS NOT NULL DO UPDATE SET fields = EXCLUDED.fields
+    RETURNING s.subscription_id INTO id;
+    RETURN id;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.subscribe(text, uuid, text[]) IS
+    'Lets the listener read one target: all fields, or only those named. Subscribing again replaces the fields. Returns the subscription id.';
+
+CREATE FUNCTION tmi.subscribe(listener text, kind text, fields text[] DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $fn$
+#variable_conflict use_column
+DECLARE
+    id bigint;
+    lid bigint := tmi.listener_id(listener);
+BEGIN
+    PERFORM tmi.require(kind, 'kind', 'Pass a kind such as ''bike'', or a target id (uuid) for one target.');
+    PERFORM tmi.check_fields(fields);
+    IF kind !~ '^[a-z][a-z0-9_]{0,62}$' THEN
+        RAISE EXCEPTION 'invalid kind "%"', kind USING ERRCODE = '22023',
+            HINT = 'Pass a kind (a lower-case identifier such as ''air_sensor''), or a target id cast to uuid.';
+    END IF;
+    INSERT INTO tmi.listener_subscription AS s (listener_id, kind, fields)
+    VALUES (lid, subscribe.kind, subscribe.fields)
+    ON CONFLICT (listener_id, kind) WHERE kind IS NOT NULL DO UPDATE SET fields = EXCLUDED.fields
+    RETURNING s.subscription_id INTO id;
+    RETURN id;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.subscribe(text, text, text[]) IS
+    'Lets the listener read every target of a kind: all fields, or only those named. Subscribing again replaces the fields. Returns the subscription id.';
+
+CREATE FUNCTION tmi.unsubscribe(listener text, target uuid)
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $fn$
+DECLARE
+    lid bigint := tmi.listener_id(listener);
+BEGIN
+    PERFORM tmi.require(target, 'target', 'Pass the target id the listener was subscribed to.');
+    DELETE FROM tmi.listener_subscription s WHERE s.listener_id = lid AND s.target_id = unsubscribe.target;
+    RETURN FOUND;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.unsubscribe(text, uuid) IS
+    'Ends the listener''s subscription to one target; returns whether there was one';
+
+CREATE FUNCTION tmi.unsubscribe(listener text, kind text)
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $fn$
+DECLARE
+    lid bigint := tmi.listener_id(listener);
+BEGIN
+    PERFORM tmi.require(kind, 'kind', 'Pass the kind the listener was subscribed to.');
+    DELETE FROM tmi.listener_subscription s WHERE s.listener_id = lid AND s.kind = unsubscribe.kind;
+    RETURN FOUND;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.unsubscribe(text, text) IS
+    'Ends the listener''s subscription to a kind; returns whether there was one';
+
+CREATE FUNCTION tmi.base64url(data bytea)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT pg_catalog.translate(pg_catalog.encode(data, 'base64'), E'+/=\n', '-_');
+END;
+COMMENT ON FUNCTION tmi.base64url(bytea) IS 'Base64url without padding (RFC 7515), as JWTs use';
+
+-- search_path is completed at the end of this section with the schema of pgcrypto
+CREATE FUNCTION tmi.issue_token(listener text, ttl interval DEFAULT '1 hour')
+RETURNS text
+LANGUAGE plpgsql
+SECURITY DEFINER
+AS $fn$
+DECLARE
+    signing_input text;
+BEGIN
+    PERFORM tmi.listener_id(listener);
+    IF ttl IS NULL OR ttl <= interval '0' THEN
+        RAISE EXCEPTION 'ttl must be a positive interval' USING ERRCODE = '22023',
+            DETAIL = pg_catalog.format('ttl = %s', coalesce(ttl::text, 'NULL')),
+            HINT = 'Pass how long the token is valid, e.g. ''1 hour''.';
+    END IF;
+    signing_input := tmi.base64url(pg_catalog.convert_to('{"alg":"HS256","typ":"JWT"}', 'UTF8')) || '.'
+        || tmi.base64url(pg_catalog.convert_to(pg_catalog.jsonb_build_object(
+               'role', 'tmi_listener', 'listener', listener,
+               'exp', pg_catalog.floor(pg_catalog.date_part('epoch', pg_catalog.now() + ttl))::bigint)::text, 'UTF8'));
+    RETURN signing_input || '.'
+        || tmi.base64url(hmac(pg_catalog.convert_to(signing_input, 'UTF8'), tmi.jwt_secret(), 'sha256'));
+END
+$fn$;
+COMMENT ON FUNCTION tmi.issue_token(text, interval) IS
+    'A JWT (HS256, signed with tmi.jwt_secret()) for the listener: claims role = tmi_listener, listener, exp = now() + ttl';
+
+CREATE FUNCTION tmi.listener_targets(listener text)
+RETURNS TABLE (target_id uuid, kind text, name text, ext_key text, updated_at timestamptz, meta jsonb)
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $fn$
+#variable_conflict use_column
+DECLARE
+    lid bigint := tmi.listener_id(listener);
+BEGIN
+    IF NOT tmi.caller_is_speaker() AND tmi.current_listener() IS DISTINCT FROM listener THEN
+        RAISE EXCEPTION 'permission denied for listener "%"', listener USING ERRCODE = '42501',
+            DETAIL = pg_catalog.format('The request''s listener claim is %s.', coalesce(tmi.current_listener(), 'absent')),
+            HINT = 'Use a token issued for this listener: tmi.issue_token(listener).';
+    END IF;
+    RETURN QUERY
+    SELECT t.target_id, t.kind, t.name, t.ext_key, t.updated_at, tmi.only_fields(t.meta, tmi.fields_of(listener, t.target_id))
+      FROM tmi.target t
+     WHERE EXISTS (SELECT 1 FROM tmi.listener_subscription s
+                    WHERE s.listener_id = lid AND (s.target_id = t.target_id OR s.kind = t.kind))
+     ORDER BY t.kind, t.name, t.target_id;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.listener_targets(text) IS
+    'The targets the listener is subscribed to, with only its fields; for that listener, speakers and admins';
+
+CREATE FUNCTION tmi.listener_obs(listener text, kind text, since timestamptz DEFAULT '-infinity', max_rows integer DEFAULT 1000)
+RETURNS TABLE (obs_id bigint, target_id uuid, ts timestamptz, payload jsonb)
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $fn$
+#variable_conflict use_column
+BEGIN
+    IF max_rows IS NULL OR max_rows < 1 THEN
+        RAISE EXCEPTION 'max_rows must be a positive number' USING ERRCODE = '22023',
+            DETAIL = pg_catalog.format('max_rows = %s', coalesce(max_rows::text, 'NULL')),
+            HINT = 'Pass how many observations to return at most, e.g. 1000.';
+    END IF;
+    RETURN QUERY
+    SELECT o.obs_id, o.target_id, o.ts, tmi.only_fields(o.payload, tmi.fields_of(listener, o.target_id))
+      FROM tmi.listener_targets(listener) t
+      JOIN tmi.ts_obs o ON o.target_id = t.target_id
+     WHERE t.kind = listener_obs.kind AND o.ts >= coalesce(since, '-infinity')
+     ORDER BY o.ts, o.obs_id
+     LIMIT max_rows;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.listener_obs(text, text, timestamptz, integer) IS
+    'Observations since a time of the listener''s targets of one kind, oldest first, with only its fields';
+
+ALTER TABLE tmi.target ENABLE ROW LEVEL SECURITY;
+ALTER TABLE tmi.ts_obs ENABLE ROW LEVEL SECURITY;
+ALTER TABLE tmi.geo_trace ENABLE ROW LEVEL SECURITY;
+CREATE POLICY target_speaker ON tmi.target TO tmi_speaker USING (true) WITH CHECK (true);
+CREATE POLICY target_listener ON tmi.target FOR SELECT TO tmi_listener USING (tmi.listener_sees(target_id));
+CREATE POLICY ts_obs_speaker ON tmi.ts_obs TO tmi_speaker USING (true) WITH CHECK (true);
+CREATE POLICY ts_obs_listener ON tmi.ts_obs FOR SELECT TO tmi_listener USING (tmi.listener_sees(target_id));
+CREATE POLICY geo_trace_speaker ON tmi.geo_trace TO tmi_speaker USING (true) WITH CHECK (true);
+CREATE POLICY geo_trace_listener ON tmi.geo_trace FOR SELECT TO tmi_listener USING (tmi.listener_sees(target_id));
+
+DO $crypto_path$
+DECLARE
+    crypto_schema name := (SELECT n.nspname
+                             FROM pg_catalog.pg_extension e
+                             JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
+                            WHERE e.extname = 'pgcrypto');
+BEGIN
+    EXECUTE pg_catalog.format('ALTER FUNCTION tmi.jwt_secret() SET search_path = pg_catalog, %I', crypto_schema);
+    EXECUTE pg_catalog.format('ALTER FUNCTION tmi.issue_token(text, interval) SET search_path = pg_catalog, %I',
+                              crypto_schema);
+END
+$crypto_path$;
+
+-------------------------------------------------------------------------------
 -- earthdistance's functions resolve their helpers through search_path, so
 -- functions using them pin the schemas cube and earthdistance live in.
 -------------------------------------------------------------------------------
@@ -1568,7 +1978,7 @@ BEGIN
                              'tmi.model_versions', 'tmi.mapping_rule', 'tmi.alarm_rule', 'tmi.alarm_event',
                              'tmi.listener', 'tmi.listener_subscription', 'tmi.stream_def', 'tmi.event_log',
                              'tmi.file_attachment', 'tmi.kind_attr', 'tmi.schema_pending', 'tmi.alarm_pending',
-                             'tmi.alarm_state'] LOOP
+                             'tmi.alarm_state', 'tmi.server_secret'] LOOP
         PERFORM pg_catalog.pg_extension_config_dump(t::regclass, '');
     END LOOP;
     FOR t IN
@@ -1606,3 +2016,12 @@ GRANT EXECUTE ON FUNCTION tmi.status() TO tmi_speaker, tmi_listener;
 GRANT EXECUTE ON FUNCTION tmi.host(), tmi.schema_history(text) TO tmi_speaker, tmi_listener;
 GRANT SELECT ON tmi.connectors TO tmi_speaker;
 GRANT EXECUTE ON FUNCTION tmi.mask_connector_options(jsonb) TO tmi_speaker;
+GRANT SELECT (target_id, kind, name, ext_key, created_at, updated_at) ON tmi.target TO tmi_listener;
+GRANT SELECT (target_id, ts, obs_id, raw_id) ON tmi.ts_obs TO tmi_listener;
+GRANT SELECT ON tmi.geo_trace TO tmi_listener;
+GRANT DELETE ON tmi.target, tmi.ts_obs TO tmi_speaker;
+GRANT EXECUTE ON FUNCTION tmi.current_listener(), tmi.caller_is_speaker(), tmi.listener_sees(uuid),
+    tmi.only_fields(jsonb, text[]), tmi.visible_meta(uuid), tmi.visible_payload(uuid, timestamptz, bigint),
+    tmi.listener_targets(text), tmi.listener_obs(text, text, timestamptz, integer), tmi.listener_id(text),
+    tmi.require(anyelement, text, text)
+    TO tmi_listener, tmi_anon;

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: MIT
+package io.tmidb.bench;
+
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * A minimal HTTP/1.1 client on one kept-alive connection, for load generation: it costs far less
+ * CPU than java.net.http, which matters when the load generator shares two cores with the server
+ * and the database. It understands only what the gateway sends: a status line, headers with
+ * Content-Length, and a body.
+ */
+final class KeepAliveClient implements AutoCloseable {
+    private final Socket socket;
+    private final OutputStream out;
+    private final InputStream in;
+    private final String host;
+    private final byte[] buffer = new byte[64 * 1024];
+
+    KeepAliveClient(String host, int port) throws IOException {
+        this.socket = new Socket(host, port);
+        socket.setTcpNoDelay(true);
+        this.out = socket.getOutputStream();
+        this.in = new BufferedInputStream(socket.getInputStream(), 64 * 1024);
+        this.host = host + ":" + port;
+    }
+
+    /** Sends {@code GET target} with the header and returns the status; the body is read and dropped. */
+    int get(String target, String headerLine) throws IOException {
+        out.write(("GET " + target + " HTTP/1.1\r\nHost: " + host + "\r\n" + headerLine + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        String status = line();
+        int code = Integer.parseInt(status.substring(9, 12));
+        long length = -1;
+        for (String h = line(); !h.isEmpty(); h = line()) {
+            if (h.regionMatches(true, 0, "Content-Length:", 0, 15)) {
+                length = Long.parseLong(h.substring(15).trim());
+            }
+        }
+        if (length < 0) {
+            throw new IOException("response without Content-Length");
+        }
+        while (length > 0) {
+            int n = in.read(buffer, 0, (int) Math.min(buffer.length, length));
+            if (n < 0) {
+                throw new IOException("connection closed mid-body");
+            }
+            length -= n;
+        }
+        return code;
+    }
+
+    private String line() throws IOException {
+        StringBuilder b = new StringBuilder();
+        int c;
+        while ((c = in.read()) != '\n') {
+            if (c < 0) {
+                throw new IOException("connection closed");
+            }
+            if (c != '\r') {
+                b.append((char) c);
+            }
+        }
+        return b.toString();
+    }
+
+    @Override
+    public void close() throws IOException {
+        socket.close();
+    }
+}

@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: MIT
+package io.tmidb.bench;
+
+import com.auth0.jwt.JWT;
+import com.auth0.jwt.algorithms.Algorithm;
+import io.tmidb.gateway.Gateway;
+import io.tmidb.gateway.GatewaySettings;
+import io.tmidb.testkit.ApiViews;
+import io.tmidb.testkit.ScratchCluster;
+import io.tmidb.testkit.TestDatabase;
+
+import java.nio.file.Files;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * {@code bench/run RestBench [seconds] [clients]}: single-row GETs through the REST gateway
+ * ({@code GET /bike?ext_key=eq.B<n>} with a speaker's JWT) by {@code clients} concurrent HTTP/1.1
+ * keep-alive clients (default 50) for {@code seconds} (default 20, after a 5 s warm-up), against the baseline
+ * of the same single-row query over plain JDBC from as many threads, each on its own connection.
+ * Prints requests per second and p95 latency of both, and their ratio.
+ */
+public final class RestBench {
+    private static final int TARGETS = 10_000;
+
+    private RestBench() {
+    }
+
+    /** One measured load: requests per second and latency percentiles in milliseconds. */
+    record Result(double perSecond, double p50, double p95, long errors) {
+        @Override
+        public String toString() {
+            return String.format("%,.0f req/s, p50 %.2f ms, p95 %.2f ms, %d errors", perSecond, p50, p95, errors);
+        }
+    }
+
+    @FunctionalInterface
+    interface Client {
+        /** Makes one request; returns whether it succeeded. */
+        boolean call(int key) throws Exception;
+    }
+
+    public static void main(String[] args) throws Exception {
+        int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 20;
+        int clients = args.length > 1 ? Integer.parseInt(args[1]) : 50;
+        try (ScratchCluster scratch = ScratchCluster.start()) {
+            TestDatabase db = scratch.createDatabase("restbench", false);
+            byte[] secret;
+            try (Connection c = db.connect(); Statement st = c.createStatement()) {
+                ApiViews.create(c);
+                st.execute("INSERT INTO tmi.target (name, kind, ext_key, meta) SELECT 'Bike ' || i, 'bike', 'B' || i,"
+                        + " jsonb_build_object('battery', i % 100, 'model', 'city') FROM generate_series(1, " + TARGETS + ") i");
+                st.execute("ANALYZE tmi.target");
+                try (ResultSet rs = st.executeQuery("SELECT tmi.jwt_secret()")) {
+                    rs.next();
+                    secret = rs.getBytes(1);
+                }
+            }
+            String password = password(db);
+            int poolSize = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
+            GatewaySettings settings = GatewaySettings.of(Map.of("port", "0", "db-url", db.cluster().jdbcUrl(db.name()),
+                    "db-user", "postgres", "db-password", password, "pool-size", Integer.toString(poolSize)));
+            String token = JWT.create().withClaim("role", "tmi_speaker").withExpiresAt(Instant.now().plusSeconds(3600))
+                    .sign(Algorithm.HMAC256(secret));
+            Result rest;
+            try (Gateway gateway = Gateway.start(settings)) {
+                String auth = "Authorization: Bearer " + token;
+                rest = measure("REST gateway", seconds, clients, () -> {
+                    KeepAliveClient http = new KeepAliveClient("127.0.0.1", gateway.port());
+                    return key -> http.get("/bike?ext_key=eq.B" + key, auth) == 200;
+                });
+            }
+            Result jdbc = measure("JDBC baseline", seconds, clients, () -> {
+                Connection c = db.connect();
+                PreparedStatement ps = c.prepareStatement("SELECT * FROM api_v2.bike WHERE ext_key = ?");
+                return key -> {
+                    ps.setString(1, "B" + key);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        return rs.next();
+                    }
+                };
+            });
+            System.out.printf("RestBench: %d clients, %d s, single-row GET of %,d targets, gateway pool %d, %d CPUs%n",
+                    clients, seconds, TARGETS, poolSize, Runtime.getRuntime().availableProcessors());
+            System.out.println("REST gateway:  " + rest);
+            System.out.println("JDBC baseline: " + jdbc);
+            System.out.printf("ratio gateway/JDBC: %.2f (throughput), %.2f (p95 latency)%n",
+                    rest.perSecond() / jdbc.perSecond(), rest.p95() / jdbc.p95());
+        }
+    }
+
+    @FunctionalInterface
+    interface ClientFactory {
+        Client open() throws Exception;
+    }
+
+    private static Result measure(String what, int seconds, int clients, ClientFactory factory) throws Exception {
+        List<Client> all = new ArrayList<>();
+        for (int i = 0; i < clients; i++) {
+            all.add(factory.open());
+        }
+        run(all, 5, null);
+        long[][] latencies = new long[clients][];
+        AtomicLong errors = new AtomicLong();
+        long t0 = System.nanoTime();
+        int[] counts = run(all, seconds, (thread, lat) -> latencies[thread] = lat, errors);
+        double elapsed = (System.nanoTime() - t0) / 1e9;
+        long total = Arrays.stream(counts).sum();
+        long[] merged = new long[(int) total];
+        int at = 0;
+        for (int i = 0; i < clients; i++) {
+            System.arraycopy(latencies[i], 0, merged, at, counts[i]);
+            at += counts[i];
+        }
+        Arrays.sort(merged);
+        Result r = new Result(total / elapsed, merged[(int) (total * 0.50)] / 1e6, merged[(int) (total * 0.95)] / 1e6, errors.get());
+        System.out.println(what + ": " + r);
+        return r;
+    }
+
+    private static int[] run(List<Client> clients, int seconds, java.util.function.BiConsumer<Integer, long[]> sink) throws InterruptedException {
+        return run(clients, seconds, sink, new AtomicLong());
+    }
+
+    private static int[] run(List<Client> clients, int seconds, java.util.function.BiConsumer<Integer, long[]> sink,
+                             AtomicLong errors) throws InterruptedException {
+        long end = System.nanoTime() + Duration.ofSeconds(seconds).toNanos();
+        int[] counts = new int[clients.size()];
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < clients.size(); t++) {
+            int id = t;
+            Thread th = new Thread(() -> {
+                long[] lat = new long[1 << 16];
+                int n = 0;
+                Client c = clients.get(id);
+                while (System.nanoTime() < end) {
+                    long s = System.nanoTime();
+                    boolean ok;
+                    try {
+                        ok = c.call(1 + ThreadLocalRandom.current().nextInt(TARGETS));
+                    } catch (Exception e) {
+                        ok = false;
+                    }
+                    if (!ok) {
+                        errors.incrementAndGet();
+                    }
+                    if (n == lat.length) {
+                        lat = Arrays.copyOf(lat, n * 2);
+                    }
+                    lat[n++] = System.nanoTime() - s;
+                }
+                counts[id] = n;
+                if (sink != null) {
+                    sink.accept(id, lat);
+                }
+            });
+            threads.add(th);
+            th.start();
+        }
+        for (Thread th : threads) {
+            th.join();
+        }
+        return counts;
+    }
+
+    private static String password(TestDatabase db) throws java.io.IOException {
+        String line = Files.readString(db.cluster().pgpass()).strip();
+        return line.substring(line.lastIndexOf(':') + 1);
+    }
+}

@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: MIT
+package io.tmidb.gateway;
+
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.tmidb.gateway.internal.auth.JwtAuthenticator;
+import io.tmidb.gateway.internal.endpoint.ResourceEndpoint;
+import io.tmidb.gateway.internal.endpoint.RpcEndpoint;
+import io.tmidb.gateway.internal.endpoint.Services;
+import io.tmidb.gateway.internal.error.ApiException;
+import io.tmidb.gateway.internal.listener.ListenerEndpoint;
+import io.tmidb.gateway.internal.query.Database;
+import io.tmidb.gateway.internal.request.Negotiation;
+import io.tmidb.gateway.internal.response.JettyErrors;
+import io.tmidb.gateway.internal.response.OpenApi;
+import io.tmidb.gateway.internal.response.Responses;
+import io.tmidb.gateway.internal.schema.SchemaCache;
+import io.tmidb.gateway.internal.schema.SchemaListener;
+
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * A running gateway: HTTP server, connection pool and schema cache. {@link #start} returns once it
+ * accepts requests; {@link #close} stops it. Routes: {@code /} (OpenAPI), {@code /<relation>},
+ * {@code /rpc/<function>}, {@code /api/<listener>} and {@code /api/<listener>/<kind>/obs}.
+ */
+public final class Gateway implements AutoCloseable {
+    public static final String APP_NAME = "tmiDB-Gateway";
+    private static final Logger LOG = Logger.getLogger(Gateway.class.getName());
+    private final Javalin http;
+    private final Database db;
+    private final ScheduledExecutorService refresher;
+    private final SchemaListener listener;
+
+    private Gateway(Javalin http, Database db, ScheduledExecutorService refresher, SchemaListener listener) {
+        this.http = http;
+        this.db = db;
+        this.refresher = refresher;
+        this.listener = listener;
+    }
+
+    public static Gateway start(GatewaySettings settings) throws SQLException {
+        Database db = new Database(settings.get(GatewaySettings.Key.DB_URL), settings.get(GatewaySettings.Key.DB_USER),
+                settings.get(GatewaySettings.Key.DB_PASSWORD), settings.getInt(GatewaySettings.Key.POOL_SIZE), APP_NAME);
+        try {
+            SchemaCache cache = new SchemaCache(db.dataSource());
+            cache.reload();
+            byte[] secret = secret(settings, db);
+            Services services = new Services(cache, db, new JwtAuthenticator(secret, settings.get(GatewaySettings.Key.ANON_ROLE),
+                    settings.get(GatewaySettings.Key.ANON_LISTENER),
+                    settings.getList(GatewaySettings.Key.JWT_ROLES)));
+            ResourceEndpoint resources = new ResourceEndpoint(services);
+            RpcEndpoint rpc = new RpcEndpoint(services);
+            ListenerEndpoint listeners = new ListenerEndpoint(services);
+            Javalin http = Javalin.create(cfg -> {
+                cfg.startup.showJavalinBanner = false;
+                cfg.jetty.host = settings.get(GatewaySettings.Key.HOST);
+                cfg.jetty.port = settings.getInt(GatewaySettings.Key.PORT);
+                cfg.jetty.modifyServer(server -> server.setErrorHandler(new JettyErrors()));
+                cfg.routes.get("/", ctx -> openApi(ctx, cache));
+                cfg.routes.get("/rpc/{function}", rpc::handle);
+                cfg.routes.post("/rpc/{function}", rpc::handle);
+                cfg.routes.get("/api/{listener}", listeners::targets);
+                cfg.routes.get("/api/{listener}/{kind}/obs", listeners::observations);
+                cfg.routes.get("/{relation}", resources::handle);
+                cfg.routes.head("/{relation}", resources::handle);
+                cfg.routes.post("/{relation}", resources::handle);
+                cfg.routes.patch("/{relation}", resources::handle);
+                cfg.routes.delete("/{relation}", resources::handle);
+                cfg.routes.exception(ApiException.class, (e, ctx) -> Responses.error(ctx, e));
+                cfg.routes.exception(Exception.class, (e, ctx) -> {
+                    LOG.log(Level.SEVERE, "unexpected error on " + ctx.method() + " " + ctx.path(), e);
+                    Responses.error(ctx, new ApiException(500, "PGRST000", "internal error", e.getClass().getName(), null));
+                });
+                cfg.routes.error(404, ctx -> {
+                    if (!Responses.answered(ctx)) {
+                        Responses.error(ctx, new ApiException(404, "PGRST125", "Invalid path specified in request URL: " + ctx.path(),
+                                null, "Paths are /, /<resource>, /rpc/<function>, /api/<listener>, /api/<listener>/<kind>/obs."));
+                    }
+                });
+            }).start();
+            ScheduledExecutorService refresher = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "tmidb-gateway-schema");
+                t.setDaemon(true);
+                return t;
+            });
+            long every = settings.getDuration(GatewaySettings.Key.SCHEMA_REFRESH).toMillis();
+            refresher.scheduleWithFixedDelay(cache::reloadIfStale, every, every, TimeUnit.MILLISECONDS);
+            LOG.info(() -> "tmiDB gateway listening on " + settings.get(GatewaySettings.Key.HOST) + ":" + http.port()
+                    + ", API versions " + cache.get().versions());
+            return new Gateway(http, db, refresher, new SchemaListener(db::openDedicated, cache));
+        } catch (RuntimeException | SQLException e) {
+            db.close();
+            throw e;
+        }
+    }
+
+    /** The port the HTTP server listens on. */
+    public int port() {
+        return http.port();
+    }
+
+    @Override
+    public void close() {
+        listener.close();
+        refresher.shutdownNow();
+        http.stop();
+        db.close();
+    }
+
+    private static void openApi(Context ctx, SchemaCache cache) {
+        Negotiation.singular(ctx.header("Accept"));
+        ctx.contentType("application/openapi+json; charset=utf-8").result(OpenApi.document(cache.reloadIfStale()));
+    }
+
+    private static byte[] secret(GatewaySettings settings, Database db) throws SQLException {
+        String configured = settings.get(GatewaySettings.Key.JWT_SECRET);
+        if (!configured.isEmpty()) {
+            return configured.getBytes(StandardCharsets.UTF_8);
+        }
+        try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT tmi.jwt_secret()")) {
+            rs.next();
+            byte[] key = rs.getBytes(1);
+            return key;
+        }
+    }
+}

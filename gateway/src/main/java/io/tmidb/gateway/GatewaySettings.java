@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: MIT
+package io.tmidb.gateway;
+
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * The gateway's settings registry: every key with its default and meaning. A value comes from the
+ * explicit map (command line or test), else the environment variable {@code TMIDB_<KEY>} (upper
+ * case, '-' as '_'), else the default. Unknown keys and malformed values fail at construction.
+ */
+public final class GatewaySettings {
+    /** Every setting the gateway reads. */
+    public enum Key {
+        HOST("host", "127.0.0.1", "address the HTTP server listens on"),
+        PORT("port", "3000", "HTTP port (0: any free port)"),
+        DB_URL("db-url", "jdbc:postgresql://localhost:5432/tmidb", "JDBC URL of the tmiDB database"),
+        DB_USER("db-user", "postgres", "database user the gateway connects as (it switches role per request)"),
+        DB_PASSWORD("db-password", "", "that user's password (shown masked)"),
+        POOL_SIZE("pool-size", "10", "database connections in the pool"),
+        JWT_SECRET("jwt-secret", "", "HS256 key (32+ characters); empty: the database's tmi.jwt_secret()"),
+        ANON_ROLE("anon-role", "tmi_anon", "role of requests without a token"),
+        ANON_LISTENER("anon-listener", "", "listener whose subscriptions requests without a token see (with anon-role tmi_listener); empty: none"),
+        JWT_ROLES("jwt-roles", "tmi_admin,tmi_speaker,tmi_listener,tmi_anon", "roles a token may name (comma-separated)"),
+        SCHEMA_REFRESH("schema-refresh", "PT10S", "how often the schema cache is reloaded (ISO-8601 duration)");
+
+        final String name;
+        final String defaultValue;
+        final String description;
+
+        Key(String name, String defaultValue, String description) {
+            this.name = name;
+            this.defaultValue = defaultValue;
+            this.description = description;
+        }
+
+        public String settingName() {
+            return name;
+        }
+
+        public String envName() {
+            return "TMIDB_" + name.toUpperCase(Locale.ROOT).replace('-', '_');
+        }
+
+        public String description() {
+            return description;
+        }
+    }
+
+    private final Map<String, String> explicit;
+    private final Function<String, String> env;
+
+    private GatewaySettings(Map<String, String> explicit, Function<String, String> env) {
+        this.explicit = Map.copyOf(explicit);
+        this.env = env;
+        for (String name : explicit.keySet()) {
+            if (Arrays.stream(Key.values()).noneMatch(k -> k.name.equals(name))) {
+                throw new IllegalArgumentException("unknown gateway setting '" + name + "'; known: "
+                        + Arrays.stream(Key.values()).map(k -> k.name).toList());
+            }
+        }
+        getInt(Key.PORT);
+        getInt(Key.POOL_SIZE);
+        getDuration(Key.SCHEMA_REFRESH);
+        String secret = get(Key.JWT_SECRET);
+        if (!secret.isEmpty() && secret.length() < 32) {
+            throw new IllegalArgumentException("jwt-secret must have at least 32 characters, or be empty to use the database's");
+        }
+    }
+
+    /** Settings from {@code explicit} values over the process environment. */
+    public static GatewaySettings of(Map<String, String> explicit) {
+        return new GatewaySettings(explicit, System::getenv);
+    }
+
+    public String get(Key key) {
+        return Optional.ofNullable(explicit.get(key.name)).or(() -> Optional.ofNullable(env.apply(key.envName())))
+                .orElse(key.defaultValue);
+    }
+
+    public int getInt(Key key) {
+        try {
+            return Integer.parseInt(get(key));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(key.name + " must be an integer, got '" + get(key) + "'", e);
+        }
+    }
+
+    public Duration getDuration(Key key) {
+        try {
+            return Duration.parse(get(key));
+        } catch (java.time.format.DateTimeParseException e) {
+            throw new IllegalArgumentException(key.name + " must be an ISO-8601 duration such as PT10S, got '" + get(key) + "'", e);
+        }
+    }
+
+    public List<String> getList(Key key) {
+        return Arrays.stream(get(key).split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+    }
+}

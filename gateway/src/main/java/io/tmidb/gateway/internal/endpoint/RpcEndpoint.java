@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: MIT
+package io.tmidb.gateway.internal.endpoint;
+
+import io.javalin.http.Context;
+import io.javalin.http.HandlerType;
+import io.tmidb.gateway.internal.auth.Caller;
+import io.tmidb.gateway.internal.error.ApiException;
+import io.tmidb.gateway.internal.plan.CallPlan;
+import io.tmidb.gateway.internal.plan.Planner;
+import io.tmidb.gateway.internal.query.QueryResult;
+import io.tmidb.gateway.internal.query.Statements;
+import io.tmidb.gateway.internal.request.Negotiation;
+import io.tmidb.gateway.internal.request.Preferences;
+import io.tmidb.gateway.internal.request.RangeHeader;
+import io.tmidb.gateway.internal.request.RequestParams;
+import io.tmidb.gateway.internal.response.Responses;
+import io.tmidb.gateway.internal.schema.ApiSchemas;
+import io.tmidb.gateway.internal.schema.Routine;
+
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * {@code GET|POST /rpc/<function>}: calls a function of the API schema with named arguments
+ * (query parameters for GET, a JSON object for POST). GET runs read-only, so a function that
+ * writes fails there with 405, as in PostgREST.
+ */
+public final class RpcEndpoint {
+    private final Services services;
+
+    public RpcEndpoint(Services services) {
+        this.services = services;
+    }
+
+    public void handle(Context ctx) {
+        Caller caller = services.caller(ctx);
+        boolean get = ctx.method() == HandlerType.GET || ctx.method() == HandlerType.HEAD;
+        ApiSchemas snapshot = services.schemas().get();
+        String schema = Negotiation.profile(snapshot, ctx.header(get ? "Accept-Profile" : "Content-Profile"));
+        String name = ctx.pathParam("function");
+        List<Routine> overloads = snapshot.routines(schema, name);
+        if (overloads.isEmpty()) {
+            overloads = services.schemas().reloadIfStale().routines(schema, name);
+        }
+        Set<String> argNames = new HashSet<>();
+        overloads.forEach(r -> argNames.addAll(r.argNames()));
+        if (!get) {
+            Services.requireJson(ctx);
+        }
+        RequestParams params = get ? RequestParams.parseCall(ctx.queryString(), argNames) : RequestParams.parse(ctx.queryString(), Set.of());
+        Map<String, String> args = get ? params.args() : Planner.args(ctx.body());
+        if (overloads.isEmpty()) {
+            throw new ApiException(404, "PGRST202", "Could not find the function " + schema + "." + name
+                    + "(" + String.join(", ", args.keySet()) + ") in the schema cache", null,
+                    "Functions of " + schema + " are listed under /rpc/ in the OpenAPI document at /.");
+        }
+        Preferences prefer = Preferences.parse(ctx.header("Prefer"));
+        CallPlan plan = Planner.call(overloads, schema + "." + name, args, params,
+                RangeHeader.parse(ctx.header("Range")), prefer.countExact());
+        boolean singular = Negotiation.singular(ctx.header("Accept"));
+        QueryResult r = services.db().run(caller, get, Statements.call(plan));
+        ctx.header("Content-Profile", schema);
+        if (plan.read() != null && plan.routine().returnsSet()) {
+            Responses.rows(ctx, r, plan.read().offset(), singular, ctx.method() == HandlerType.HEAD);
+        } else {
+            Responses.body(ctx, 200, r.body(), ctx.method() == HandlerType.HEAD);
+        }
+    }
+}

@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: MIT
+package io.tmidb.gateway.internal.plan;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tmidb.gateway.internal.error.ApiException;
+import io.tmidb.gateway.internal.request.Condition;
+import io.tmidb.gateway.internal.request.FieldRef;
+import io.tmidb.gateway.internal.request.OrderItem;
+import io.tmidb.gateway.internal.request.RangeHeader;
+import io.tmidb.gateway.internal.request.RequestParams;
+import io.tmidb.gateway.internal.request.SelectItem;
+import io.tmidb.gateway.internal.schema.Column;
+import io.tmidb.gateway.internal.schema.Relation;
+import io.tmidb.gateway.internal.schema.Routine;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** Turns parsed requests into plans, checking every name against the schema cache's relation. */
+public final class Planner {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private Planner() {
+    }
+
+    public static ReadPlan read(Relation relation, RequestParams p, RangeHeader range, boolean countExact) {
+        checkFields(relation, p);
+        long offset = p.offset();
+        Long limit = p.limit();
+        if (range != null) {
+            // the intersection of the Range header with offset/limit, as PostgREST does
+            long last = limit == null ? Long.MAX_VALUE : offset + limit - 1;
+            if (range.last() != null) {
+                last = Math.min(last, range.last());
+            }
+            offset = Math.max(offset, range.first());
+            limit = last == Long.MAX_VALUE ? null : Math.max(0, last - offset + 1);
+        }
+        return new ReadPlan(relation, p.select(), p.where(), p.order(), offset, limit, countExact);
+    }
+
+    public static WritePlan insert(Relation relation, RequestParams p, String body, boolean returning) {
+        JsonNode doc = parse(body);
+        Set<String> keys = new LinkedHashSet<>();
+        if (doc.isObject()) {
+            doc.fieldNames().forEachRemaining(keys::add);
+        } else if (doc.isArray()) {
+            for (JsonNode row : doc) {
+                if (!row.isObject()) {
+                    throw ApiException.body("All object keys must match", "every element of the array must be a JSON object");
+                }
+                row.fieldNames().forEachRemaining(keys::add);
+            }
+        } else {
+            throw ApiException.body("Empty or invalid json", "the body must be a JSON object or an array of objects");
+        }
+        List<String> columns = p.columns() != null ? p.columns() : List.copyOf(keys);
+        if (columns.isEmpty()) {
+            throw ApiException.body("Empty or invalid json", "the body names no column");
+        }
+        checkColumns(relation, columns);
+        checkFields(relation, p);
+        return new WritePlan(WritePlan.Kind.INSERT, relation, columns, body, List.of(), returning ? p.select() : List.of());
+    }
+
+    public static WritePlan update(Relation relation, RequestParams p, String body, boolean returning) {
+        JsonNode doc = parse(body);
+        if (!doc.isObject() || doc.isEmpty()) {
+            throw ApiException.body("Empty or invalid json", "PATCH takes one JSON object with the columns to set");
+        }
+        List<String> columns = new ArrayList<>();
+        doc.fieldNames().forEachRemaining(columns::add);
+        checkColumns(relation, columns);
+        checkFields(relation, p);
+        return new WritePlan(WritePlan.Kind.UPDATE, relation, columns, body, p.where(), returning ? p.select() : List.of());
+    }
+
+    public static WritePlan delete(Relation relation, RequestParams p, boolean returning) {
+        checkFields(relation, p);
+        return new WritePlan(WritePlan.Kind.DELETE, relation, List.of(), null, p.where(), returning ? p.select() : List.of());
+    }
+
+    /** Picks the overload whose arguments match and plans reading its result. */
+    public static CallPlan call(List<Routine> overloads, String qualifiedName, Map<String, String> args,
+                                RequestParams p, RangeHeader range, boolean countExact) {
+        Routine routine = overloads.stream().filter(r -> r.accepts(args.keySet())).findFirst()
+                .orElseThrow(() -> new ApiException(404, "PGRST202", "Could not find the function " + qualifiedName
+                        + "(" + String.join(", ", args.keySet()) + ") in the schema cache", null,
+                        "Call it with the names of its arguments; the OpenAPI document at / lists them."));
+        boolean rows = routine.returnsSet() || !routine.resultColumns().isEmpty();
+        if (!rows && (!p.where().isEmpty() || !p.order().isEmpty())) {
+            throw ApiException.parse("filters and order apply to functions that return rows",
+                    qualifiedName + " returns a single value");
+        }
+        ReadPlan read = rows ? read(routine.asRelation(), p, range, countExact) : null;
+        return new CallPlan(routine, args, read);
+    }
+
+    /** The arguments of a POST /rpc call: the keys of its JSON object body, as text. */
+    public static Map<String, String> args(String body) {
+        Map<String, String> args = new LinkedHashMap<>();
+        if (body == null || body.isBlank()) {
+            return args;
+        }
+        JsonNode doc = parse(body);
+        if (!doc.isObject()) {
+            throw ApiException.body("Empty or invalid json", "the arguments must be a JSON object");
+        }
+        for (Map.Entry<String, JsonNode> e : doc.properties()) {
+            JsonNode v = e.getValue();
+            args.put(e.getKey(), v.isNull() ? null : v.isTextual() ? v.asText() : v.toString());
+        }
+        return args;
+    }
+
+    private static JsonNode parse(String body) {
+        try {
+            JsonNode n = JSON.readTree(body == null ? "" : body);
+            if (n == null || n.isMissingNode()) {
+                throw ApiException.body("Empty or invalid json", "the request body is empty");
+            }
+            return n;
+        } catch (JsonProcessingException e) {
+            throw ApiException.body("Empty or invalid json", e.getOriginalMessage());
+        }
+    }
+
+    private static void checkColumns(Relation relation, List<String> columns) {
+        for (String c : columns) {
+            if (relation.column(c).isEmpty()) {
+                throw new ApiException(400, "PGRST204", "Could not find the '" + c + "' column of '" + relation.name()
+                        + "' in the schema cache", null, "Send only the relation's columns; the OpenAPI document at / lists them.");
+            }
+        }
+    }
+
+    private static void checkFields(Relation relation, RequestParams p) {
+        for (SelectItem s : p.select()) {
+            if (!s.star()) {
+                check(relation, s.field());
+            }
+        }
+        for (Condition c : p.where()) {
+            checkCondition(relation, c);
+        }
+        for (OrderItem o : p.order()) {
+            check(relation, o.field());
+        }
+    }
+
+    private static void checkCondition(Relation relation, Condition c) {
+        if (c instanceof Condition.Filter f) {
+            check(relation, f.field());
+        } else if (c instanceof Condition.Logic l) {
+            l.children().forEach(child -> checkCondition(relation, child));
+        }
+    }
+
+    private static void check(Relation relation, FieldRef f) {
+        Column col = relation.column(f.column()).orElseThrow(() -> ApiException.unknownColumn(relation.name(), f.column()));
+        if (!f.path().isEmpty() && !col.json()) {
+            throw ApiException.parse("failed to parse field \"" + f.column() + "\"",
+                    "column " + f.column() + " is " + col.type() + ", not JSON: '->' and '->>' apply to json/jsonb columns only");
+        }
+    }
+}

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: MIT
+package io.tmidb.gateway.internal.query;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.tmidb.gateway.internal.auth.Caller;
+import io.tmidb.gateway.internal.error.SqlStates;
+import org.postgresql.PGConnection;
+
+import javax.sql.DataSource;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.WeakHashMap;
+
+/**
+ * The connection pool and how a request's statement runs. Like PostgREST, the request's role is
+ * set with {@code set_config('role', ...)}, its JWT claims in {@code request.jwt.claims}, and reads
+ * run read-only, so grants and row-level security decide. Unlike PostgREST, which pipelines
+ * BEGIN, settings, statement and COMMIT, pgjdbc cannot pipeline different statements, so each
+ * request is one autocommitted statement and the settings are made for the session, remembered per
+ * connection, and sent again only when the next request needs others. Every statement returns the
+ * session's settings as they are when it ends, so that a function which changed them (SET ROLE,
+ * RESET, set_config) makes the connection forget them: the next request sets them afresh. A
+ * statement that fails is rolled back with any such change.
+ */
+public final class Database implements AutoCloseable {
+    private static final String SETUP = "SELECT set_config('role', ?, false), set_config('request.jwt.claims', ?, false),"
+            + " set_config('default_transaction_read_only', ?, false)";
+    /** The settings a statement ends with, appended to every statement's result row. */
+    public static final String SESSION_COLUMNS = ", current_user::text, current_setting('request.jwt.claims', true),"
+            + " current_setting('default_transaction_read_only')";
+    private final HikariDataSource pool;
+    private final Map<Object, Session> sessions = new WeakHashMap<>();
+    private final String url;
+    private final Properties connectionProperties = new Properties();
+
+    /** The settings of a session: role, claims and whether transactions are read-only ("on"/"off"). */
+    private record Session(String role, String claims, String readOnly) {
+    }
+
+    public Database(String url, String user, String password, int poolSize, String applicationName) {
+        HikariConfig cfg = new HikariConfig();
+        cfg.setJdbcUrl(url);
+        cfg.setUsername(user);
+        cfg.setPassword(password);
+        cfg.setMaximumPoolSize(poolSize);
+        cfg.setAutoCommit(true);
+        cfg.setPoolName("tmidb-gateway");
+        cfg.addDataSourceProperty("ApplicationName", applicationName);
+        this.pool = new HikariDataSource(cfg);
+        this.url = url;
+        connectionProperties.setProperty("user", user);
+        connectionProperties.setProperty("password", password);
+        connectionProperties.setProperty("ApplicationName", applicationName);
+    }
+
+    /** A connection of its own, outside the pool, for a long-lived LISTEN. */
+    public Connection openDedicated() throws SQLException {
+        return DriverManager.getConnection(url, connectionProperties);
+    }
+
+    public DataSource dataSource() {
+        return pool;
+    }
+
+    /** Runs {@code sql} (built with {@link #SESSION_COLUMNS} last) as {@code caller}; database errors become API errors. */
+    public QueryResult run(Caller caller, boolean readOnly, Sql sql) {
+        Session wanted = new Session(caller.role(), caller.claimsJson(), readOnly ? "on" : "off");
+        try (Connection c = pool.getConnection()) {
+            Object physical = c.unwrap(PGConnection.class);
+            if (!wanted.equals(session(physical))) {
+                remember(physical, null);
+                try (PreparedStatement ps = c.prepareStatement(SETUP)) {
+                    ps.setString(1, wanted.role());
+                    ps.setString(2, wanted.claims());
+                    ps.setString(3, wanted.readOnly());
+                    ps.execute();
+                }
+            }
+            try (PreparedStatement ps = c.prepareStatement(sql.text())) {
+                bind(ps, sql.params());
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    long total = rs.getLong(1);
+                    QueryResult result = new QueryResult(rs.wasNull() ? null : total, rs.getLong(2), rs.getString(3));
+                    Session after = new Session(rs.getString(4), rs.getString(5), rs.getString(6));
+                    remember(physical, after.equals(wanted) ? wanted : null);
+                    return result;
+                }
+            }
+        } catch (SQLException e) {
+            throw SqlStates.from(e, caller.authenticated());
+        }
+    }
+
+    private Session session(Object physical) {
+        synchronized (sessions) {
+            return sessions.get(physical);
+        }
+    }
+
+    private void remember(Object physical, Session s) {
+        synchronized (sessions) {
+            if (s == null) {
+                sessions.remove(physical);
+            } else {
+                sessions.put(physical, s);
+            }
+        }
+    }
+
+    private static void bind(PreparedStatement ps, List<String> params) throws SQLException {
+        for (int i = 0; i < params.size(); i++) {
+            String v = params.get(i);
+            if (v == null) {
+                ps.setNull(i + 1, Types.OTHER);
+            } else {
+                // untyped: the SQL's CAST gives each value its type
+                ps.setObject(i + 1, v, Types.OTHER);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+    }
+}

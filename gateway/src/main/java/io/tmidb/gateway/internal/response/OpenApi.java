@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: MIT
+package io.tmidb.gateway.internal.response;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tmidb.gateway.internal.schema.ApiSchemas;
+import io.tmidb.gateway.internal.schema.Column;
+import io.tmidb.gateway.internal.schema.Relation;
+import io.tmidb.gateway.internal.schema.Routine;
+
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The OpenAPI 3 document served at {@code /}, titled "tmiDB API": one path per resource and
+ * function, whose {@code Accept-Profile}/{@code Content-Profile} parameter lists the API versions
+ * that have it, and one schema per versioned resource ({@code api_v1.bike}, {@code api_v2.bike}, ...).
+ */
+public final class OpenApi {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private OpenApi() {
+    }
+
+    public static String document(ApiSchemas api) {
+        ObjectNode doc = JSON.createObjectNode();
+        doc.put("openapi", "3.0.3");
+        ObjectNode info = doc.putObject("info");
+        info.put("title", "tmiDB API");
+        info.put("version", api.newest().orElse("none"));
+        info.put("description", "Targets, observations and functions of tmiDB in PostgREST's URL dialect. "
+                + "Choose the API version with Accept-Profile (reads) or Content-Profile (writes); default: the newest.");
+        ObjectNode paths = doc.putObject("paths");
+        ObjectNode schemas = doc.putObject("components").putObject("schemas");
+        Map<String, List<String>> resources = new TreeMap<>();
+        Map<String, List<String>> functions = new TreeMap<>();
+        for (String version : api.versions()) {
+            for (Relation r : new TreeMap<>(api.relations().getOrDefault(version, Map.of())).values()) {
+                resources.computeIfAbsent(r.name(), k -> new java.util.ArrayList<>()).add(version);
+                schemas.set(version + "." + r.name(), objectSchema(r.columnList()));
+            }
+            api.routines().getOrDefault(version, Map.of()).keySet()
+                    .forEach(f -> functions.computeIfAbsent(f, k -> new java.util.ArrayList<>()).add(version));
+        }
+        resources.forEach((name, versions) -> {
+            ObjectNode path = paths.putObject("/" + name);
+            String ref = "#/components/schemas/" + versions.get(versions.size() - 1) + "." + name;
+            operation(path, "get", name, "Rows of " + name, versions, "Accept-Profile", ref);
+            operation(path, "post", name, "Insert rows into " + name, versions, "Content-Profile", ref);
+            operation(path, "patch", name, "Update rows of " + name, versions, "Content-Profile", ref);
+            operation(path, "delete", name, "Delete rows of " + name, versions, "Content-Profile", ref);
+        });
+        functions.forEach((name, versions) -> {
+            ObjectNode path = paths.putObject("/rpc/" + name);
+            Routine r = api.routines(versions.get(versions.size() - 1), name).get(0);
+            ObjectNode get = operation(path, "get", "(rpc) " + name, "Calls " + name, versions, "Accept-Profile", null);
+            ArrayNode params = (ArrayNode) get.get("parameters");
+            for (int i = 0; i < r.argNames().size(); i++) {
+                ObjectNode p = params.addObject();
+                p.put("name", r.argNames().get(i));
+                p.put("in", "query");
+                p.put("required", i < r.argNames().size() - r.defaults());
+                p.set("schema", typeSchema(r.argTypes().get(i)));
+            }
+            operation(path, "post", "(rpc) " + name, "Calls " + name, versions, "Content-Profile", null)
+                    .putObject("requestBody").putObject("content").putObject("application/json")
+                    .set("schema", objectSchema(columnsOf(r)));
+        });
+        return doc.toPrettyString();
+    }
+
+    private static ObjectNode operation(ObjectNode path, String method, String tag, String summary, List<String> versions,
+                                        String profileHeader, String ref) {
+        ObjectNode op = path.putObject(method);
+        op.putArray("tags").add(tag);
+        op.put("summary", summary);
+        ObjectNode profile = op.putArray("parameters").addObject();
+        profile.put("name", profileHeader);
+        profile.put("in", "header");
+        ObjectNode schema = profile.putObject("schema");
+        schema.put("type", "string");
+        versions.forEach(schema.putArray("enum")::add);
+        schema.put("default", versions.get(versions.size() - 1));
+        ObjectNode ok = op.putObject("responses").putObject(method.equals("post") && ref != null ? "201" : "200");
+        ok.put("description", "OK");
+        if (ref != null) {
+            ObjectNode items = ok.putObject("content").putObject("application/json").putObject("schema");
+            items.put("type", "array");
+            items.putObject("items").put("$ref", ref);
+        }
+        return op;
+    }
+
+    private static List<Column> columnsOf(Routine r) {
+        List<Column> out = new java.util.ArrayList<>();
+        for (int i = 0; i < r.argNames().size(); i++) {
+            out.add(new Column(r.argNames().get(i), r.argTypes().get(i), false));
+        }
+        return out;
+    }
+
+    private static ObjectNode objectSchema(List<Column> columns) {
+        ObjectNode s = JSON.createObjectNode();
+        s.put("type", "object");
+        ObjectNode props = s.putObject("properties");
+        columns.forEach(c -> {
+            ObjectNode t = typeSchema(c.type());
+            t.put("description", c.type());
+            props.set(c.name(), t);
+        });
+        return s;
+    }
+
+    private static ObjectNode typeSchema(String pgType) {
+        ObjectNode t = JSON.createObjectNode();
+        switch (pgType) {
+            case "double precision", "real", "numeric" -> t.put("type", "number");
+            case "integer", "bigint", "smallint" -> t.put("type", "integer");
+            case "boolean" -> t.put("type", "boolean");
+            case "json", "jsonb" -> { }
+            case "uuid" -> t.put("type", "string").put("format", "uuid");
+            case "timestamp with time zone", "timestamp without time zone" -> t.put("type", "string").put("format", "date-time");
+            default -> t.put("type", "string");
+        }
+        return t;
+    }
+}

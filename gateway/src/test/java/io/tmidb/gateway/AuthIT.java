@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: MIT
+package io.tmidb.gateway;
+
+import com.auth0.jwt.JWT;
+import com.auth0.jwt.algorithms.Algorithm;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.tmidb.testkit.Sql;
+import io.tmidb.testkit.TestDatabase;
+import io.tmidb.testkit.TmidbTest;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+
+import static io.tmidb.gateway.Json.assertError;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Authentication as PostgREST does it, and what each listener sees through the gateway (RLS decides). */
+@TmidbTest
+class AuthIT {
+    private static GatewayFixture gw;
+    private static String aliceToken;
+    private static String bobToken;
+
+    @BeforeAll
+    static void start(TestDatabase db) throws SQLException {
+        gw = GatewayFixture.start(db);
+        try (Connection c = db.connect(); Statement st = c.createStatement()) {
+            String b1 = Sql.scalar(c, "SELECT tmi.add_target('Bike 1', 'bike', '{\"battery\": 80, \"model\": \"city\"}', 'B1')");
+            st.execute("SELECT tmi.add_target('Bike 2', 'bike', '{\"battery\": 20, \"model\": \"cargo\"}', 'B2')");
+            st.execute("SELECT tmi.observe('" + b1 + "', '2026-11-27 10:00Z', '{\"battery\": 79, \"speed_kmh\": 12}')");
+            st.execute("SELECT tmi.observe('" + b1 + "', '2026-11-27 11:00Z', '{\"battery\": 78, \"speed_kmh\": 0}')");
+            st.execute("SELECT tmi.add_listener('alice'), tmi.add_listener('bob')");
+            st.execute("SELECT tmi.subscribe('alice', 'bike', ARRAY['battery'])");
+            st.execute("SELECT tmi.subscribe('bob', '" + b1 + "'::uuid)");
+            aliceToken = Sql.scalar(c, "SELECT tmi.issue_token('alice', '5 minutes')");
+            bobToken = Sql.scalar(c, "SELECT tmi.issue_token('bob', '5 minutes')");
+        }
+    }
+
+    @AfterAll
+    static void stop() {
+        gw.close();
+    }
+
+    private static HttpResponse<String> as(String token, String path) {
+        return gw.get(path, "Authorization", "Bearer " + token);
+    }
+
+    private static List<String> names(HttpResponse<String> r) {
+        assertEquals(200, r.statusCode(), r.body());
+        List<String> out = new ArrayList<>();
+        Json.of(r).forEach(row -> out.add(row.path("name").asText()));
+        return out;
+    }
+
+    @Test
+    void listenersSeeTheirTargetsAndFieldsOnly() {
+        HttpResponse<String> r = as(aliceToken, "/bike?select=name,battery,model&order=name");
+        JsonNode rows = Json.of(r);
+        assertEquals(2, rows.size(), r.body());
+        assertEquals(80, rows.get(0).path("battery").asInt());
+        assertTrue(rows.get(0).path("model").isNull(), r.body());
+        assertEquals(List.of("Bike 1"), names(as(bobToken, "/bike?order=name")));
+        assertEquals("city", Json.of(as(bobToken, "/bike")).get(0).path("model").asText());
+        // filtering on a hidden field finds nothing rather than leaking it
+        assertEquals(List.of(), names(as(aliceToken, "/bike?model=eq.city")));
+        JsonNode obs = Json.of(as(aliceToken, "/bike_obs?order=ts&select=battery,speed_kmh", "Accept-Profile"));
+        assertEquals(2, obs.size(), obs::toString);
+        assertTrue(obs.get(0).path("speed_kmh").isNull());
+    }
+
+    private static HttpResponse<String> as(String token, String path, String profileHeader) {
+        return gw.get(path, "Authorization", "Bearer " + token, profileHeader, "api_v1");
+    }
+
+    @Test
+    void listenersCannotWrite() {
+        HttpResponse<String> r = gw.send("POST", "/bike", "{\"name\":\"x\"}", "Authorization", "Bearer " + aliceToken,
+                "Content-Type", "application/json");
+        assertError(r, 403, "42501");
+        assertError(gw.send("DELETE", "/bike", null, "Authorization", "Bearer " + aliceToken), 403, "42501");
+    }
+
+    @Test
+    void anonymousSeesNothing() {
+        HttpResponse<String> r = gw.get("/bike");
+        assertError(r, 401, "42501");
+        assertTrue(r.headers().firstValue("WWW-Authenticate").orElse("").startsWith("Bearer"));
+        assertError(gw.get("/api/alice"), 401, "42501");
+    }
+
+    @Test
+    void anonymousSeesWhatItsConfiguredListenerSees(TestDatabase db) throws SQLException {
+        java.util.Map<String, String> settings = new java.util.HashMap<>(java.util.Map.of("port", "0",
+                "db-url", db.cluster().jdbcUrl(db.name()), "db-user", "postgres", "db-password", GatewayFixture.password(db),
+                "anon-role", "tmi_listener", "anon-listener", "bob"));
+        try (Gateway open = Gateway.start(GatewaySettings.of(settings))) {
+            GatewayFixture anon = GatewayFixture.attach(open, db);
+            assertEquals(List.of("Bike 1"), names(anon.get("/bike")));
+            assertError(anon.send("DELETE", "/bike", null), 401, "42501");
+        }
+    }
+
+    @Test
+    void perListenerEndpoints() {
+        HttpResponse<String> r = as(aliceToken, "/api/alice");
+        JsonNode targets = Json.of(r);
+        assertEquals(2, targets.size(), r.body());
+        assertEquals("{\"battery\":80}", targets.get(0).path("meta").toString());
+        assertEquals("bike", targets.get(0).path("kind").asText());
+        JsonNode history = Json.of(as(aliceToken, "/api/alice/bike/obs?since=2026-11-27T10:30:00Z"));
+        assertEquals(1, history.size(), history::toString);
+        assertEquals("{\"battery\":78}", history.get(0).path("payload").toString());
+        assertEquals(2, Json.of(as(bobToken, "/api/bob/bike/obs")).size());
+        assertEquals(1, Json.of(as(bobToken, "/api/bob/bike/obs?limit=1")).size());
+        assertError(as(bobToken, "/api/alice"), 403, "42501");
+        assertError(as(aliceToken, "/api/nobody"), 400, "42704");
+        assertError(as(aliceToken, "/api/alice/bike/obs?since=yesterday-ish"), 400, "22007");
+        assertError(as(aliceToken, "/api/alice/bike/obs?bogus=1"), 400, "PGRST100");
+        // admins look through any listener's eyes
+        String admin = gw.token("tmi_admin", null, Duration.ofMinutes(1));
+        assertEquals(2, Json.of(as(admin, "/api/alice")).size());
+    }
+
+    @Test
+    void rejectsAlgNoneWrongKeysExpiredTokensAndForeignRoles() {
+        String header = b64("{\"alg\":\"none\",\"typ\":\"JWT\"}");
+        String claims = b64("{\"role\":\"tmi_admin\",\"exp\":" + (System.currentTimeMillis() / 1000 + 600) + "}");
+        for (String none : List.of(header + "." + claims + ".", header + "." + claims)) {
+            HttpResponse<String> r = as(none, "/bike");
+            assertError(r, 401, "PGRST301");
+            assertTrue(r.headers().firstValue("WWW-Authenticate").orElse("").contains("invalid_token"), r.headers()::toString);
+        }
+        String wrongKey = JWT.create().withClaim("role", "tmi_admin").sign(Algorithm.HMAC256("another secret of at least 32 bytes!!"));
+        assertError(as(wrongKey, "/bike"), 401, "PGRST301");
+        String hs512 = JWT.create().withClaim("role", "tmi_admin").sign(Algorithm.HMAC512(gw.secret));
+        assertError(as(hs512, "/bike"), 401, "PGRST301");
+        String expired = gw.token("tmi_speaker", null, Duration.ofMinutes(-1));
+        assertError(as(expired, "/bike"), 401, "PGRST303");
+        String superuser = gw.token("postgres", null, Duration.ofMinutes(1));
+        assertError(as(superuser, "/bike"), 401, "PGRST303");
+        assertError(as("not.a.jwt", "/bike"), 401, "PGRST301");
+        assertError(gw.get("/bike", "Authorization", "Basic dXNlcjpwdw=="), 401, "PGRST301");
+        // tampering with the claims breaks the signature
+        String[] parts = aliceToken.split("\\.");
+        String forged = parts[0] + "." + b64("{\"role\":\"tmi_admin\",\"listener\":\"alice\"}") + "." + parts[2];
+        assertError(as(forged, "/bike"), 401, "PGRST301");
+        assertFalse(names(as(aliceToken, "/bike")).isEmpty());
+    }
+
+    @Test
+    void aFunctionThatChangesTheSessionCannotLeakIntoLaterRequests(TestDatabase db) throws SQLException {
+        try (Connection c = db.connect(); Statement st = c.createStatement()) {
+            st.execute("CREATE FUNCTION api_v1.switch_identity() RETURNS integer LANGUAGE plpgsql AS $$ BEGIN"
+                    + " PERFORM set_config('request.jwt.claims', '{\"role\":\"tmi_listener\",\"listener\":\"bob\"}', false);"
+                    + " PERFORM set_config('role', 'tmi_speaker', false); RETURN 1; END $$");
+        }
+        // the schema cache finds the new function within a second or two
+        HttpResponse<String> r;
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        do {
+            r = gw.send("POST", "/rpc/switch_identity", "{}", "Authorization", "Bearer " + aliceToken,
+                    "Content-Type", "application/json", "Content-Profile", "api_v1");
+        } while (r.statusCode() == 404 && System.nanoTime() < deadline);
+        assertEquals(200, r.statusCode(), r.body());
+        for (int i = 0; i < 12; i++) {
+            JsonNode rows = Json.of(as(aliceToken, "/bike?select=name,model&order=name"));
+            assertEquals(2, rows.size(), rows::toString);
+            assertTrue(rows.get(0).path("model").isNull(), rows::toString);
+        }
+    }
+
+    private static String b64(String json) {
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(json.getBytes(StandardCharsets.UTF_8));
+    }
+}

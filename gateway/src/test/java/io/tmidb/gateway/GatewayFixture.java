@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: MIT
+package io.tmidb.gateway;
+
+import com.auth0.jwt.JWT;
+import com.auth0.jwt.algorithms.Algorithm;
+import io.tmidb.testkit.ApiViews;
+import io.tmidb.testkit.TestDatabase;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+
+/**
+ * A real gateway on a free loopback port over a test database with the API views of the test kit,
+ * and a real HTTP client to talk to it. Tokens are signed with the database's own secret.
+ */
+final class GatewayFixture implements AutoCloseable {
+    final Gateway gateway;
+    final byte[] secret;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+
+    private GatewayFixture(Gateway gateway, byte[] secret) {
+        this.gateway = gateway;
+        this.secret = secret;
+    }
+
+    /** Creates the API views, then starts a gateway on the database. */
+    static GatewayFixture start(TestDatabase db) throws SQLException {
+        byte[] secret;
+        try (Connection c = db.connect(); Statement st = c.createStatement()) {
+            ApiViews.create(c);
+            try (ResultSet rs = st.executeQuery("SELECT tmi.jwt_secret()")) {
+                rs.next();
+                secret = rs.getBytes(1);
+            }
+        }
+        return new GatewayFixture(Gateway.start(settings(db)), secret);
+    }
+
+    /** A client for a gateway the test started itself (and closes itself). */
+    static GatewayFixture attach(Gateway gateway, TestDatabase db) throws SQLException {
+        try (Connection c = db.connect(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT tmi.jwt_secret()")) {
+            rs.next();
+            return new GatewayFixture(gateway, rs.getBytes(1));
+        }
+    }
+
+    static GatewaySettings settings(TestDatabase db) {
+        return GatewaySettings.of(Map.of("port", "0", "db-url", db.cluster().jdbcUrl(db.name()),
+                "db-user", "postgres", "db-password", password(db), "schema-refresh", "PT1S", "pool-size", "4"));
+    }
+
+    /** The superuser's password, from the cluster's libpq password file. */
+    static String password(TestDatabase db) {
+        try {
+            String line = Files.readString(db.cluster().pgpass()).strip();
+            return line.substring(line.lastIndexOf(':') + 1);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    String base() {
+        return "http://127.0.0.1:" + gateway.port();
+    }
+
+    /** An HS256 token for the role (and listener, when not null) valid for {@code ttl}. */
+    String token(String role, String listener, Duration ttl) {
+        var b = JWT.create().withClaim("role", role).withExpiresAt(Instant.now().plus(ttl));
+        if (listener != null) {
+            b.withClaim("listener", listener);
+        }
+        return b.sign(Algorithm.HMAC256(secret));
+    }
+
+    String speaker() {
+        return token("tmi_speaker", null, Duration.ofMinutes(5));
+    }
+
+    HttpResponse<String> send(String method, String path, String body, String... headers) {
+        return send(http, method, path, body, headers);
+    }
+
+    /**
+     * Sends on a connection of its own: the server closes a connection after refusing an oversized
+     * request (414, 431), and a pooled client may race that close with its next request.
+     */
+    HttpResponse<String> sendAlone(String method, String path, String body, String... headers) {
+        return send(HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build(), method, path, body, headers);
+    }
+
+    private HttpResponse<String> send(HttpClient client, String method, String path, String body, String... headers) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base() + escape(path))).timeout(Duration.ofSeconds(30))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        if (headers.length > 0) {
+            b.headers(headers);
+        }
+        try {
+            return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Percent-encodes the characters java.net.URI refuses, leaving the URL grammar's own characters alone. */
+    static String escape(String path) {
+        StringBuilder out = new StringBuilder();
+        for (char ch : path.toCharArray()) {
+            if ("<>{}\"|\\^` ".indexOf(ch) >= 0) {
+                out.append(String.format("%%%02X", (int) ch));
+            } else {
+                out.append(ch);
+            }
+        }
+        return out.toString();
+    }
+
+    HttpResponse<String> get(String path, String... headers) {
+        return send("GET", path, null, headers);
+    }
+
+    @Override
+    public void close() {
+        gateway.close();
+    }
+}
