@@ -1949,6 +1949,44 @@ BEGIN
 END
 $crypto_path$;
 
+-- Writes through api_vN.<kind> (INSTEAD OF trigger made by the schema versions):
+-- TG_ARGV[0] is the kind, TG_ARGV[1] maps renamed columns back to attribute names.
+CREATE FUNCTION tmi.api_target_write()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $fn$
+DECLARE
+    kind text := TG_ARGV[0];
+    renamed jsonb := TG_ARGV[1]::jsonb;
+    doc jsonb;
+    attrs jsonb := '{}';
+    col text;
+    val jsonb;
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        DELETE FROM tmi.target t WHERE t.target_id = OLD.target_id;
+        RETURN OLD;
+    END IF;
+    doc := to_jsonb(NEW) - ARRAY['target_id', 'name', 'ext_key', 'created_at', 'updated_at'];
+    FOR col, val IN SELECT key, value FROM jsonb_each(doc) LOOP
+        IF jsonb_typeof(val) <> 'null' THEN
+            attrs := attrs || jsonb_build_object(coalesce(renamed->>col, col), val);
+        END IF;
+    END LOOP;
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO tmi.target AS t (name, kind, ext_key, meta) VALUES (NEW.name, kind, NEW.ext_key, attrs)
+        RETURNING t.target_id, t.created_at, t.updated_at INTO NEW.target_id, NEW.created_at, NEW.updated_at;
+    ELSE
+        UPDATE tmi.target t SET name = NEW.name, ext_key = NEW.ext_key, meta = t.meta || attrs, updated_at = now()
+         WHERE t.target_id = OLD.target_id
+        RETURNING t.updated_at INTO NEW.updated_at;
+    END IF;
+    RETURN NEW;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.api_target_write() IS 'Writes to api_vN.<kind> views go to tmi.target: attributes into meta';
+
 -------------------------------------------------------------------------------
 -- earthdistance's functions resolve their helpers through search_path, so
 -- functions using them pin the schemas cube and earthdistance live in.
@@ -2025,3 +2063,4 @@ GRANT EXECUTE ON FUNCTION tmi.current_listener(), tmi.caller_is_speaker(), tmi.l
     tmi.listener_targets(text), tmi.listener_obs(text, text, timestamptz, integer), tmi.listener_id(text),
     tmi.require(anyelement, text, text)
     TO tmi_listener, tmi_anon;
+GRANT EXECUTE ON FUNCTION tmi.api_target_write() TO tmi_speaker;

@@ -98,6 +98,32 @@ class SchemaVersionsIT {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(Host.class)
+    void versionViewsShowListenersTheirFieldsAndTakeSpeakersWrites(Host host, TestDatabase db) throws Exception {
+        TestDatabase d = db.sibling("views_" + host.name().toLowerCase(Locale.ROOT), false);
+        try (Host.Running running = host.start(d); Connection c = d.connect(); Statement st = c.createStatement()) {
+            String pump = scalar(c, "SELECT tmi.add_target('Pump 1', 'pump', '{\"vendor\": \"acme\", \"serial\": \"S-1\"}', 'P1')");
+            st.execute("SELECT tmi.observe('" + pump + "', now(), '{\"temp\": 61.5, \"rpm\": 1450}')");
+            running.awaitIdle();
+            st.execute("SELECT tmi.add_listener('ops')");
+            st.execute("SELECT tmi.subscribe('ops', 'pump'::text, ARRAY['vendor', 'temp'])");
+            c.setAutoCommit(false);
+            st.execute("SET LOCAL ROLE tmi_listener");
+            st.execute("SELECT set_config('request.jwt.claims', '{\"role\": \"tmi_listener\", \"listener\": \"ops\"}', true)");
+            assertEquals(List.of("acme -"), Sql.column(c, "SELECT vendor || ' ' || coalesce(serial, '-') FROM api_v2.pump"));
+            assertEquals(List.of("61.5 -"), Sql.column(c, "SELECT temp || ' ' || coalesce(rpm::text, '-') FROM api_v2.pump_obs"));
+            Sql.assertState(c, "42501", "SELECT meta FROM tmi.target");
+            c.rollback();
+            st.execute("SET LOCAL ROLE tmi_speaker");
+            st.execute("INSERT INTO api_v2.pump (name, ext_key, vendor, serial) VALUES ('Pump 2', 'P2', 'bolt', 'S-2')");
+            c.commit();
+            c.setAutoCommit(true);
+            assertEquals("pump {\"serial\": \"S-2\", \"vendor\": \"bolt\"}",
+                    scalar(c, "SELECT kind || ' ' || meta FROM tmi.target WHERE ext_key = 'P2'"));
+        }
+    }
+
     private static List<String> columns(Connection c, String schema, String view) throws java.sql.SQLException {
         return Sql.column(c, "SELECT column_name || ' ' || data_type FROM information_schema.columns WHERE table_schema = '"
                 + schema + "' AND table_name = '" + view + "' ORDER BY ordinal_position");

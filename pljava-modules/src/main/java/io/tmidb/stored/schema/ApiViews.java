@@ -15,7 +15,9 @@ import java.util.Set;
  * The typed views of one schema version of a kind: {@code api_vN.<kind>} (one row per target,
  * one column per attribute) and {@code api_vN.<kind>_obs} (one row per observation, one column per
  * field). They are security_invoker views, so row-level security on tmi.target and tmi.ts_obs
- * applies to whoever reads them. A value whose JSON type does not match its column reads as NULL,
+ * applies to whoever reads them, and they read attributes through tmi.visible_meta and
+ * tmi.visible_payload, which give a listener only its subscribed fields. Speakers write targets
+ * through {@code api_vN.<kind>} (tmi.api_target_write). A value whose JSON type does not match its column reads as NULL,
  * so a view of an old version keeps working whatever arrives later.
  */
 final class ApiViews {
@@ -29,28 +31,40 @@ final class ApiViews {
         String schema = "api_v" + version;
         StringBuilder targetCols = new StringBuilder();
         StringBuilder obsCols = new StringBuilder();
+        StringBuilder renamed = new StringBuilder("{");
         attrs.stream().sorted(java.util.Comparator.comparing(Attribute::name)).forEach(a -> {
             boolean attribute = "attribute".equals(a.scope());
             String column = column(a.name(), attribute ? TARGET_COLUMNS : OBS_COLUMNS, attribute ? "_attr" : "_field");
+            if (attribute && !column.equals(a.name())) {
+                renamed.append(renamed.length() > 1 ? "," : "").append('"').append(column).append("\":\"").append(a.name()).append('"');
+            }
             (attribute ? targetCols : obsCols).append(", ")
-                    .append(typed(attribute ? "t.meta" : "o.payload", a)).append(" AS ").append(ident(column));
+                    .append(typed(attribute ? "m.meta" : "p.payload", a)).append(" AS ").append(ident(column));
         });
         String view = schema + "." + ident(kind);
         String obsView = schema + "." + ident(kind + "_obs");
         String comment = "kind " + kind + ", schema version " + version;
         try (Statement st = c.createStatement()) {
             st.execute("CREATE SCHEMA IF NOT EXISTS " + schema);
-            st.execute("GRANT USAGE ON SCHEMA " + schema + " TO tmi_admin, tmi_speaker, tmi_listener");
+            st.execute("GRANT USAGE ON SCHEMA " + schema + " TO tmi_admin, tmi_speaker, tmi_listener, tmi_anon");
+            // listeners may not read meta and payload: the visible_* functions give them their subscribed fields
             st.execute("CREATE VIEW " + view + " WITH (security_invoker = true) AS SELECT t.target_id, t.name, t.ext_key,"
-                    + " t.created_at, t.updated_at" + targetCols + " FROM tmi.target t WHERE t.kind = " + literal(kind));
+                    + " t.created_at, t.updated_at" + targetCols + " FROM tmi.target t"
+                    + " CROSS JOIN LATERAL (SELECT tmi.visible_meta(t.target_id) AS meta OFFSET 0) m"
+                    + " WHERE t.kind = " + literal(kind));
             st.execute("CREATE VIEW " + obsView + " WITH (security_invoker = true) AS SELECT o.obs_id, o.target_id, o.ts"
-                    + obsCols + " FROM tmi.ts_obs o JOIN tmi.target t ON t.target_id = o.target_id WHERE t.kind = "
-                    + literal(kind));
+                    + obsCols + " FROM tmi.ts_obs o JOIN tmi.target t ON t.target_id = o.target_id"
+                    + " CROSS JOIN LATERAL (SELECT tmi.visible_payload(o.target_id, o.ts, o.obs_id) AS payload OFFSET 0) p"
+                    + " WHERE t.kind = " + literal(kind));
+            st.execute("CREATE TRIGGER api_write INSTEAD OF INSERT OR UPDATE OR DELETE ON " + view
+                    + " FOR EACH ROW EXECUTE FUNCTION tmi.api_target_write(" + literal(kind) + ", " + literal(renamed + "}") + ")");
             for (String v : new String[] {view, obsView}) {
                 st.execute("COMMENT ON VIEW " + v + " IS " + literal(comment));
                 st.execute("GRANT SELECT ON " + v + " TO tmi_speaker, tmi_listener");
                 st.execute("GRANT ALL ON " + v + " TO tmi_admin");
             }
+            st.execute("GRANT INSERT, UPDATE, DELETE ON " + view + " TO tmi_speaker");
+            st.execute("NOTIFY pgrst, 'reload schema'");
         }
     }
 
