@@ -50,15 +50,35 @@ class NodeIT {
                 port = s.getLocalPort();
             }
             // an external NATS that is not there: this test is about the worker, not the relay
+            int gatewayPort;
+            try (ServerSocket s = new ServerSocket(0)) {
+                gatewayPort = s.getLocalPort();
+            }
             Map<String, String> env = Map.of("TMIDB_PG_BINDIR", pg.toString(), "TMIDB_DATA_DIR", data.toString(),
-                    "TMIDB_NATS_URL", "nats://127.0.0.1:9");
+                    "TMIDB_NATS_URL", "nats://127.0.0.1:9", "TMIDB_GATEWAY_PORT", String.valueOf(gatewayPort));
             assertEquals(0, run(home, env, "tmidbd", "init", "-p", String.valueOf(port)).exitCode());
             Command start = run(home, env, "tmidbd", "start");
             assertEquals(0, start.exitCode(), start.output());
             assertTrue(start.output().contains("=== tmiDB 0.1 ready ==="), start.output());
             try {
-                Matcher first = WORKER.matcher(run(home, env, "tmictl", "status").output());
-                assertTrue(first.find(), "no running worker in tmictl status");
+                Command report = run(home, env, "tmictl", "status");
+                Matcher first = WORKER.matcher(report.output());
+                assertTrue(first.find(), "no running worker in tmictl status: " + report.output());
+                assertTrue(report.output().contains("gateway     running"), report.output());
+                // the supervised gateway serves the node's OpenAPI document
+                var http = java.net.http.HttpClient.newHttpClient();
+                var request = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + gatewayPort + "/")).build();
+                java.net.http.HttpResponse<String> openapi = null;
+                for (long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30); openapi == null; ) {
+                    try {
+                        openapi = http.send(request, java.net.http.HttpResponse.BodyHandlers.ofString());
+                    } catch (java.net.ConnectException e) {
+                        assertTrue(System.nanoTime() < until, "the gateway did not listen on port " + gatewayPort);
+                        Thread.sleep(250);
+                    }
+                }
+                assertEquals(200, openapi.statusCode(), openapi.body());
+                assertTrue(openapi.body().replace(" ", "").contains("\"title\":\"tmiDBAPI\""), openapi.body());
 
                 // the thin tmictl wrappers over the SQL front door
                 Command rule = run(home, env, "tmictl", "mapping", "add", "meters", "--rule", "{\"iterate\": \"$[*]\","

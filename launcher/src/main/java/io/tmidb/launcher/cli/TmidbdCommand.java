@@ -147,7 +147,8 @@ public final class TmidbdCommand {
         }
         return ProcessHandle.of(Long.parseLong(Files.readString(pidFile).strip()))
                 .filter(ProcessHandle::isAlive)
-                .filter(p -> p.info().commandLine().map(c -> c.contains(TmidbdCommand.class.getName())).orElse(true));
+                // (its command line is too long to read back whole: it names every jar)
+                .filter(p -> p.info().command().map(c -> c.endsWith("/java")).orElse(true));
     }
 
     private static String tail(Path log) throws IOException {

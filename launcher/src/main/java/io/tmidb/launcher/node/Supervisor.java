@@ -120,9 +120,9 @@ public final class Supervisor {
             parts.add(new Child("worker", List.of(java, "-cp", classpath, WORKER_MAIN), dbEnv, logDir.resolve("worker.log")));
         }
         if (loadable(GATEWAY_MAIN)) {
-            Map<String, String> env = new java.util.HashMap<>(dbEnv);
-            env.put("TMIDB_GATEWAY_PORT", String.valueOf(gatewayPort));
-            parts.add(new Child("gateway", List.of(java, "-cp", classpath, GATEWAY_MAIN), env, logDir.resolve("gateway.log")));
+            // explicit: the node's own TMIDB_PORT (the server's) must not become the gateway's port
+            parts.add(new Child("gateway", List.of(java, "-cp", classpath, GATEWAY_MAIN, "--port=" + gatewayPort,
+                    "--db-url=" + cluster.jdbcUrl(database), "--db-user=" + Cluster.SUPERUSER), dbEnv, logDir.resolve("gateway.log")));
         }
         for (Child part : parts.subList(1, parts.size())) {
             part.start();
