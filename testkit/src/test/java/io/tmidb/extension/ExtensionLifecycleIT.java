@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ExtensionLifecycleIT {
     static final Set<String> TABLES = Set.copyOf(List.of("target", "ts_obs", "geo_trace", "raw_bucket",
             "model_versions", "ingest_connector", "mapping_rule", "alarm_rule", "alarm_event", "listener",
-            "listener_subscription", "stream_def", "event_log", "file_attachment"));
+            "listener_subscription", "stream_def", "event_log", "file_attachment", "relay_cursor"));
 
     @Test
     void createsEveryTableWithItsKey(TestDatabase db) throws SQLException {
