@@ -2,6 +2,7 @@
 package io.tmidb.worker;
 
 import io.tmidb.worker.maintenance.PartitionMaintainer;
+import io.tmidb.worker.relay.EventRelay;
 
 import java.sql.DriverManager;
 import java.util.HashMap;
@@ -53,6 +54,6 @@ public final class WorkerMain {
 
     /** Every service a worker runs. */
     public static List<WorkerService> services() {
-        return List.of(new PartitionMaintainer());
+        return List.of(new PartitionMaintainer(), new EventRelay());
     }
 }

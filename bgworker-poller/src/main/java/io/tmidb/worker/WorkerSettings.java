@@ -20,7 +20,14 @@ public final class WorkerSettings {
         DB_PASSWORD("db-password", "", "that user's password (shown masked)"),
         BATCH_SIZE("batch-size", "500", "raw documents claimed per transaction by the stored-logic host"),
         SWEEP_INTERVAL("sweep-interval", "PT5S", "how often services look for work without a notification (ISO-8601 duration)"),
-        PARTITION_INTERVAL("partition-interval", "PT1H", "how often ts_obs partitions are created ahead (ISO-8601 duration)");
+        PARTITION_INTERVAL("partition-interval", "PT1H", "how often ts_obs partitions are created ahead (ISO-8601 duration)"),
+        NATS_URL("nats-url", "nats://127.0.0.1:4222", "NATS server the event relay publishes to; empty turns the relay off"),
+        RELAY_STREAM("relay-stream", "TMI", "JetStream stream the relay publishes to; created with subjects tmi.> when missing"),
+        RELAY_CURSOR("relay-cursor", "nats", "name of the relay's cursor in tmi.relay_cursor"),
+        RELAY_WINDOW("relay-window", "1000", "events the relay publishes ahead of their acknowledgements"),
+        RELAY_ACK_TIMEOUT("relay-ack-timeout", "PT5S", "how long the relay waits for an acknowledgement before reconnecting (ISO-8601 duration)"),
+        RELAY_DUPLICATE_WINDOW("relay-duplicate-window", "PT2M", "how long a stream the relay creates remembers message ids to drop duplicates (ISO-8601 duration)"),
+        RELAY_MAX_BACKOFF("relay-max-backoff", "PT30S", "longest pause between attempts to reach NATS (ISO-8601 duration)");
 
         final String name;
         final String defaultValue;
