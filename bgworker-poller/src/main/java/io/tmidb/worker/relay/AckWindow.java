@@ -78,6 +78,14 @@ final class AckWindow {
         return collect();
     }
 
+    /** Waits for every publish in the window, each at most {@code timeout}, while {@code alive} holds. */
+    long awaitAll(Duration timeout, BooleanSupplier alive) throws RelayException, InterruptedException {
+        while (!pending.isEmpty()) {
+            awaitOldest(timeout, alive);
+        }
+        return acked;
+    }
+
     private static String rootMessage(Throwable e) {
         Throwable t = e;
         while (t.getCause() != null && t.getCause() != t) {

@@ -112,17 +112,21 @@ public final class EventRelay implements WorkerService {
         while (!context.stopping()) {
             int room = config.window() - window.size();
             // read in large pieces: one query per few events would cost more than it saves
-            List<RelayEvent> events = room * 2 >= config.window() ? reader.after(published, room) : List.of();
+            boolean read = room * 2 >= config.window();
+            List<RelayEvent> events = read ? reader.after(published, room) : List.of();
+            boolean caughtUp = read && events.size() < room;
             for (RelayEvent e : events) {
                 window.add(e.eventId(), publisher.publish(e));
                 published = e.eventId();
             }
-            long acked = events.isEmpty() ? window.awaitOldest(config.ackTimeout(), publisher::connected) : window.collect();
+            // caught up: settle the window before the next read, which would find little or nothing
+            long acked = caughtUp ? window.awaitAll(config.ackTimeout(), publisher::connected)
+                    : events.isEmpty() ? window.awaitOldest(config.ackTimeout(), publisher::connected) : window.collect();
             if (acked > saved) {
                 cursor.advance(acked);
                 saved = acked;
             }
-            if (events.isEmpty() && window.size() == 0) {
+            if (caughtUp) {
                 if (quickLooks < QUICK_LOOKS) {
                     quickLooks++;
                     reader.awaitCommit(QUICK_WAIT);

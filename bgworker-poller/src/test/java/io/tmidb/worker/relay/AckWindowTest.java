@@ -64,4 +64,16 @@ class AckWindowTest {
         CompletableFuture.runAsync(() -> a5.complete(null), CompletableFuture.delayedExecutor(100, java.util.concurrent.TimeUnit.MILLISECONDS));
         assertEquals(6, w.awaitOldest(Duration.ofSeconds(5), () -> true));
     }
+
+    @Test
+    void awaitingAllEmptiesTheWindow() throws Exception {
+        AckWindow w = new AckWindow(0);
+        for (long id = 1; id <= 3; id++) {
+            CompletableFuture<PublishAck> ack = new CompletableFuture<>();
+            w.add(id, ack);
+            CompletableFuture.runAsync(() -> ack.complete(null), CompletableFuture.delayedExecutor(50 * id, java.util.concurrent.TimeUnit.MILLISECONDS));
+        }
+        assertEquals(3, w.awaitAll(Duration.ofSeconds(5), () -> true));
+        assertEquals(0, w.size());
+    }
 }
