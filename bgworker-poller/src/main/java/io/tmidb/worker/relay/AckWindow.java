@@ -35,6 +35,11 @@ final class AckWindow {
         pending.addLast(new Pending(eventId, ack));
     }
 
+    /** The highest event id up to which every publish was acknowledged. */
+    long acked() {
+        return acked;
+    }
+
     int size() {
         return pending.size();
     }

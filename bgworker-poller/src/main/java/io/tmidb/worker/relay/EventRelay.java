@@ -7,7 +7,6 @@ import io.tmidb.worker.WorkerService;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.List;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -27,9 +26,6 @@ import java.util.logging.Logger;
  */
 public final class EventRelay implements WorkerService {
     private static final Logger LOG = Logger.getLogger(EventRelay.class.getName());
-    /** After a notification that found nothing numbered yet: short looks before the long wait. */
-    private static final int QUICK_LOOKS = 20;
-    private static final Duration QUICK_WAIT = Duration.ofMillis(5);
 
     @Override
     public String name() {
@@ -57,7 +53,7 @@ public final class EventRelay implements WorkerService {
                 try (JetStreamPublisher publisher = JetStreamPublisher.connect(config)) {
                     long from = skipStored(publisher, cursor, cursor.load());
                     outage.over(from);
-                    pump(config, reader, cursor, publisher, from, context);
+                    new RelayLoop(config, reader, cursor, publisher, from).run(context);
                 } catch (RelayException e) {
                     outage.failed(e, cursor.load());
                     Thread.sleep(outage.nextPause().toMillis());
@@ -101,42 +97,6 @@ public final class EventRelay implements WorkerService {
         }
         LOG.info(() -> "relay: the stream holds events up to " + stored + "; cursor moved there from " + at);
         return stored;
-    }
-
-    private static void pump(RelayConfig config, EventReader reader, CursorStore cursor, JetStreamPublisher publisher,
-                             long from, WorkerContext context) throws SQLException, RelayException, InterruptedException {
-        AckWindow window = new AckWindow(from);
-        long published = from;
-        long saved = from;
-        int quickLooks = QUICK_LOOKS;
-        while (!context.stopping()) {
-            int room = config.window() - window.size();
-            // read in large pieces: one query per few events would cost more than it saves
-            boolean read = room * 2 >= config.window();
-            List<RelayEvent> events = read ? reader.after(published, room) : List.of();
-            boolean caughtUp = read && events.size() < room;
-            for (RelayEvent e : events) {
-                window.add(e.eventId(), publisher.publish(e));
-                published = e.eventId();
-            }
-            // caught up: settle the window before the next read, which would find little or nothing
-            long acked = caughtUp ? window.awaitAll(config.ackTimeout(), publisher::connected)
-                    : events.isEmpty() ? window.awaitOldest(config.ackTimeout(), publisher::connected) : window.collect();
-            if (acked > saved) {
-                cursor.advance(acked);
-                saved = acked;
-            }
-            if (caughtUp) {
-                if (quickLooks < QUICK_LOOKS) {
-                    quickLooks++;
-                    reader.awaitCommit(QUICK_WAIT);
-                } else if (reader.awaitCommit(config.sweepInterval())) {
-                    quickLooks = 0;
-                }
-            } else {
-                quickLooks = QUICK_LOOKS;
-            }
-        }
     }
 
     /** Backoff and logging for NATS being unreachable: one WARN per outage, one INFO when it ends. */
