@@ -16,7 +16,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Offers a steady rate of observation events: {@link #WRITERS} connections, each committing one
  * INSERT every 4 ms on schedule, with rate/1000 targets per INSERT (one event per target). Every
- * row carries {@code t0}, the writer's clock just before it sends the INSERT.
+ * row carries {@code t0}, the writer's clock just before it sends the INSERT, and {@code w0}, the
+ * same instant in microseconds since the epoch (to compare with the stream's own timestamps).
  */
 final class LoadWriter {
     static final int WRITERS = 4;
@@ -67,12 +68,17 @@ final class LoadWriter {
         return written.get();
     }
 
+    static long wallMicros() {
+        java.time.Instant now = java.time.Instant.now();
+        return now.getEpochSecond() * 1_000_000L + now.getNano() / 1_000;
+    }
+
     private static void write(TestDatabase db, String[] targets, long first, long end, AtomicInteger written,
                               Percentiles commits) throws SQLException, InterruptedException {
         try (Connection c = db.connect(); PreparedStatement ps = c.prepareStatement(
                 "INSERT INTO tmi.ts_obs (target_id, ts, payload)"
-                        + " SELECT t, now(), jsonb_build_object('t0', ?::bigint) FROM unnest(?::uuid[]) t")) {
-            ps.setArray(2, c.createArrayOf("uuid", targets));
+                        + " SELECT t, now(), jsonb_build_object('t0', ?::bigint, 'w0', ?::bigint) FROM unnest(?::uuid[]) t")) {
+            ps.setArray(3, c.createArrayOf("uuid", targets));
             for (long due = first; due < end; due += TICK_NANOS) {
                 long wait = due - System.nanoTime();
                 if (wait > 0) {
@@ -80,6 +86,7 @@ final class LoadWriter {
                 }
                 long t0 = System.nanoTime();
                 ps.setLong(1, t0);
+                ps.setLong(2, wallMicros());
                 ps.executeUpdate();
                 commits.add(System.nanoTime() - t0);
                 written.addAndGet(targets.length);

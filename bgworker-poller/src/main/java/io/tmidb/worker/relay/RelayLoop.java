@@ -63,15 +63,16 @@ final class RelayLoop {
             window.add(e.eventId(), publisher.publish(e));
             published = e.eventId();
         }
-        // caught up: settle the window before the next read, which would find little or nothing
-        long acked = caughtUp ? window.awaitAll(config.ackTimeout(), publisher::connected)
-                : events.isEmpty() ? window.awaitOldest(config.ackTimeout(), publisher::connected) : window.collect();
+        // idle: settle the window before waiting long for the next commit; busy: acknowledgements
+        // keep coming while the relay reads and waits, and only a full window waits for them
+        boolean idle = caughtUp && quickLooks >= QUICK_LOOKS;
+        long acked = idle ? window.awaitAll(config.ackTimeout(), publisher::connected)
+                : !caughtUp && events.isEmpty() ? window.awaitOldest(config.ackTimeout(), publisher::connected) : window.collect();
         if (acked - saved >= config.window() || System.nanoTime() - savedAt >= SAVE_EVERY.toNanos()) {
             save(acked);
         }
         if (caughtUp) {
             // after a commit, numbering may wait a moment for an older transaction: look again soon
-            boolean idle = quickLooks >= QUICK_LOOKS;
             if (idle) {
                 save(acked);
             }
