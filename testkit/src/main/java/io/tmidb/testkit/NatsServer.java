@@ -36,11 +36,15 @@ public final class NatsServer implements AutoCloseable {
         this.port = port;
     }
 
-    /** Starts a new server; throws with the remedy when nats-server is not installed. */
-    public static NatsServer startNew() {
+    /**
+     * Starts a new server, with {@code config} lines (nats-server's configuration syntax, e.g.
+     * {@code max_payload: 2048}) when given; throws with the remedy when nats-server is not installed.
+     */
+    public static NatsServer startNew(String... config) {
         try {
             Path program = locate();
             NatsServer server = new NatsServer(program, Files.createTempDirectory("tmidb-nats-"), freePort());
+            Files.write(server.dir.resolve("nats.conf"), List.of(config), StandardCharsets.UTF_8);
             server.start();
             return server;
         } catch (IOException e) {
@@ -62,8 +66,8 @@ public final class NatsServer implements AutoCloseable {
             return;
         }
         Path log = dir.resolve("nats-" + (++starts) + ".log");
-        process = new ProcessBuilder(program.toString(), "-js", "-sd", dir.resolve("store").toString(),
-                "-a", "127.0.0.1", "-p", String.valueOf(port))
+        process = new ProcessBuilder(program.toString(), "-c", dir.resolve("nats.conf").toString(),
+                "-js", "-sd", dir.resolve("store").toString(), "-a", "127.0.0.1", "-p", String.valueOf(port))
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         long deadline = System.currentTimeMillis() + READY_TIMEOUT_MS;
         while (!Files.readString(log, StandardCharsets.UTF_8).contains("Server is ready")) {

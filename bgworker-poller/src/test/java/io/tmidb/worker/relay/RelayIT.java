@@ -16,10 +16,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.logging.Handler;
-import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 
 import static io.tmidb.worker.relay.RelayRun.assertExactlyOnceInOrder;
 import static io.tmidb.worker.relay.RelayRun.awaitCursor;
@@ -93,28 +89,8 @@ class RelayIT {
     @Test
     void natsStoppedAndKilledDuringALoadLosesNothing(TestDatabase db) throws Exception {
         TestDatabase fresh = db.sibling("outage", false);
-        List<LogRecord> warnings = new ArrayList<>();
-        Handler capture = new Handler() {
-            @Override
-            public void publish(LogRecord r) {
-                if (r.getLevel().intValue() >= Level.WARNING.intValue()) {
-                    synchronized (warnings) {
-                        warnings.add(r);
-                    }
-                }
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        Logger relayLog = Logger.getLogger("io.tmidb.worker");
-        relayLog.addHandler(capture);
-        try (NatsServer nats = NatsServer.startNew(); RelayRun relay = RelayRun.start(fresh, nats.url(), Map.of("relay-stream", "EVENTS"));
+        Warnings warnings = Warnings.capture();
+        try (warnings; NatsServer nats = NatsServer.startNew(); RelayRun relay = RelayRun.start(fresh, nats.url(), Map.of("relay-stream", "EVENTS"));
              Load load = Load.start(fresh, "o")) {
             awaitWritten(load, 300);
             nats.stop();
@@ -135,14 +111,10 @@ class RelayIT {
             assertEquals(written, eventCount(fresh));
             awaitCursor(fresh, "nats", written, CATCH_UP);
             assertExactlyOnceInOrder(readStream(nats.url(), "EVENTS", written), written);
-        } finally {
-            relayLog.removeHandler(capture);
         }
-        synchronized (warnings) {
-            assertEquals(2, warnings.size(), () -> "one warning per outage: " + warnings.stream().map(LogRecord::getMessage).toList());
-            assertTrue(warnings.get(0).getMessage().contains("nothing is lost") && warnings.get(0).getMessage().contains("nats-url"),
-                    warnings.get(0).getMessage());
-        }
+        List<String> said = warnings.texts();
+        assertEquals(2, said.size(), () -> "one warning per outage: " + said);
+        assertTrue(said.get(0).contains("nothing is lost") && said.get(0).contains("nats-url"), said.get(0));
     }
 
     @Test
@@ -183,6 +155,49 @@ class RelayIT {
                 awaitCursor(fresh, "nats", written, CATCH_UP);
             }
             assertExactlyOnceInOrder(readStream(nats.url(), "TMI", written), written);
+        }
+    }
+
+    @Test
+    void anEventTooLargeForNatsBecomesANoticeInItsPlace(TestDatabase db) throws Exception {
+        TestDatabase fresh = db.sibling("large", false);
+        try (NatsServer nats = NatsServer.startNew("max_payload: 4096"); java.sql.Connection c = fresh.connect();
+             Statement st = c.createStatement()) {
+            st.execute("INSERT INTO tmi.event_log (event_type, payload) VALUES ('big', jsonb_build_object('text', repeat('x', 8000)))");
+            st.execute("INSERT INTO tmi.event_log (event_type, payload) VALUES ('small', '{\"n\": 2}')");
+            try (RelayRun relay = RelayRun.start(fresh, nats.url(), Map.of())) {
+                awaitCursor(fresh, "nats", 2, CATCH_UP);
+            }
+            List<Message> got = readStream(nats.url(), "TMI", 2);
+            assertEquals(List.of("tmi._._.big", "tmi._._.small"), got.stream().map(Message::getSubject).toList());
+            assertEquals("1", got.get(0).getHeaders().getFirst("Nats-Msg-Id"));
+            String notice = new String(got.get(0).getData(), StandardCharsets.UTF_8);
+            assertTrue(notice.startsWith("{\"event_id\": 1, \"payload_omitted\": true, \"bytes\": "), notice);
+            assertTrue(new String(got.get(1).getData(), StandardCharsets.UTF_8).contains("\"payload\" : {\"n\": 2}"));
+        }
+    }
+
+    @Test
+    void aStreamOfAnotherDatabaseIsRefused(TestDatabase db) throws Exception {
+        TestDatabase first = db.sibling("owner", false);
+        TestDatabase second = db.sibling("other", false);
+        try (NatsServer nats = NatsServer.startNew(); java.sql.Connection c1 = first.connect(); Statement s1 = c1.createStatement();
+             java.sql.Connection c2 = second.connect(); Statement s2 = c2.createStatement()) {
+            s1.execute("INSERT INTO tmi.target (name, kind, ext_key) SELECT 'a' || i, 'ant', 'a' || i FROM generate_series(1, 10) i");
+            try (RelayRun relay = RelayRun.start(first, nats.url(), Map.of())) {
+                awaitCursor(first, "nats", 10, CATCH_UP);
+            }
+            s2.execute("INSERT INTO tmi.target (name, kind, ext_key) SELECT 'b' || i, 'bee', 'b' || i FROM generate_series(1, 3) i");
+            try (Warnings warnings = Warnings.capture(); RelayRun relay = RelayRun.start(second, nats.url(), Map.of())) {
+                for (int i = 0; i < 200 && warnings.records().isEmpty(); i++) {
+                    Thread.sleep(50);
+                }
+                List<String> said = warnings.texts();
+                assertTrue(!said.isEmpty() && said.get(0).contains("another database") && said.get(0).contains("relay-stream"),
+                        said::toString);
+            }
+            assertEquals("0", Sql.scalar(c2, "SELECT last_event_id FROM tmi.relay_cursor"));
+            assertExactlyOnceInOrder(readStream(nats.url(), "TMI", 10), 10);
         }
     }
 
