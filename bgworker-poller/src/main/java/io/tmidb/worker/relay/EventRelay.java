@@ -115,7 +115,7 @@ public final class EventRelay implements WorkerService {
             attempts++;
             if (!down) {
                 down = true;
-                LOG.warning(() -> "relay: NATS at " + config.natsUrl() + " is unavailable (" + e.getMessage().replaceAll("[. ]+$", "")
+                LOG.warning(() -> "relay: NATS at " + config.shownUrl() + " is unavailable (" + e.getMessage().replaceAll("[. ]+$", "")
                         + "). Events keep accumulating in tmi.event_log and cursor '"
                         + config.cursor() + "' stays at event " + cursorAt + ": nothing is lost, and they are relayed in order"
                         + " once NATS is back. Start nats-server, or point the setting nats-url (TMIDB_NATS_URL) at it;"
@@ -127,10 +127,10 @@ public final class EventRelay implements WorkerService {
 
         void over(long cursorAt) {
             if (down) {
-                LOG.info(() -> "relay: NATS at " + config.natsUrl() + " is back after " + attempts
+                LOG.info(() -> "relay: NATS at " + config.shownUrl() + " is back after " + attempts
                         + " attempts; relaying after event " + cursorAt);
             } else {
-                LOG.info(() -> "relay: publishing to stream " + config.stream() + " at " + config.natsUrl()
+                LOG.info(() -> "relay: publishing to stream " + config.stream() + " at " + config.shownUrl()
                         + ", after event " + cursorAt);
             }
             down = false;

@@ -61,7 +61,7 @@ final class JetStreamPublisher implements AutoCloseable {
             if (nc != null) {
                 nc.close();
             }
-            throw new RelayException("cannot use NATS at " + config.natsUrl() + ": " + e.getMessage(), e);
+            throw new RelayException("cannot use NATS at " + config.shownUrl() + ": " + e.getMessage(), e);
         }
     }
 

@@ -14,6 +14,12 @@ public record RelayConfig(String natsUrl, String stream, String cursor, int wind
                           Duration duplicateWindow, Duration maxBackoff, Duration sweepInterval) {
 
     public RelayConfig {
+        // one server or a comma-separated list, each nats:// or tls://, maybe user:password@, host and port
+        String one = "(?:nats|tls)://(?:[^\\s,/@]+@)?[^\\s,/:@]+:[0-9]{1,5}";
+        if (!natsUrl.isEmpty() && !natsUrl.matches(one + "(?:," + one + ")*")) {
+            throw new IllegalArgumentException(Key.NATS_URL.settingName() + " must be like nats://127.0.0.1:4222 (or a"
+                    + " comma-separated list of such), or empty to turn the relay off; got '" + masked(natsUrl) + "'");
+        }
         if (!stream.matches("[A-Za-z0-9_-]{1,64}")) {
             throw new IllegalArgumentException(Key.RELAY_STREAM.settingName() + " must be 1-64 letters, digits, '_' or '-', got '" + stream + "'");
         }
@@ -35,6 +41,15 @@ public record RelayConfig(String natsUrl, String stream, String cursor, int wind
         return new RelayConfig(s.get(Key.NATS_URL).trim(), s.get(Key.RELAY_STREAM), s.get(Key.RELAY_CURSOR),
                 s.getInt(Key.RELAY_WINDOW), s.getDuration(Key.RELAY_ACK_TIMEOUT), s.getDuration(Key.RELAY_DUPLICATE_WINDOW),
                 s.getDuration(Key.RELAY_MAX_BACKOFF), s.getDuration(Key.SWEEP_INTERVAL));
+    }
+
+    /** The URL as logs show it: without credentials. */
+    public String shownUrl() {
+        return masked(natsUrl);
+    }
+
+    private static String masked(String url) {
+        return url.replaceAll("://[^,/@]+@", "://***@");
     }
 
     public boolean enabled() {

@@ -25,12 +25,28 @@ class RelayConfigTest {
     }
 
     @Test
+    void severalServersMayBeNamed() {
+        assertTrue(RelayConfig.from(WorkerSettings.of(Map.of("nats-url", "nats://10.0.0.1:4222,tls://nats.example:4443"))).enabled());
+    }
+
+    @Test
+    void credentialsAreNotShown() {
+        RelayConfig c = RelayConfig.from(WorkerSettings.of(Map.of("nats-url", "nats://relay:s3cret@127.0.0.1:4222")));
+        assertEquals("nats://***@127.0.0.1:4222", c.shownUrl());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> RelayConfig.from(WorkerSettings.of(Map.of("nats-url", "nats://relay:s3cret@127.0.0.1"))));
+        assertFalse(e.getMessage().contains("s3cret"), e.getMessage());
+    }
+
+    @Test
     void anEmptyUrlTurnsTheRelayOff() {
         assertFalse(RelayConfig.from(WorkerSettings.of(Map.of("nats-url", " "))).enabled());
     }
 
     @Test
     void badValuesNameTheSetting() {
+        assertMessage("nats-url", Map.of("nats-url", "localhost"));
+        assertMessage("nats-url", Map.of("nats-url", "http://127.0.0.1:4222"));
         assertMessage("relay-window", Map.of("relay-window", "0"));
         assertMessage("relay-window", Map.of("relay-window", "many"));
         assertMessage("relay-stream", Map.of("relay-stream", "tmi.events"));
