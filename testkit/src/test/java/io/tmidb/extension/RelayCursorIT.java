@@ -34,7 +34,7 @@ class RelayCursorIT {
             assertEquals(List.of("nats 5 true"), Sql.column(c,
                     "SELECT name || ' ' || events_behind || ' ' || (seconds_behind >= 90) FROM tmi.relay_status()"));
             String behind = scalar(c, "SELECT state || ' ' || detail FROM tmi.status() WHERE subsystem = 'relay'");
-            assertTrue(behind.matches("attention nats: 5 events, 9[0-9]\\.[0-9] s behind"), behind);
+            assertTrue(behind.matches("attention nats: 5 events, [0-9]{2,}\\.[0-9] s behind"), behind);
             assertEquals(5, Sql.scalarLong(c, "SELECT count(*) FROM tmi.events_since(0)"));
             st.execute("SELECT tmi.advance_relay_cursor('nats', 1)");
             assertEquals(List.of("1 4 true"), Sql.column(c,
