@@ -4,6 +4,7 @@ package io.tmidb.worker;
 import io.tmidb.worker.host.StoredLogicHost;
 import io.tmidb.worker.connector.ConnectorScheduler;
 import io.tmidb.worker.maintenance.PartitionMaintainer;
+import io.tmidb.worker.relay.EventRelay;
 
 import java.sql.DriverManager;
 import java.util.HashMap;
@@ -55,6 +56,6 @@ public final class WorkerMain {
 
     /** Every service a worker runs. */
     public static List<WorkerService> services() {
-        return List.of(new StoredLogicHost(), new PartitionMaintainer(), new ConnectorScheduler());
+        return List.of(new StoredLogicHost(), new PartitionMaintainer(), new ConnectorScheduler(), new EventRelay());
     }
 }

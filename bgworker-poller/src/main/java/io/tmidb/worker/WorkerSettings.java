@@ -37,7 +37,14 @@ public final class WorkerSettings {
                 "redirects a connector follows before failing"),
         CONNECTOR_BACKOFF_MAX("connector-backoff-max", "PT1H",
                 "longest wait after repeated connector failures (ISO-8601 duration); the wait doubles per failure from the connector's interval"),
-        CONNECTOR_THREADS("connector-threads", "4", "connectors fetched at the same time");
+        CONNECTOR_THREADS("connector-threads", "4", "connectors fetched at the same time"),
+        NATS_URL("nats-url", "nats://127.0.0.1:4222", "NATS server the event relay publishes to; empty turns the relay off"),
+        RELAY_STREAM("relay-stream", "TMI", "JetStream stream the relay publishes to; created with subjects tmi.> when missing"),
+        RELAY_CURSOR("relay-cursor", "nats", "name of the relay's cursor in tmi.relay_cursor"),
+        RELAY_WINDOW("relay-window", "1000", "events the relay publishes ahead of their acknowledgements"),
+        RELAY_ACK_TIMEOUT("relay-ack-timeout", "PT5S", "how long the relay waits for an acknowledgement before reconnecting (ISO-8601 duration)"),
+        RELAY_DUPLICATE_WINDOW("relay-duplicate-window", "PT2M", "how long a stream the relay creates remembers message ids to drop duplicates (ISO-8601 duration)"),
+        RELAY_MAX_BACKOFF("relay-max-backoff", "PT30S", "longest pause between attempts to reach NATS (ISO-8601 duration)");
 
         final String name;
         final String defaultValue;

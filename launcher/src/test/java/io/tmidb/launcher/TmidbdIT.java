@@ -2,6 +2,7 @@
 package io.tmidb.launcher;
 
 import io.tmidb.launcher.cli.ExitCodes;
+import io.tmidb.launcher.cli.TmictlCommand;
 import io.tmidb.launcher.cli.TmidbdCommand;
 import io.tmidb.launcher.cluster.Cluster;
 import io.tmidb.launcher.cluster.PgInstallation;
@@ -133,6 +134,24 @@ class TmidbdIT {
     }
 
     @Test
+    @Order(4)
+    void tmictlStatusShowsTheRelayLag() throws Exception {
+        Cluster cluster = Cluster.open(dataDir, PgInstallation.locate(Optional.of(pgBin)), ServerUser.forCurrentProcess("postgres"));
+        try (Connection c = cluster.connect(Node.DEFAULT_DATABASE, "tmiDB-Test"); Statement st = c.createStatement()) {
+            st.execute("SELECT tmi.add_target('Relay probe', 'probe', '{}', 'relay-probe')");
+            st.execute("SELECT tmi.advance_relay_cursor('nats', 0)");
+        }
+        StringWriter out = new StringWriter();
+        CommandLine cmd = TmictlCommand.commandLine();
+        cmd.setOut(new PrintWriter(out));
+        assertEquals(ExitCodes.OK, cmd.execute("status", "-D", dataDir.toString(), "--pg-bindir", pgBin.toString()), out::toString);
+        assertTrue(out.toString().lines().anyMatch(l -> l.matches("relay +ok +nats: 1 events, [0-9.]+ s behind")), out.toString());
+        try (Connection c = cluster.connect(Node.DEFAULT_DATABASE, "tmiDB-Test"); Statement st = c.createStatement()) {
+            st.execute("DELETE FROM tmi.relay_cursor");
+        }
+    }
+
+    @Test
     @Order(5)
     void tmictlMappingPreviewRunsTheStoredLogicOutsideTheServer() throws Exception {
         String rule = "{\"iterate\": \"$[*]\", \"kind\": \"sensor\", \"key\": \"$.id\","
@@ -231,7 +250,7 @@ class TmidbdIT {
         assertTrue(tmictl.output.contains("gateway     url      http://localhost:3000/"), tmictl.output);
         assertEquals("tmiDB 0.1 (extension tmidb 0.1, Java 17)", run("tmictl", "version").output.strip());
         for (String part : List.of("server      running", "host        ok       tmidb 0.1, stored logic on the worker host",
-                "queue", "extension   ok", "storage", "geo", "raw_bucket", "connectors")) {
+                "queue", "extension   ok", "storage", "geo", "raw_bucket", "connectors", "relay")) {
             assertTrue(status.output.contains(part), status.output);
         }
         Result stop = run("tmidbd", "stop", "-D", dataDir.toString());

@@ -28,7 +28,8 @@ class ExtensionLifecycleIT {
     static final Set<String> TABLES = Set.copyOf(List.of("target", "ts_obs", "geo_trace", "raw_bucket",
             "model_versions", "ingest_connector", "mapping_rule", "alarm_rule", "alarm_event", "listener",
             "listener_subscription", "stream_def", "event_log", "file_attachment",
-            "config", "kind_attr", "schema_pending", "alarm_pending", "alarm_state", "server_secret"));
+            "config", "kind_attr", "schema_pending", "alarm_pending", "alarm_state", "server_secret",
+            "relay_cursor"));
 
     @Test
     void createsEveryTableWithItsKey(TestDatabase db) throws SQLException {

@@ -13,7 +13,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
-/** {@code tmictl}: the operator's command line for a running tmiDB node. */
+/**
+ * {@code tmictl}: the operator's command line for a running tmiDB node. {@code tmictl status} is
+ * {@code tmidbd status}: whether the node runs and each subsystem's state, the event relay's lag
+ * included.
+ */
 @Command(name = "tmictl", mixinStandardHelpOptions = true, version = "tmictl " + Node.VERSION,
         description = "Operate a tmiDB node.",
         subcommands = {StatusCommand.class, TmictlCommand.Psql.class, BackupCommand.class, RestoreCommand.class,

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: MIT
+package io.tmidb.worker.relay;
+
+import io.tmidb.worker.WorkerContext;
+import io.tmidb.worker.WorkerService;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Relays {@code tmi.event_log} to a NATS JetStream stream, in event id order.
+ * <p>
+ * Contract: an event is published only after every event before it was; the cursor
+ * ({@code tmi.relay_cursor}) moves to an event only once the stream acknowledged it and every
+ * event before it. Events are published in windows ahead of their acknowledgements; when an
+ * acknowledgement fails or does not come, the connection is dropped and a new one publishes again
+ * from the cursor. Events the stream already holds are skipped (its last message names the last
+ * stored event) or dropped by the stream as duplicates ({@code Nats-Msg-Id} = event id), so each
+ * event is stored once. While NATS is down, events wait in {@code event_log}; the relay retries
+ * with a growing pause and says so once per outage.
+ * <p>
+ * It wakes on {@code NOTIFY tmi_event} and looks anyway every {@code sweep-interval}.
+ */
+public final class EventRelay implements WorkerService {
+    private static final Logger LOG = Logger.getLogger(EventRelay.class.getName());
+
+    @Override
+    public String name() {
+        return "relay";
+    }
+
+    @Override
+    public void run(WorkerContext context) throws Exception {
+        RelayConfig config = RelayConfig.from(context.settings());
+        if (!config.enabled()) {
+            LOG.info("relay: off, because the setting nats-url is empty");
+            while (!context.stopping()) {
+                Thread.sleep(config.sweepInterval().toMillis());
+            }
+            return;
+        }
+        try (Connection readerDb = context.database().open(); Connection cursorDb = context.database().open()) {
+            CursorStore cursor = new CursorStore(cursorDb, config.cursor());
+            if (!awaitCursor(cursor, config, context)) {
+                return;
+            }
+            EventReader reader = new EventReader(readerDb);
+            Outage outage = new Outage(config);
+            while (!context.stopping()) {
+                try (JetStreamPublisher publisher = JetStreamPublisher.connect(config)) {
+                    long from = skipStored(publisher, cursor, cursor.load());
+                    outage.over(from);
+                    new RelayLoop(config, reader, cursor, publisher, from).run(context);
+                } catch (RelayException e) {
+                    outage.failed(e, cursor.load());
+                    Thread.sleep(outage.nextPause().toMillis());
+                }
+            }
+        }
+    }
+
+    /** Waits until no other relay uses the cursor; false when the worker stops first. */
+    private static boolean awaitCursor(CursorStore cursor, RelayConfig config, WorkerContext context)
+            throws SQLException, InterruptedException {
+        boolean said = false;
+        while (!cursor.tryLock()) {
+            if (!said) {
+                LOG.info(() -> "relay: cursor '" + config.cursor() + "' is in use by another relay; waiting for it to stop");
+                said = true;
+            }
+            if (context.stopping()) {
+                return false;
+            }
+            Thread.sleep(config.sweepInterval().toMillis());
+        }
+        return !context.stopping();
+    }
+
+    /** Moves the cursor past events the stream holds already (their acknowledgements were lost). */
+    private static long skipStored(JetStreamPublisher publisher, CursorStore cursor, long at) throws RelayException, SQLException {
+        long stored = publisher.lastStoredEventId();
+        if (stored <= at) {
+            return at;
+        }
+        try {
+            cursor.advance(stored);
+        } catch (SQLException e) {
+            if ("22023".equals(e.getSQLState())) {
+                throw new IllegalStateException("the relay's stream holds event " + stored + ", which this database has not"
+                        + " numbered: the stream belongs to another database. Give this database a stream of its own"
+                        + " (setting relay-stream).", e);
+            }
+            throw e;
+        }
+        LOG.info(() -> "relay: the stream holds events up to " + stored + "; cursor moved there from " + at);
+        return stored;
+    }
+
+    /** Backoff and logging for NATS being unreachable: one WARN per outage, one INFO when it ends. */
+    private static final class Outage {
+        private static final Duration FIRST_PAUSE = Duration.ofMillis(200);
+        private final RelayConfig config;
+        private Duration pause = FIRST_PAUSE;
+        private boolean down;
+        private int attempts;
+
+        Outage(RelayConfig config) {
+            this.config = config;
+        }
+
+        void failed(RelayException e, long cursorAt) {
+            attempts++;
+            if (!down) {
+                down = true;
+                LOG.warning(() -> "relay: NATS at " + config.shownUrl() + " is unavailable (" + e.getMessage().replaceAll("[. ]+$", "")
+                        + "). Events keep accumulating in tmi.event_log and cursor '"
+                        + config.cursor() + "' stays at event " + cursorAt + ": nothing is lost, and they are relayed in order"
+                        + " once NATS is back. Start nats-server, or point the setting nats-url (TMIDB_NATS_URL) at it;"
+                        + " retrying with pauses up to " + config.maxBackoff().toMillis() / 1000.0 + " s.");
+            } else {
+                LOG.log(Level.FINE, e, () -> "relay: attempt " + attempts + " failed");
+            }
+        }
+
+        void over(long cursorAt) {
+            if (down) {
+                LOG.info(() -> "relay: NATS at " + config.shownUrl() + " is back after " + attempts
+                        + " attempts; relaying after event " + cursorAt);
+            } else {
+                LOG.info(() -> "relay: publishing to stream " + config.stream() + " at " + config.shownUrl()
+                        + ", after event " + cursorAt);
+            }
+            down = false;
+            attempts = 0;
+            pause = FIRST_PAUSE;
+        }
+
+        Duration nextPause() {
+            Duration now = pause;
+            Duration doubled = pause.multipliedBy(2);
+            pause = doubled.compareTo(config.maxBackoff()) > 0 ? config.maxBackoff() : doubled;
+            return now.compareTo(config.maxBackoff()) > 0 ? config.maxBackoff() : now;
+        }
+    }
+}

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: MIT
+package io.tmidb.worker.relay;
+
+import io.nats.client.Connection;
+import io.nats.client.Consumer;
+import io.nats.client.ErrorListener;
+import io.nats.client.JetStream;
+import io.nats.client.JetStreamApiException;
+import io.nats.client.JetStreamManagement;
+import io.nats.client.Nats;
+import io.nats.client.Options;
+import io.nats.client.PublishOptions;
+import io.nats.client.api.MessageInfo;
+import io.nats.client.api.PublishAck;
+import io.nats.client.api.StorageType;
+import io.nats.client.api.StreamConfiguration;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.logging.Logger;
+
+/**
+ * One connection to NATS that publishes events to the relay's JetStream stream, with
+ * {@code Nats-Msg-Id} = event id so that the stream drops an event it already holds.
+ * <p>
+ * The connection never reconnects by itself: publishes queued while a connection is down would
+ * reach the server after the reconnect, possibly after the loss of earlier ones, and the stream
+ * would hold events out of order. A lost connection ends this publisher instead; the relay opens
+ * a new one and publishes again from its cursor, in order.
+ */
+final class JetStreamPublisher implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(JetStreamPublisher.class.getName());
+    /** Room left in a message for the subject and headers. */
+    private static final int HEADROOM = 1024;
+    private static final int STREAM_NOT_FOUND = 10059;
+    private static final int STREAM_NAME_IN_USE = 10058;
+    private static final int NO_MESSAGE_FOUND = 10037;
+
+    private final Connection connection;
+    private final JetStream jetStream;
+    private final String stream;
+
+    private JetStreamPublisher(Connection connection, String stream) throws IOException {
+        this.connection = connection;
+        this.jetStream = connection.jetStream();
+        this.stream = stream;
+    }
+
+    /** Connects and creates the stream when it is missing. */
+    static JetStreamPublisher connect(RelayConfig config) throws RelayException, InterruptedException {
+        Options options = new Options.Builder().server(config.natsUrl()).connectionName("tmidb-relay")
+                .noReconnect().connectionTimeout(Duration.ofSeconds(2)).errorListener(new QuietErrors()).build();
+        Connection nc = null;
+        try {
+            nc = Nats.connect(options);
+            ensureStream(nc.jetStreamManagement(), config);
+            return new JetStreamPublisher(nc, config.stream());
+        } catch (IOException | JetStreamApiException | RuntimeException e) {
+            if (nc != null) {
+                nc.close();
+            }
+            throw new RelayException("cannot use NATS at " + config.shownUrl() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void ensureStream(JetStreamManagement jsm, RelayConfig config) throws IOException, JetStreamApiException {
+        try {
+            jsm.getStreamInfo(config.stream());
+        } catch (JetStreamApiException e) {
+            if (e.getApiErrorCode() != STREAM_NOT_FOUND) {
+                throw e;
+            }
+            try {
+                jsm.addStream(StreamConfiguration.builder().name(config.stream()).subjects("tmi.>")
+                        .storageType(StorageType.File).duplicateWindow(config.duplicateWindow()).build());
+                LOG.info(() -> "relay: created JetStream stream " + config.stream() + " (subjects tmi.>, duplicate window "
+                        + config.duplicateWindow() + ")");
+            } catch (JetStreamApiException raced) {
+                if (raced.getApiErrorCode() != STREAM_NAME_IN_USE) {
+                    throw raced;
+                }
+            }
+        }
+    }
+
+    /**
+     * The event id of the stream's last message, 0 when the stream is empty or its last message
+     * is not a relayed event. The stream stores one connection's publishes in order, so every
+     * event up to this id is stored even when its acknowledgement was lost.
+     */
+    long lastStoredEventId() throws RelayException {
+        try {
+            JetStreamManagement jsm = connection.jetStreamManagement();
+            long last = jsm.getStreamInfo(stream).getStreamState().getLastSequence();
+            if (last == 0) {
+                return 0;
+            }
+            MessageInfo m = jsm.getMessage(stream, last);
+            String id = m.getHeaders() == null ? null : m.getHeaders().getFirst("Nats-Msg-Id");
+            return id != null && id.matches("[0-9]{1,18}") ? Long.parseLong(id) : 0;
+        } catch (JetStreamApiException e) {
+            if (e.getApiErrorCode() == NO_MESSAGE_FOUND) {
+                return 0;
+            }
+            throw new RelayException("cannot read the tail of stream " + stream + ": " + e.getMessage(), e);
+        } catch (IOException | RuntimeException e) {
+            throw new RelayException("cannot read the tail of stream " + stream + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Publishes one event; the future completes with the stream's acknowledgement. An event too
+     * large for the server is replaced by a notice carrying its id, so the stream stays gap-free
+     * and a consumer can read the event with {@code tmi.events_since(id - 1, 1)}.
+     */
+    CompletableFuture<PublishAck> publish(RelayEvent event) {
+        byte[] body = event.body();
+        long max = connection.getMaxPayload() - HEADROOM;
+        if (body.length > max) {
+            LOG.warning(() -> "relay: event " + event.eventId() + " has " + event.body().length + " bytes, more than the "
+                    + max + " NATS accepts; published a notice without its payload instead. Read it with"
+                    + " tmi.events_since(" + (event.eventId() - 1) + ", 1), or raise max_payload in nats-server's configuration.");
+            body = ("{\"event_id\": " + event.eventId() + ", \"payload_omitted\": true, \"bytes\": " + event.body().length + "}")
+                    .getBytes(StandardCharsets.UTF_8);
+        }
+        PublishOptions options = PublishOptions.builder().messageId(Long.toString(event.eventId()))
+                .expectedStream(stream).build();
+        try {
+            return jetStream.publishAsync(event.subject(), body, options);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    boolean connected() {
+        return connection.getStatus() == Connection.Status.CONNECTED;
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        connection.close();
+    }
+
+    /** The relay reports NATS trouble itself, once per outage; the client's own reports are detail. */
+    private static final class QuietErrors implements ErrorListener {
+        @Override
+        public void errorOccurred(Connection conn, String error) {
+            LOG.fine(() -> "NATS error: " + error);
+        }
+
+        @Override
+        public void exceptionOccurred(Connection conn, Exception exp) {
+            LOG.fine(() -> "NATS exception: " + exp);
+        }
+
+        @Override
+        public void slowConsumerDetected(Connection conn, Consumer consumer) {
+            LOG.fine("NATS slow consumer");
+        }
+    }
+}
