@@ -22,18 +22,22 @@ import java.util.Map;
  * Ingest through the whole pipeline (raw documents mapped into targets, ts_obs and geo_trace,
  * alarms evaluated, events written) against two baselines measured in the same run: a bare COPY
  * of the same rows into an unindexed table, and a COPY of them into ts_obs.
- * Usage: IngestBench [documents=200] [items-per-document=500]
+ * Usage: IngestBench [documents=200] [items-per-document=500] [positions=true]
  */
 public final class IngestBench {
+    /** Whether the rule maps positions (geo_trace and its GiST index) too. */
+    private static boolean positions;
+
     private IngestBench() {
     }
 
     public static void main(String[] args) throws Exception {
         int docs = args.length > 0 ? Integer.parseInt(args[0]) : 200;
         int items = args.length > 1 ? Integer.parseInt(args[1]) : 500;
+        positions = args.length <= 2 || Boolean.parseBoolean(args[2]);
         long total = (long) docs * items;
-        System.out.printf("ingest benchmark: %d documents x %d items = %d items, %d cores%n", docs, items, total,
-                Runtime.getRuntime().availableProcessors());
+        System.out.printf("ingest benchmark: %d documents x %d items = %d items%s, %d cores%n", docs, items, total,
+                positions ? " with positions" : " without positions", Runtime.getRuntime().availableProcessors());
         try (ScratchCluster cluster = ScratchCluster.start()) {
             TestDatabase db = cluster.createDatabase("bench_worker", false);
             prepare(db);
@@ -67,9 +71,10 @@ public final class IngestBench {
         try (Connection c = db.connect(); Statement st = c.createStatement()) {
             st.execute("""
                     SELECT tmi.add_mapping('meters', '{"iterate": "$.readings[*]", "kind": "meter", "key": "$.id",
-                      "timestamp": {"path": "$.t", "format": "epoch_ms"}, "lat": "$.lat", "lon": "$.lon",
+                      "timestamp": {"path": "$.t", "format": "epoch_ms"}, %s
                       "fields": {"kwh": {"path": "$.kwh", "type": "number"}, "volts": {"path": "$.v", "type": "number", "scale": 0.1},
-                                 "site": {"path": "$.site", "type": "text", "as": "attribute"}}}')""");
+                                 "site": {"path": "$.site", "type": "text", "as": "attribute"}}}')""".formatted(
+                    positions ? "\"lat\": \"$.lat\", \"lon\": \"$.lon\"," : ""));
             st.execute("SELECT tmi.add_alarm('meter', 'kwh', '>', 1e12)");
         }
     }
@@ -83,7 +88,7 @@ public final class IngestBench {
     private static double pipelineOnWorker(TestDatabase db, int docs, int items) throws Exception {
         List<String> documents = documents(db, docs, items, 0);
         try (Worker worker = Worker.start(new WorkerContext(db::connect, WorkerSettings.of(Map.of("batch-size", "20",
-                "sweep-interval", "PT0.05S"))), List.of(new StoredLogicHost()))) {
+                "sweep-interval", "PT0.05S"))), List.copyOf(StoredLogicHost.all()))) {
             long start = System.nanoTime();
             ingest(db, documents);
             awaitIdle(db);

@@ -56,6 +56,7 @@ public final class WorkerMain {
 
     /** Every service a worker runs. */
     public static List<WorkerService> services() {
-        return List.of(new StoredLogicHost(), new PartitionMaintainer(), new ConnectorScheduler(), new EventRelay());
+        return List.of(StoredLogicHost.mapping(), StoredLogicHost.followUp(), new PartitionMaintainer(), new ConnectorScheduler(),
+                new EventRelay());
     }
 }

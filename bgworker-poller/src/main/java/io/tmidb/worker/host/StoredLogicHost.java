@@ -38,17 +38,43 @@ public final class StoredLogicHost implements WorkerService {
         void run(Connection c, long[] ids) throws SQLException;
     }
 
-    private static final List<Queue> QUEUES = List.of(
-            new Queue("raw", "SELECT raw_id FROM tmi.raw_bucket WHERE status = 'pending' ORDER BY raw_id LIMIT ?"
-                    + " FOR UPDATE SKIP LOCKED", Pipeline::processRaw),
-            new Queue("schema", "SELECT pending_id FROM tmi.schema_pending ORDER BY pending_id LIMIT ? FOR UPDATE SKIP LOCKED",
-                    SchemaVersions::apply),
-            new Queue("alarm", "SELECT pending_id FROM tmi.alarm_pending ORDER BY pending_id LIMIT ? FOR UPDATE SKIP LOCKED",
-                    Alarms::evaluate));
+    private static final Queue RAW = new Queue("raw",
+            "SELECT raw_id FROM tmi.raw_bucket WHERE status = 'pending' ORDER BY raw_id LIMIT ? FOR UPDATE SKIP LOCKED",
+            Pipeline::processRaw);
+    private static final Queue SCHEMA = new Queue("schema",
+            "SELECT pending_id FROM tmi.schema_pending ORDER BY pending_id LIMIT ? FOR UPDATE SKIP LOCKED", SchemaVersions::apply);
+    private static final Queue ALARM = new Queue("alarm",
+            "SELECT pending_id FROM tmi.alarm_pending ORDER BY pending_id LIMIT ? FOR UPDATE SKIP LOCKED", Alarms::evaluate);
+
+    private final String name;
+    private final List<Queue> queues;
+
+    private StoredLogicHost(String name, List<Queue> queues) {
+        this.name = name;
+        this.queues = queues;
+    }
+
+    /** Maps raw documents. */
+    public static StoredLogicHost mapping() {
+        return new StoredLogicHost("mapping", List.of(RAW));
+    }
+
+    /**
+     * Applies queued schema changes and evaluates queued alarms, beside the mapping (so both cores
+     * work) and alone (so each queue is consumed in order: versions per statement, alarms in time).
+     */
+    public static StoredLogicHost followUp() {
+        return new StoredLogicHost("schema-and-alarms", List.of(SCHEMA, ALARM));
+    }
+
+    /** Both, as the worker runs them. */
+    public static List<StoredLogicHost> all() {
+        return List.of(mapping(), followUp());
+    }
 
     @Override
     public String name() {
-        return "stored-logic";
+        return name;
     }
 
     @Override
@@ -69,10 +95,10 @@ public final class StoredLogicHost implements WorkerService {
         }
     }
 
-    /** Runs one batch of each queue; true if any had work. */
-    static boolean drainOnce(Connection c, int batch) throws SQLException {
+    /** Runs one batch of each of this host's queues; true if any had work. */
+    private boolean drainOnce(Connection c, int batch) throws SQLException {
         boolean any = false;
-        for (Queue q : QUEUES) {
+        for (Queue q : queues) {
             c.setAutoCommit(false);
             try {
                 // a raw document holds many items; queued schema and alarm rows are one per item at most

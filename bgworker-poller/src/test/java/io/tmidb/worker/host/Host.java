@@ -33,7 +33,7 @@ enum Host {
     Running start(TestDatabase db) throws Exception {
         if (this == WORKER) {
             Worker worker = Worker.start(new WorkerContext(db::connect, WorkerSettings.of(Map.of("sweep-interval", "PT0.2S"))),
-                    List.of(new StoredLogicHost()));
+                    List.copyOf(StoredLogicHost.all()));
             return new Running(this, db, worker);
         }
         assumeTrue(db.cluster().installation().hasExtension("pljava"),
