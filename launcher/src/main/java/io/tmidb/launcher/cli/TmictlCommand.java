@@ -21,7 +21,8 @@ import java.util.concurrent.Callable;
 @Command(name = "tmictl", mixinStandardHelpOptions = true, version = "tmictl " + Node.VERSION,
         description = "Operate a tmiDB node.",
         subcommands = {StatusCommand.class, TmictlCommand.Psql.class, BackupCommand.class, RestoreCommand.class,
-                InstallCommand.class, MappingCommand.class, ConnectorCommand.class, AlarmCommand.class, VersionCommand.class})
+                InstallCommand.class, MappingCommand.class, ConnectorCommand.class, AlarmCommand.class, ListenerCommand.class,
+                VersionCommand.class})
 public final class TmictlCommand {
     public static final String CLI_APP_NAME = "tmiDB-CLI";
 
