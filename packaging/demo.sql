@@ -25,5 +25,7 @@ SELECT tmi.observe(tmi.target_id('air_sensor', 'AQ-' || s),
        generate_series(0, 12) m;
 
 SELECT tmi.ingest('field-app', '{"reported_by": "inspector 7", "station": "B105", "note": "dock 3 jammed"}');
+-- a connector to show its run state; disabled, as the demo's URL serves nothing
 SELECT tmi.add_connector('seoul-air', 'https://example.org/seoul/air-quality.json', every => '5 minutes');
+SELECT tmi.set_connector('seoul-air', enabled => false);
 COMMIT;
