@@ -128,6 +128,17 @@ class ConnectorCommandIT {
             String doc = String.join("\n", lines.subList(2, lines.size()));
             assertTrue(doc.contains("\"connector\" : \"previewed\"") && doc.contains("\"http_status\" : 200")
                     && doc.contains("\"bikes\" : 4"), doc);
+            assertTrue(doc.contains("no mapping rule for source \"previewed\""), doc);
+
+            // with a rule, it also shows what the rule makes of the document
+            c.createStatement().execute("SELECT tmi.add_mapping('previewed', '{\"iterate\": \"$.data.stations[*]\","
+                    + " \"kind\": \"bike_station\", \"key\": \"$.id\", \"fields\": {\"bikes\": {\"path\": \"$.bikes\", \"type\": \"integer\"}}}')");
+            Run mapped = tmictl(db, "connector", "test", "previewed", "--allow-private");
+            assertEquals(ExitCodes.OK, mapped.exitCode(), mapped.err());
+            String preview = mapped.out().substring(mapped.out().indexOf("what the mapping rule would make of it (nothing was written):"));
+            assertTrue(preview.contains("\"kind\": \"bike_station\"") && preview.contains("\"ext_key\": \"B1\"")
+                    && preview.contains("\"bikes\": 4"), preview);
+            assertEquals(0, Sql.scalarLong(c, "SELECT count(*) FROM tmi.target"));
             assertEquals(before, written(c, "previewed"));
             assertTrue(before.startsWith("0 - - - "), before); // no document, no attempt, no status, no error
             synchronized (API_KEYS_SEEN) {

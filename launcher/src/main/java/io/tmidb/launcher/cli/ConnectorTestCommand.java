@@ -24,12 +24,14 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code tmictl connector test NAME}: fetches the connector's URL once, with the worker's own
- * fetching code and default limits, and prints the document that would land in raw_bucket. It
- * writes nothing: no document, no run state. It sends no conditional headers, so a source
+ * fetching code and default limits, and prints the document that would land in raw_bucket and,
+ * when the connector has a mapping rule, what the rule would make of it. It writes nothing: no
+ * document, no run state. It sends no conditional headers, so a source
  * answers with its current content rather than 304.
  */
 @Command(name = "test", mixinStandardHelpOptions = true,
-        description = "Fetch a connector once and print the raw document it would store; writes nothing.")
+        description = "Fetch a connector once and print the raw document it would store and what its mapping rule"
+                + " would make of it; writes nothing.")
 final class ConnectorTestCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -78,10 +80,31 @@ final class ConnectorTestCommand implements Callable<Integer> {
         out.println("connector " + name + " (id " + connector.id() + "): GET " + outcome.document().get("url").asText()
                 + " -> HTTP " + outcome.httpStatus() + ", " + outcome.contentType());
         out.println("raw document as it would be stored in tmi.raw_bucket (nothing was written):");
+        String document;
         try {
             out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(outcome.document()));
+            document = JSON.writeValueAsString(outcome.document());
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException("a parsed document always serializes", e);
+        }
+        try (Connection c = node.openCluster().connect(node.database, TmictlCommand.CLI_APP_NAME);
+             PreparedStatement ps = c.prepareStatement("SELECT rule::text FROM tmi.mapping_rule WHERE source = ? AND enabled")) {
+            ps.setString(1, name);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    out.println("no mapping rule for source \"" + name + "\": the document would stay unmapped"
+                            + " (add one with tmictl mapping add " + name + " --rule ...)");
+                } else {
+                    out.println("what the mapping rule would make of it (nothing was written):");
+                    try (PreparedStatement pretty = c.prepareStatement("SELECT jsonb_pretty(CAST(? AS jsonb))")) {
+                        pretty.setString(1, io.tmidb.stored.mapping.Pipeline.preview(c, rs.getString(1), document));
+                        try (ResultSet p = pretty.executeQuery()) {
+                            p.next();
+                            out.println(p.getString(1));
+                        }
+                    }
+                }
+            }
         }
         out.flush();
         return ExitCodes.OK;
