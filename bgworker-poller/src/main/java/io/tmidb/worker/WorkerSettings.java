@@ -3,10 +3,10 @@ package io.tmidb.worker;
 
 import io.tmidb.connector.FetchPolicy;
 
-import java.time.Duration;
-import java.util.Arrays;
+import io.tmidb.settings.SettingKey;
+import io.tmidb.settings.Settings;
+
 import java.util.Map;
-import java.util.Optional;
 import java.util.function.Function;
 
 /**
@@ -14,9 +14,9 @@ import java.util.function.Function;
  * the explicit map (command line or test), else the environment variable
  * {@code TMIDB_<KEY>} (upper case, '-' as '_'), else the default.
  */
-public final class WorkerSettings {
+public final class WorkerSettings extends Settings<WorkerSettings.Key> {
     /** Every setting the worker reads. */
-    public enum Key {
+    public enum Key implements SettingKey {
         DB_URL("db-url", "jdbc:postgresql://localhost:5432/tmidb", "JDBC URL of the tmiDB database"),
         DB_USER("db-user", "postgres", "database user the worker connects as"),
         DB_PASSWORD("db-password", "", "that user's password (shown masked)"),
@@ -46,82 +46,24 @@ public final class WorkerSettings {
         RELAY_DUPLICATE_WINDOW("relay-duplicate-window", "PT2M", "how long a stream the relay creates remembers message ids to drop duplicates (ISO-8601 duration)"),
         RELAY_MAX_BACKOFF("relay-max-backoff", "PT30S", "longest pause between attempts to reach NATS (ISO-8601 duration)");
 
-        final String name;
-        final String defaultValue;
-        final String description;
+        private final Spec spec;
 
         Key(String name, String defaultValue, String description) {
-            this.name = name;
-            this.defaultValue = defaultValue;
-            this.description = description;
+            spec = new Spec(name, defaultValue, description);
         }
 
-        public String settingName() {
-            return name;
-        }
-
-        public String envName() {
-            return "TMIDB_" + name.toUpperCase(java.util.Locale.ROOT).replace('-', '_');
-        }
-
-        public String description() {
-            return description;
+        @Override
+        public Spec spec() {
+            return spec;
         }
     }
 
-    private final Map<String, String> explicit;
-    private final Function<String, String> env;
-
     private WorkerSettings(Map<String, String> explicit, Function<String, String> env) {
-        this.explicit = Map.copyOf(explicit);
-        this.env = env;
-        for (String name : explicit.keySet()) {
-            if (Arrays.stream(Key.values()).noneMatch(k -> k.name.equals(name))) {
-                throw new IllegalArgumentException("unknown worker setting '" + name + "'; known: "
-                        + Arrays.stream(Key.values()).map(k -> k.name).toList());
-            }
-        }
+        super(Key.class, "worker", explicit, env);
     }
 
     /** Settings from {@code explicit} values over the process environment. */
     public static WorkerSettings of(Map<String, String> explicit) {
         return new WorkerSettings(explicit, System::getenv);
-    }
-
-    public String get(Key key) {
-        return Optional.ofNullable(explicit.get(key.name)).or(() -> Optional.ofNullable(env.apply(key.envName())))
-                .orElse(key.defaultValue);
-    }
-
-    public int getInt(Key key) {
-        try {
-            return Integer.parseInt(get(key));
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(key.name + " must be an integer, got '" + get(key) + "'", e);
-        }
-    }
-
-    public long getLong(Key key) {
-        try {
-            return Long.parseLong(get(key));
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(key.name + " must be an integer, got '" + get(key) + "'", e);
-        }
-    }
-
-    public boolean getBoolean(Key key) {
-        String v = get(key).strip().toLowerCase(java.util.Locale.ROOT);
-        if (!v.equals("true") && !v.equals("false")) {
-            throw new IllegalArgumentException(key.name + " must be true or false, got '" + get(key) + "'");
-        }
-        return v.equals("true");
-    }
-
-    public Duration getDuration(Key key) {
-        try {
-            return Duration.parse(get(key));
-        } catch (java.time.format.DateTimeParseException e) {
-            throw new IllegalArgumentException(key.name + " must be an ISO-8601 duration such as PT5S, got '" + get(key) + "'", e);
-        }
     }
 }

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 package io.tmidb.gateway;
 
-import java.time.Duration;
+import io.tmidb.settings.SettingKey;
+import io.tmidb.settings.Settings;
+
 import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.function.Function;
 
 /**
@@ -14,9 +14,9 @@ import java.util.function.Function;
  * explicit map (command line or test), else the environment variable {@code TMIDB_<KEY>} (upper
  * case, '-' as '_'), else the default. Unknown keys and malformed values fail at construction.
  */
-public final class GatewaySettings {
+public final class GatewaySettings extends Settings<GatewaySettings.Key> {
     /** Every setting the gateway reads. */
-    public enum Key {
+    public enum Key implements SettingKey {
         HOST("host", "127.0.0.1", "address the HTTP server listens on"),
         PORT("port", "3000", "HTTP port (0: any free port)"),
         DB_URL("db-url", "jdbc:postgresql://localhost:5432/tmidb", "JDBC URL of the tmiDB database"),
@@ -29,41 +29,20 @@ public final class GatewaySettings {
         JWT_ROLES("jwt-roles", "tmi_admin,tmi_speaker,tmi_listener,tmi_anon", "roles a token may name (comma-separated)"),
         SCHEMA_REFRESH("schema-refresh", "PT10S", "how often the schema cache is reloaded (ISO-8601 duration)");
 
-        final String name;
-        final String defaultValue;
-        final String description;
+        private final Spec spec;
 
         Key(String name, String defaultValue, String description) {
-            this.name = name;
-            this.defaultValue = defaultValue;
-            this.description = description;
+            spec = new Spec(name, defaultValue, description);
         }
 
-        public String settingName() {
-            return name;
-        }
-
-        public String envName() {
-            return "TMIDB_" + name.toUpperCase(Locale.ROOT).replace('-', '_');
-        }
-
-        public String description() {
-            return description;
+        @Override
+        public Spec spec() {
+            return spec;
         }
     }
 
-    private final Map<String, String> explicit;
-    private final Function<String, String> env;
-
     private GatewaySettings(Map<String, String> explicit, Function<String, String> env) {
-        this.explicit = Map.copyOf(explicit);
-        this.env = env;
-        for (String name : explicit.keySet()) {
-            if (Arrays.stream(Key.values()).noneMatch(k -> k.name.equals(name))) {
-                throw new IllegalArgumentException("unknown gateway setting '" + name + "'; known: "
-                        + Arrays.stream(Key.values()).map(k -> k.name).toList());
-            }
-        }
+        super(Key.class, "gateway", explicit, env);
         getInt(Key.PORT);
         getInt(Key.POOL_SIZE);
         getDuration(Key.SCHEMA_REFRESH);
@@ -76,27 +55,6 @@ public final class GatewaySettings {
     /** Settings from {@code explicit} values over the process environment. */
     public static GatewaySettings of(Map<String, String> explicit) {
         return new GatewaySettings(explicit, System::getenv);
-    }
-
-    public String get(Key key) {
-        return Optional.ofNullable(explicit.get(key.name)).or(() -> Optional.ofNullable(env.apply(key.envName())))
-                .orElse(key.defaultValue);
-    }
-
-    public int getInt(Key key) {
-        try {
-            return Integer.parseInt(get(key));
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(key.name + " must be an integer, got '" + get(key) + "'", e);
-        }
-    }
-
-    public Duration getDuration(Key key) {
-        try {
-            return Duration.parse(get(key));
-        } catch (java.time.format.DateTimeParseException e) {
-            throw new IllegalArgumentException(key.name + " must be an ISO-8601 duration such as PT10S, got '" + get(key) + "'", e);
-        }
     }
 
     public List<String> getList(Key key) {
