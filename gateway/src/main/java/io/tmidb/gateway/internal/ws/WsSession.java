@@ -5,16 +5,16 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.eclipse.jetty.websocket.api.Callback;
 import org.eclipse.jetty.websocket.api.Session;
 
-import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Logger;
 
 /**
  * One client of {@code /tmi/ws}: what it may see, what it asked for, and its outgoing frames. Frames
- * wait in a queue of at most {@code capacity}; one is written at a time, asynchronously, so that
- * whoever enqueues (the hub, a replay) never waits for this client's socket. A client whose queue
- * is full is closed with {@link CloseCodes#SLOW_CONSUMER}: it has every event up to the last one it
+ * are handed to Jetty's asynchronous writer at once, in order (under this session's lock), which
+ * writes queued frames together; at most {@code capacity} may be unwritten, so that whoever
+ * enqueues (the hub, a replay) never waits for this client's socket. A client with a full
+ * queue is closed with {@link CloseCodes#SLOW_CONSUMER}: it has every event up to the last one it
  * processed and resumes from there, so nothing is lost silently.
  * <p>{@code considered} is the highest event id this session has examined (delivered or filtered
  * out); an event at or below it is never sent again, which makes replay and live meet without a
@@ -28,9 +28,9 @@ final class WsSession {
     private static final Logger LOG = Logger.getLogger(WsSession.class.getName());
     private final Session socket;
     private final int capacity;
-    private final ArrayDeque<String> queue = new ArrayDeque<>();
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final Write write = new Write();
     private State state = State.CONNECTED;
-    private boolean sending;
     private long considered;
     private String listener;
     private volatile ListenerScope scope;
@@ -72,7 +72,6 @@ final class WsSession {
                     .put("listener", listener).put("last_event_id", lastEventId);
             enqueue(frame.toString());
         }
-        pump();
     }
 
     /** Starts the subscription after {@code since}, replaying until {@link #goLive} succeeds. */
@@ -83,7 +82,6 @@ final class WsSession {
             state = State.REPLAYING;
             enqueue(WsDatabase.JSON.createObjectNode().put("type", "subscribed").put("since", since).toString());
         }
-        pump();
     }
 
     /** Switches from replay to live if the replay has reached {@code hubLastId}; the caller reads it under this lock. */
@@ -106,7 +104,6 @@ final class WsSession {
             }
             consider(frames);
         }
-        pump();
     }
 
     /**
@@ -114,17 +111,16 @@ final class WsSession {
      * {@code REPLAY_WAIT_SECONDS}, then the client is a slow consumer): it has its own thread.
      */
     void offerReplayed(EventFrames frames) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(REPLAY_WAIT_SECONDS);
+        while (inFlight.get() >= capacity && System.nanoTime() < deadline && state() == State.REPLAYING) {
+            Thread.sleep(5);
+        }
         synchronized (this) {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(REPLAY_WAIT_SECONDS);
-            while (state == State.REPLAYING && queue.size() >= capacity && System.nanoTime() < deadline) {
-                TimeUnit.NANOSECONDS.timedWait(this, Math.max(1, deadline - System.nanoTime()));
-            }
             if (state != State.REPLAYING) {
                 return;
             }
             consider(frames);
         }
-        pump();
     }
 
     void heartbeat(long hubLastId) {
@@ -135,7 +131,6 @@ final class WsSession {
             long last = state == State.READY ? hubLastId : considered;
             enqueue(WsDatabase.JSON.createObjectNode().put("type", "heartbeat").put("last_event_id", last).toString());
         }
-        pump();
     }
 
     /** Sends an error frame; the session stays open. */
@@ -143,18 +138,15 @@ final class WsSession {
         synchronized (this) {
             enqueue(WsDatabase.JSON.createObjectNode().put("type", "error").put("code", code).put("message", message).toString());
         }
-        pump();
     }
 
-    /** Closes the session with a code of {@link CloseCodes}; frames still queued are dropped. */
+    /** Closes the session with a code of {@link CloseCodes}, after the frames already handed to Jetty. */
     void close(int code, String reason) {
         synchronized (this) {
             if (state == State.CLOSED) {
                 return;
             }
             state = State.CLOSED;
-            queue.clear();
-            notifyAll();
         }
         LOG.fine(() -> "closing the WebSocket session of " + who() + " with " + code + ": " + reason);
         socket.close(code, reason, Callback.NOOP);
@@ -163,8 +155,6 @@ final class WsSession {
     /** The client went away. */
     synchronized void closed() {
         state = State.CLOSED;
-        queue.clear();
-        notifyAll();
     }
 
     private void consider(EventFrames frames) {
@@ -183,70 +173,29 @@ final class WsSession {
         if (state == State.CLOSED) {
             return;
         }
-        if (queue.size() >= capacity) {
+        if (inFlight.get() >= capacity) {
             state = State.CLOSED;
-            queue.clear();
             String reason = "slow consumer: more than " + capacity + " frames behind; resume with since = the last id you processed";
             LOG.info(() -> "closing the WebSocket session of " + who() + " with 4008 at event " + considered
                     + ": its client reads too slowly (the queue holds ws-queue = " + capacity + " frames)");
             socket.close(CloseCodes.SLOW_CONSUMER, reason, Callback.NOOP);
             return;
         }
-        queue.add(text);
+        inFlight.incrementAndGet();
+        socket.sendText(text, write);
     }
 
-    /**
-     * Writes queued frames one at a time. A write that completes at once continues the loop here;
-     * one that completes later continues it from its callback, so the stack never grows.
-     */
-    private void pump() {
-        while (true) {
-            String text;
-            synchronized (this) {
-                if (sending || queue.isEmpty() || state == State.CLOSED) {
-                    return;
-                }
-                sending = true;
-                text = queue.poll();
-            }
-            Write write = new Write();
-            socket.sendText(text, write);
-            if (!write.completedAtOnce()) {
-                return;
-            }
-        }
-    }
-
-    private void written() {
-        synchronized (this) {
-            sending = false;
-            notifyAll();
-        }
-    }
-
-    /** The callback of one write. */
+    /** The callback of one write: the frame has left the queue. */
     private final class Write implements Callback {
-        private static final int PENDING = 0;
-        private static final int DONE = 1;
-        private static final int DETACHED = 2;
-        private final AtomicInteger phase = new AtomicInteger(PENDING);
-
         @Override
         public void succeed() {
-            written();
-            if (!phase.compareAndSet(PENDING, DONE)) {
-                pump();
-            }
+            inFlight.decrementAndGet();
         }
 
         @Override
         public void fail(Throwable x) {
+            // the connection is gone: Jetty reports it to onError/onClose, which end the session
             LOG.fine(() -> "WebSocket write to " + who() + " failed: " + x);
-            closed();
-        }
-
-        boolean completedAtOnce() {
-            return !phase.compareAndSet(PENDING, DETACHED);
         }
     }
 }
