@@ -30,10 +30,6 @@ final class Hub {
         sessions.remove(s);
     }
 
-    List<WsSession> sessions() {
-        return List.copyOf(sessions);
-    }
-
     /** Publishes events in id order. {@code lastId} moves before the sessions see an event, which replays rely on. */
     void publish(List<Event> events) {
         for (Event e : events) {

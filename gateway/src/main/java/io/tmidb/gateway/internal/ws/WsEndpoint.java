@@ -180,8 +180,7 @@ public final class WsEndpoint implements AutoCloseable {
     }
 
     private void heartbeats() {
-        long last = reader.hub().lastId();
-        sessions.values().forEach(s -> s.heartbeat(last));
+        sessions.values().forEach(WsSession::heartbeat);
     }
 
     private void refreshScopes() {

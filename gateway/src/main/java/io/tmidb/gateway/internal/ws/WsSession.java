@@ -54,10 +54,6 @@ final class WsSession {
         return state;
     }
 
-    synchronized long considered() {
-        return considered;
-    }
-
     void scope(ListenerScope scope) {
         this.scope = scope;
     }
@@ -123,12 +119,13 @@ final class WsSession {
         }
     }
 
-    void heartbeat(long hubLastId) {
+    /** Tells a subscribed client its cursor: every event up to it was sent or filtered out. */
+    void heartbeat() {
         synchronized (this) {
-            if (state == State.CONNECTED || state == State.CLOSED) {
+            if (state != State.REPLAYING && state != State.LIVE) {
                 return;
             }
-            long last = state == State.READY ? hubLastId : considered;
+            long last = considered;
             enqueue(WsDatabase.JSON.createObjectNode().put("type", "heartbeat").put("last_event_id", last).toString());
         }
     }
