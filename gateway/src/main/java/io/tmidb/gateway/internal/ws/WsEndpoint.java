@@ -40,6 +40,8 @@ public final class WsEndpoint implements AutoCloseable {
     private final Map<String, WsSession> sessions = new ConcurrentHashMap<>();
     private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "tmidb-gateway-ws-timers"));
     private final ExecutorService replays = Executors.newFixedThreadPool(4, r -> daemon(r, "tmidb-gateway-ws-replay"));
+    private final ExecutorService writers = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()),
+            r -> daemon(r, "tmidb-gateway-ws-writer"));
 
     private WsEndpoint(JwtAuthenticator auth, int capacity, EventReader reader, WsDatabase db) {
         this.auth = auth;
@@ -66,7 +68,7 @@ public final class WsEndpoint implements AutoCloseable {
     }
 
     private void connected(WsContext ctx) {
-        WsSession s = new WsSession(ctx.session, capacity);
+        WsSession s = new WsSession(ctx.session, capacity, writers);
         sessions.put(ctx.sessionId(), s);
         String header = ctx.header("Authorization");
         String token = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).trim() : ctx.queryParam("token");
@@ -228,6 +230,7 @@ public final class WsEndpoint implements AutoCloseable {
         replays.shutdownNow();
         reader.close();
         sessions.values().forEach(s -> s.close(CloseCodes.GOING_AWAY, "the gateway is stopping"));
+        writers.shutdown();
         db.close();
     }
 }

@@ -5,16 +5,19 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.eclipse.jetty.websocket.api.Callback;
 import org.eclipse.jetty.websocket.api.Session;
 
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Logger;
 
 /**
  * One client of {@code /tmi/ws}: what it may see, what it asked for, and its outgoing frames. Frames
- * are handed to Jetty's asynchronous writer at once, in order (under this session's lock), which
- * writes queued frames together; at most {@code capacity} may be unwritten, so that whoever
- * enqueues (the hub, a replay) never waits for this client's socket. A client with a full
- * queue is closed with {@link CloseCodes#SLOW_CONSUMER}: it has every event up to the last one it
+ * are queued in order (under this session's lock) and handed to Jetty's asynchronous writer by a
+ * task on the shared {@code writers} pool, one task per session at a time, so that whoever enqueues
+ * (the hub, a replay) never writes to a socket itself. At most {@code capacity} frames may be
+ * unwritten; a client with a full queue is closed with {@link CloseCodes#SLOW_CONSUMER}: it has every event up to the last one it
  * processed and resumes from there, so nothing is lost silently.
  * <p>{@code considered} is the highest event id this session has examined (delivered or filtered
  * out); an event at or below it is never sent again, which makes replay and live meet without a
@@ -28,6 +31,9 @@ final class WsSession {
     private static final Logger LOG = Logger.getLogger(WsSession.class.getName());
     private final Session socket;
     private final int capacity;
+    private final Executor writers;
+    private final ConcurrentLinkedQueue<String> pending = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean draining = new AtomicBoolean();
     private final AtomicInteger inFlight = new AtomicInteger();
     private final Write write = new Write();
     private State state = State.CONNECTED;
@@ -36,9 +42,10 @@ final class WsSession {
     private volatile ListenerScope scope;
     private ClientFilter filter;
 
-    WsSession(Session socket, int capacity) {
+    WsSession(Session socket, int capacity, Executor writers) {
         this.socket = socket;
         this.capacity = capacity;
+        this.writers = writers;
     }
 
     String listener() {
@@ -137,7 +144,7 @@ final class WsSession {
         }
     }
 
-    /** Closes the session with a code of {@link CloseCodes}, after the frames already handed to Jetty. */
+    /** Closes the session with a code of {@link CloseCodes}; the client has a prefix of its frames, in order. */
     void close(int code, String reason) {
         synchronized (this) {
             if (state == State.CLOSED) {
@@ -179,7 +186,20 @@ final class WsSession {
             return;
         }
         inFlight.incrementAndGet();
-        socket.sendText(text, write);
+        pending.add(text);
+        if (draining.compareAndSet(false, true)) {
+            writers.execute(this::drain);
+        }
+    }
+
+    /** Hands the queued frames to Jetty, in order; runs on the writers pool, once per session at a time. */
+    private void drain() {
+        do {
+            for (String text = pending.poll(); text != null; text = pending.poll()) {
+                socket.sendText(text, write);
+            }
+            draining.set(false);
+        } while (!pending.isEmpty() && draining.compareAndSet(false, true));
     }
 
     /** The callback of one write: the frame has left the queue. */
