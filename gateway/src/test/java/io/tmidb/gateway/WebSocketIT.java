@@ -190,6 +190,10 @@ class WebSocketIT {
         try (WsClient anon = WsClient.connect(gw, "/tmi/ws?token=" + gw.token("tmi_anon", null, Duration.ofMinutes(1)))) {
             assertEquals(4003, anon.closeCode(10));
         }
+        try (WsClient shortLived = WsClient.connect(gw, "/tmi/ws?token=" + gw.token("tmi_listener", "alice", Duration.ofSeconds(2)))) {
+            shortLived.expect("ready", 10);
+            assertEquals(4001, shortLived.closeCode(15), "an open connection ends when its token expires");
+        }
         try (WsClient early = WsClient.connect(gw, "/tmi/ws")) {
             early.send("{\"type\": \"subscribe\"}");
             assertEquals(4001, early.closeCode(10));

@@ -17,7 +17,9 @@ record ClientFilter(Set<String> targets, Set<String> kinds, List<String> events,
     /** Reads the filter from a subscribe message; malformed members raise {@link IllegalArgumentException}. */
     static ClientFilter parse(JsonNode msg) {
         List<String> fields = strings(msg, "fields");
-        return new ClientFilter(Set.copyOf(strings(msg, "targets")), Set.copyOf(strings(msg, "kinds")),
+        Set<String> targets = strings(msg, "targets").stream().map(t -> t.toLowerCase(java.util.Locale.ROOT))
+                .collect(java.util.stream.Collectors.toUnmodifiableSet());
+        return new ClientFilter(targets, Set.copyOf(strings(msg, "kinds")),
                 List.copyOf(strings(msg, "events")), msg.has("fields") && !msg.get("fields").isNull() ? FieldSet.of(fields) : FieldSet.ALL);
     }
 

@@ -39,10 +39,13 @@ final class EventReader implements AutoCloseable {
     /** A hub positioned at the newest event, and the reader that feeds it from now on. */
     static EventReader start(SchemaListener.Opener opener, long sweepMillis) throws SQLException {
         long newest;
-        try (Connection c = WsDatabase.open(opener); Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT tmi.sequence_events(), (SELECT coalesce(max(event_id), 0) FROM tmi.event_log)")) {
-            rs.next();
-            newest = rs.getLong(2);
+        // two statements: the second's snapshot sees what the first numbered
+        try (Connection c = WsDatabase.open(opener); Statement st = c.createStatement()) {
+            st.execute("SELECT tmi.sequence_events()");
+            try (ResultSet rs = st.executeQuery("SELECT coalesce(max(event_id), 0) FROM tmi.event_log")) {
+                rs.next();
+                newest = rs.getLong(1);
+            }
         }
         EventReader reader = new EventReader(opener, new Hub(newest), sweepMillis);
         reader.thread.start();

@@ -16,7 +16,8 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -38,7 +39,8 @@ public final class WsEndpoint implements AutoCloseable {
     private final EventReader reader;
     private final WsDatabase db;
     private final Map<String, WsSession> sessions = new ConcurrentHashMap<>();
-    private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "tmidb-gateway-ws-timers"));
+    private final Map<String, ScheduledFuture<?>> expiries = new ConcurrentHashMap<>();
+    private final ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(1, r -> daemon(r, "tmidb-gateway-ws-timers"));
     private final ExecutorService replays = Executors.newFixedThreadPool(4, r -> daemon(r, "tmidb-gateway-ws-replay"));
     private final ExecutorService writers = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()),
             r -> daemon(r, "tmidb-gateway-ws-writer"));
@@ -48,6 +50,7 @@ public final class WsEndpoint implements AutoCloseable {
         this.capacity = capacity;
         this.reader = reader;
         this.db = db;
+        timers.setRemoveOnCancelPolicy(true);
     }
 
     /** Starts the event reader (at the newest event) and the heartbeat and subscription-refresh timers. */
@@ -142,6 +145,11 @@ public final class WsEndpoint implements AutoCloseable {
             return;
         }
         s.ready(caller.role(), listener, scope, reader.hub().lastId());
+        long exp = claims(caller).path("exp").asLong(0);
+        if (exp > 0) {
+            expiries.put(ctx.sessionId(), timers.schedule(() -> s.close(CloseCodes.UNAUTHORIZED, "PGRST303: JWT expired"),
+                    Math.max(0, exp * 1000 - System.currentTimeMillis()), TimeUnit.MILLISECONDS));
+        }
     }
 
     private void subscribe(WsSession s, JsonNode msg) {
@@ -174,6 +182,10 @@ public final class WsEndpoint implements AutoCloseable {
     }
 
     private void gone(WsContext ctx) {
+        ScheduledFuture<?> expiry = expiries.remove(ctx.sessionId());
+        if (expiry != null) {
+            expiry.cancel(false);
+        }
         WsSession s = sessions.remove(ctx.sessionId());
         if (s != null) {
             s.closed();
@@ -209,11 +221,15 @@ public final class WsEndpoint implements AutoCloseable {
     }
 
     private static String claim(Caller caller) {
+        JsonNode listener = claims(caller).get("listener");
+        return listener == null || !listener.isTextual() ? null : listener.asText();
+    }
+
+    private static JsonNode claims(Caller caller) {
         try {
-            JsonNode listener = WsDatabase.JSON.readTree(caller.claimsJson()).get("listener");
-            return listener == null || !listener.isTextual() ? null : listener.asText();
+            return WsDatabase.JSON.readTree(caller.claimsJson());
         } catch (IOException e) {
-            return null;
+            return WsDatabase.JSON.createObjectNode();
         }
     }
 
