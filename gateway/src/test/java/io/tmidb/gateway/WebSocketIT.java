@@ -224,10 +224,15 @@ class WebSocketIT {
         long since;
         Thread writer = new Thread(() -> {
             try (Connection c = db.connect(); Statement st = c.createStatement()) {
+                // paced, so that the reading client stays well within its queue (slow consumers are tested below)
                 for (int i = 0; i < 400; i++) {
                     st.execute("SELECT tmi.observe('" + b1 + "', now(), '{\"battery\": " + (i % 100) + "}')");
+                    Thread.sleep(2);
                 }
             } catch (SQLException e) {
+                throw new IllegalStateException(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
                 throw new IllegalStateException(e);
             }
         });

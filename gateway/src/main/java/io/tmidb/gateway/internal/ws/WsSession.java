@@ -181,7 +181,8 @@ final class WsSession {
             state = State.CLOSED;
             String reason = "slow consumer: more than " + capacity + " frames behind; resume with since = the last id you processed";
             LOG.info(() -> "closing the WebSocket session of " + who() + " with 4008 at event " + considered
-                    + ": its client reads too slowly (the queue holds ws-queue = " + capacity + " frames)");
+                    + ": its client reads too slowly (" + pending.size() + " frames not yet handed to the socket writer; the queue holds"
+                    + " ws-queue = " + capacity + " frames)");
             socket.close(CloseCodes.SLOW_CONSUMER, reason, Callback.NOOP);
             return;
         }
