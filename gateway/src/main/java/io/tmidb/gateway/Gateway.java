@@ -3,6 +3,7 @@ package io.tmidb.gateway;
 
 import io.javalin.Javalin;
 import io.javalin.http.Context;
+import io.javalin.websocket.WsHandlerType;
 import io.tmidb.gateway.internal.auth.JwtAuthenticator;
 import io.tmidb.gateway.internal.endpoint.ResourceEndpoint;
 import io.tmidb.gateway.internal.endpoint.RpcEndpoint;
@@ -16,6 +17,7 @@ import io.tmidb.gateway.internal.response.OpenApi;
 import io.tmidb.gateway.internal.response.Responses;
 import io.tmidb.gateway.internal.schema.SchemaCache;
 import io.tmidb.gateway.internal.schema.SchemaListener;
+import io.tmidb.gateway.internal.ws.WsEndpoint;
 
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
@@ -31,7 +33,8 @@ import java.util.logging.Logger;
 /**
  * A running gateway: HTTP server, connection pool and schema cache. {@link #start} returns once it
  * accepts requests; {@link #close} stops it. Routes: {@code /} (OpenAPI), {@code /<relation>},
- * {@code /rpc/<function>}, {@code /api/<listener>} and {@code /api/<listener>/<kind>/obs}.
+ * {@code /rpc/<function>}, {@code /api/<listener>}, {@code /api/<listener>/<kind>/obs}, and the
+ * WebSocket event streams {@code /tmi/ws} and {@code /tmi/ws/<listener>} (docs/websocket.md).
  */
 public final class Gateway implements AutoCloseable {
     public static final String APP_NAME = "tmiDB-Gateway";
@@ -40,8 +43,10 @@ public final class Gateway implements AutoCloseable {
     private final Database db;
     private final ScheduledExecutorService refresher;
     private final SchemaListener listener;
+    private final WsEndpoint ws;
 
-    private Gateway(Javalin http, Database db, ScheduledExecutorService refresher, SchemaListener listener) {
+    private Gateway(Javalin http, Database db, ScheduledExecutorService refresher, SchemaListener listener, WsEndpoint ws) {
+        this.ws = ws;
         this.http = http;
         this.db = db;
         this.refresher = refresher;
@@ -51,22 +56,29 @@ public final class Gateway implements AutoCloseable {
     public static Gateway start(GatewaySettings settings) throws SQLException {
         Database db = new Database(settings.get(GatewaySettings.Key.DB_URL), settings.get(GatewaySettings.Key.DB_USER),
                 settings.get(GatewaySettings.Key.DB_PASSWORD), settings.getInt(GatewaySettings.Key.POOL_SIZE), APP_NAME);
+        WsEndpoint ws = null;
         try {
             SchemaCache cache = new SchemaCache(db.dataSource());
             cache.reload();
             byte[] secret = secret(settings, db);
-            Services services = new Services(cache, db, new JwtAuthenticator(secret, settings.get(GatewaySettings.Key.ANON_ROLE),
-                    settings.get(GatewaySettings.Key.ANON_LISTENER),
-                    settings.getList(GatewaySettings.Key.JWT_ROLES)));
+            JwtAuthenticator auth = new JwtAuthenticator(secret, settings.get(GatewaySettings.Key.ANON_ROLE),
+                    settings.get(GatewaySettings.Key.ANON_LISTENER), settings.getList(GatewaySettings.Key.JWT_ROLES));
+            Services services = new Services(cache, db, auth);
             ResourceEndpoint resources = new ResourceEndpoint(services);
             RpcEndpoint rpc = new RpcEndpoint(services);
             ListenerEndpoint listeners = new ListenerEndpoint(services);
+            ws = WsEndpoint.start(db::openDedicated, auth, settings.getInt(GatewaySettings.Key.WS_QUEUE),
+                    settings.getDuration(GatewaySettings.Key.WS_HEARTBEAT), settings.getDuration(GatewaySettings.Key.WS_SWEEP),
+                    settings.getDuration(GatewaySettings.Key.WS_SCOPE_REFRESH));
+            WsEndpoint events = ws;
             Javalin http = Javalin.create(cfg -> {
                 cfg.startup.showJavalinBanner = false;
                 cfg.jetty.host = settings.get(GatewaySettings.Key.HOST);
                 cfg.jetty.port = settings.getInt(GatewaySettings.Key.PORT);
                 cfg.jetty.modifyServer(server -> server.setErrorHandler(new JettyErrors()));
                 cfg.routes.get("/", ctx -> openApi(ctx, cache));
+                cfg.routes.addWsHandler(WsHandlerType.WEBSOCKET, "/tmi/ws", events::configure);
+                cfg.routes.addWsHandler(WsHandlerType.WEBSOCKET, "/tmi/ws/{listener}", events::configure);
                 cfg.routes.get("/rpc/{function}", rpc::handle);
                 cfg.routes.post("/rpc/{function}", rpc::handle);
                 cfg.routes.get("/api/{listener}", listeners::targets);
@@ -97,8 +109,11 @@ public final class Gateway implements AutoCloseable {
             refresher.scheduleWithFixedDelay(cache::reloadIfStale, every, every, TimeUnit.MILLISECONDS);
             LOG.info(() -> "tmiDB gateway listening on " + settings.get(GatewaySettings.Key.HOST) + ":" + http.port()
                     + ", API versions " + cache.get().versions());
-            return new Gateway(http, db, refresher, new SchemaListener(db::openDedicated, cache));
+            return new Gateway(http, db, refresher, new SchemaListener(db::openDedicated, cache), ws);
         } catch (RuntimeException | SQLException e) {
+            if (ws != null) {
+                ws.close();
+            }
             db.close();
             throw e;
         }
@@ -113,6 +128,7 @@ public final class Gateway implements AutoCloseable {
     public void close() {
         listener.close();
         refresher.shutdownNow();
+        ws.close();
         http.stop();
         db.close();
     }

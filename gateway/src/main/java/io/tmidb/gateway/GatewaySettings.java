@@ -27,7 +27,11 @@ public final class GatewaySettings extends Settings<GatewaySettings.Key> {
         ANON_ROLE("anon-role", "tmi_anon", "role of requests without a token"),
         ANON_LISTENER("anon-listener", "", "listener whose subscriptions requests without a token see (with anon-role tmi_listener); empty: none"),
         JWT_ROLES("jwt-roles", "tmi_admin,tmi_speaker,tmi_listener,tmi_anon", "roles a token may name (comma-separated)"),
-        SCHEMA_REFRESH("schema-refresh", "PT10S", "how often the schema cache is reloaded (ISO-8601 duration)");
+        SCHEMA_REFRESH("schema-refresh", "PT10S", "how often the schema cache is reloaded (ISO-8601 duration)"),
+        WS_QUEUE("ws-queue", "10000", "frames a WebSocket client may lag behind before it is closed with 4008 (slow consumer)"),
+        WS_HEARTBEAT("ws-heartbeat", "PT15S", "how often WebSocket clients get a heartbeat with the last event id (ISO-8601 duration)"),
+        WS_SWEEP("ws-sweep", "PT1S", "how often the event reader looks for events without a NOTIFY (ISO-8601 duration)"),
+        WS_SCOPE_REFRESH("ws-scope-refresh", "PT5S", "how often WebSocket sessions reload their listener's subscriptions (ISO-8601 duration)");
 
         private final Spec spec;
 
@@ -46,6 +50,14 @@ public final class GatewaySettings extends Settings<GatewaySettings.Key> {
         getInt(Key.PORT);
         getInt(Key.POOL_SIZE);
         getDuration(Key.SCHEMA_REFRESH);
+        if (getInt(Key.WS_QUEUE) < 1) {
+            throw new IllegalArgumentException("ws-queue must be at least 1, got " + get(Key.WS_QUEUE));
+        }
+        for (Key k : new Key[] {Key.WS_HEARTBEAT, Key.WS_SWEEP, Key.WS_SCOPE_REFRESH}) {
+            if (getDuration(k).isNegative() || getDuration(k).isZero()) {
+                throw new IllegalArgumentException(k.name + " must be a positive duration, got " + get(k));
+            }
+        }
         String secret = get(Key.JWT_SECRET);
         if (!secret.isEmpty() && secret.length() < 32) {
             throw new IllegalArgumentException("jwt-secret must have at least 32 characters, or be empty to use the database's");

@@ -57,8 +57,15 @@ final class GatewayFixture implements AutoCloseable {
     }
 
     static GatewaySettings settings(TestDatabase db) {
-        return GatewaySettings.of(Map.of("port", "0", "db-url", db.cluster().jdbcUrl(db.name()),
+        return settings(db, Map.of());
+    }
+
+    /** The test settings with {@code more} added (or replacing them). */
+    static GatewaySettings settings(TestDatabase db, Map<String, String> more) {
+        Map<String, String> all = new java.util.HashMap<>(Map.of("port", "0", "db-url", db.cluster().jdbcUrl(db.name()),
                 "db-user", "postgres", "db-password", password(db), "schema-refresh", "PT1S", "pool-size", "4"));
+        all.putAll(more);
+        return GatewaySettings.of(all);
     }
 
     /** The superuser's password, from the cluster's libpq password file. */

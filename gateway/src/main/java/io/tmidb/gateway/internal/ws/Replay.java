@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: MIT
+package io.tmidb.gateway.internal.ws;
+
+import java.sql.SQLException;
+import java.util.List;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Brings a session from its {@code since} to live: reads {@code tmi.events_since} in batches and
+ * offers each event to the session (which filters it as the hub would), until the session has
+ * considered every event the hub has published; then the session takes live events. A live-only
+ * subscription is a replay from the hub's position, which closes the race with the hub's next event. The hub may
+ * publish an event the replay reads too: the session's cursor drops the second copy. If the first
+ * event after {@code since} was pruned, the session is closed with {@link CloseCodes#RESUME_EXPIRED}.
+ */
+final class Replay implements Runnable {
+    private static final Logger LOG = Logger.getLogger(Replay.class.getName());
+    private static final int BATCH = 500;
+    private final WsSession session;
+    private final long since;
+    private final Hub hub;
+    private final WsDatabase db;
+
+    Replay(WsSession session, long since, Hub hub, WsDatabase db) {
+        this.session = session;
+        this.since = since;
+        this.hub = hub;
+        this.db = db;
+    }
+
+    @Override
+    public void run() {
+        try {
+            long cursor = since;
+            while (session.state() == WsSession.State.REPLAYING) {
+                List<Event> batch = db.eventsSince(cursor, BATCH);
+                if (cursor == since && since > 0 && !batch.isEmpty() && batch.get(0).id() != since + 1) {
+                    session.close(CloseCodes.RESUME_EXPIRED, "events after " + since + " were pruned; start again without since");
+                    return;
+                }
+                for (Event e : batch) {
+                    session.offerReplayed(new EventFrames(e));
+                    cursor = e.id();
+                }
+                if (batch.size() < BATCH && session.goLive(hub::lastId)) {
+                    return;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            session.close(CloseCodes.GOING_AWAY, "the gateway is stopping");
+        } catch (SQLException e) {
+            LOG.log(Level.WARNING, "a WebSocket replay for " + session.who() + " from event " + since
+                    + " failed; the client was closed with 1011 and may resume", e);
+            session.close(CloseCodes.SERVER_ERROR, "replay failed: " + e.getSQLState());
+        }
+    }
+}

@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: MIT
+package io.tmidb.gateway.internal.ws;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.javalin.websocket.WsConfig;
+import io.javalin.websocket.WsContext;
+import io.tmidb.gateway.internal.auth.Caller;
+import io.tmidb.gateway.internal.auth.JwtAuthenticator;
+import io.tmidb.gateway.internal.error.ApiException;
+import io.tmidb.gateway.internal.schema.SchemaListener;
+
+import java.io.IOException;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * {@code /tmi/ws} and {@code /tmi/ws/<listener>}: the JSON protocol of docs/websocket.md. A client
+ * authenticates (token in the {@code Authorization} header, the {@code token} query parameter or an
+ * {@code auth} message), gets {@code ready}, subscribes once, and then receives events, heartbeats
+ * and errors. Speakers and admins see every event on {@code /tmi/ws}; a listener sees its own
+ * subscriptions; {@code /tmi/ws/<listener>} is that listener's stream, for the listener itself or a
+ * speaker.
+ */
+public final class WsEndpoint implements AutoCloseable {
+    /** Seconds a client has to authenticate after connecting. */
+    static final long AUTH_SECONDS = 10;
+    private static final Logger LOG = Logger.getLogger(WsEndpoint.class.getName());
+    private final JwtAuthenticator auth;
+    private final int capacity;
+    private final EventReader reader;
+    private final WsDatabase db;
+    private final Map<String, WsSession> sessions = new ConcurrentHashMap<>();
+    private final Map<String, ScheduledFuture<?>> expiries = new ConcurrentHashMap<>();
+    private final ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(1, r -> daemon(r, "tmidb-gateway-ws-timers"));
+    private final ExecutorService replays = Executors.newFixedThreadPool(4, r -> daemon(r, "tmidb-gateway-ws-replay"));
+    private final ExecutorService writers = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()),
+            r -> daemon(r, "tmidb-gateway-ws-writer"));
+
+    private WsEndpoint(JwtAuthenticator auth, int capacity, EventReader reader, WsDatabase db) {
+        this.auth = auth;
+        this.capacity = capacity;
+        this.reader = reader;
+        this.db = db;
+        timers.setRemoveOnCancelPolicy(true);
+    }
+
+    /** Starts the event reader (at the newest event) and the heartbeat and subscription-refresh timers. */
+    public static WsEndpoint start(SchemaListener.Opener opener, JwtAuthenticator auth, int capacity, Duration heartbeat,
+                                   Duration sweep, Duration scopeRefresh) throws SQLException {
+        WsEndpoint ws = new WsEndpoint(auth, capacity, EventReader.start(opener, sweep.toMillis()), new WsDatabase(opener));
+        ws.timers.scheduleAtFixedRate(ws::heartbeats, heartbeat.toMillis(), heartbeat.toMillis(), TimeUnit.MILLISECONDS);
+        ws.timers.scheduleWithFixedDelay(ws::refreshScopes, scopeRefresh.toMillis(), scopeRefresh.toMillis(), TimeUnit.MILLISECONDS);
+        return ws;
+    }
+
+    /** The handlers of one route. */
+    public void configure(WsConfig ws) {
+        ws.onConnect(ctx -> connected(ctx));
+        ws.onMessage(ctx -> message(ctx, ctx.message()));
+        ws.onClose(ctx -> gone(ctx));
+        ws.onError(ctx -> gone(ctx));
+    }
+
+    private void connected(WsContext ctx) {
+        WsSession s = new WsSession(ctx.session, capacity, writers);
+        sessions.put(ctx.sessionId(), s);
+        String header = ctx.header("Authorization");
+        String token = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).trim() : ctx.queryParam("token");
+        if (token != null && !token.isEmpty()) {
+            authenticate(ctx, s, token);
+            return;
+        }
+        timers.schedule(() -> {
+            if (s.state() == WsSession.State.CONNECTED) {
+                s.close(CloseCodes.UNAUTHORIZED, "no auth message within " + AUTH_SECONDS + " s");
+            }
+        }, AUTH_SECONDS, TimeUnit.SECONDS);
+    }
+
+    private void message(WsContext ctx, String text) {
+        WsSession s = sessions.get(ctx.sessionId());
+        if (s == null) {
+            return;
+        }
+        JsonNode msg;
+        try {
+            msg = WsDatabase.JSON.readTree(text);
+        } catch (IOException e) {
+            s.error("bad-message", "messages are JSON objects with a type");
+            return;
+        }
+        String type = msg.path("type").asText("");
+        switch (type) {
+            case "auth" -> {
+                if (s.state() != WsSession.State.CONNECTED) {
+                    s.error("already-authenticated", "this connection is authenticated already");
+                } else {
+                    authenticate(ctx, s, msg.path("token").asText(""));
+                }
+            }
+            case "subscribe" -> subscribe(s, msg);
+            default -> s.error("bad-message", "unknown message type '" + type + "'; use auth or subscribe");
+        }
+    }
+
+    private void authenticate(WsContext ctx, WsSession s, String token) {
+        String path = ctx.pathParamMap().get("listener");
+        Caller caller;
+        try {
+            caller = auth.authenticate("Bearer " + token);
+        } catch (ApiException e) {
+            s.close(CloseCodes.UNAUTHORIZED, e.code() + ": " + e.getMessage());
+            return;
+        }
+        boolean speaker = caller.role().equals("tmi_speaker") || caller.role().equals("tmi_admin");
+        String claimed = claim(caller);
+        if (!speaker && (!caller.role().equals("tmi_listener") || claimed == null)) {
+            s.close(CloseCodes.FORBIDDEN, "role " + caller.role() + " without a listener claim may not read events");
+            return;
+        }
+        if (!speaker && path != null && !path.equals(claimed)) {
+            s.close(CloseCodes.FORBIDDEN, "the token is for listener " + claimed + ", not " + path);
+            return;
+        }
+        String listener = speaker ? path : claimed;
+        ListenerScope scope;
+        try {
+            scope = listener == null ? ListenerScope.EVERYTHING : db.scope(listener);
+        } catch (SQLException e) {
+            LOG.log(Level.WARNING, "cannot load the subscriptions of listener " + listener + "; the client was closed with 1011", e);
+            s.close(CloseCodes.SERVER_ERROR, "cannot load the listener's subscriptions: " + e.getSQLState());
+            return;
+        }
+        if (scope == null) {
+            s.close(CloseCodes.UNKNOWN_LISTENER, "listener " + listener + " does not exist");
+            return;
+        }
+        s.ready(caller.role(), listener, scope, reader.hub().lastId());
+        long exp = claims(caller).path("exp").asLong(0);
+        if (exp > 0) {
+            expiries.put(ctx.sessionId(), timers.schedule(() -> s.close(CloseCodes.UNAUTHORIZED, "PGRST303: JWT expired"),
+                    Math.max(0, exp * 1000 - System.currentTimeMillis()), TimeUnit.MILLISECONDS));
+        }
+    }
+
+    private void subscribe(WsSession s, JsonNode msg) {
+        WsSession.State state = s.state();
+        if (state == WsSession.State.CONNECTED) {
+            s.close(CloseCodes.UNAUTHORIZED, "authenticate before subscribing");
+            return;
+        }
+        if (state != WsSession.State.READY) {
+            s.error("already-subscribed", "a connection subscribes once; open another one for another filter");
+            return;
+        }
+        ClientFilter filter;
+        try {
+            filter = ClientFilter.parse(msg);
+        } catch (IllegalArgumentException e) {
+            s.error("bad-subscribe", e.getMessage());
+            return;
+        }
+        JsonNode since = msg.get("since");
+        if (since != null && !since.isNull() && !(since.canConvertToLong() && since.isIntegralNumber() && since.asLong() >= 0)) {
+            s.error("bad-subscribe", "since must be an event id (an integer >= 0), or absent for live events only");
+            return;
+        }
+        Hub hub = reader.hub();
+        long from = since == null || since.isNull() ? hub.lastId() : since.asLong();
+        s.subscribe(filter, from);
+        hub.add(s);
+        replays.execute(new Replay(s, from, hub, db));
+    }
+
+    private void gone(WsContext ctx) {
+        ScheduledFuture<?> expiry = expiries.remove(ctx.sessionId());
+        if (expiry != null) {
+            expiry.cancel(false);
+        }
+        WsSession s = sessions.remove(ctx.sessionId());
+        if (s != null) {
+            s.closed();
+            reader.hub().remove(s);
+        }
+    }
+
+    private void heartbeats() {
+        sessions.values().forEach(WsSession::heartbeat);
+    }
+
+    private void refreshScopes() {
+        Map<String, ListenerScope> loaded = new ConcurrentHashMap<>();
+        for (WsSession s : sessions.values()) {
+            String listener = s.listener();
+            if (listener == null) {
+                continue;
+            }
+            try {
+                ListenerScope scope = loaded.containsKey(listener) ? loaded.get(listener) : db.scope(listener);
+                if (scope == null) {
+                    s.close(CloseCodes.UNKNOWN_LISTENER, "listener " + listener + " was dropped");
+                } else {
+                    loaded.put(listener, scope);
+                    s.scope(scope);
+                }
+            } catch (SQLException e) {
+                LOG.log(Level.WARNING, "cannot reload the subscriptions of WebSocket listeners; sessions keep the ones"
+                        + " they have and the next ws-scope-refresh tries again", e);
+                return;
+            }
+        }
+    }
+
+    private static String claim(Caller caller) {
+        JsonNode listener = claims(caller).get("listener");
+        return listener == null || !listener.isTextual() ? null : listener.asText();
+    }
+
+    private static JsonNode claims(Caller caller) {
+        try {
+            return WsDatabase.JSON.readTree(caller.claimsJson());
+        } catch (IOException e) {
+            return WsDatabase.JSON.createObjectNode();
+        }
+    }
+
+    private static Thread daemon(Runnable r, String name) {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
+    }
+
+    /** Closes every session with 1001 (going away) and stops reading events. */
+    @Override
+    public void close() {
+        timers.shutdownNow();
+        replays.shutdownNow();
+        reader.close();
+        sessions.values().forEach(s -> s.close(CloseCodes.GOING_AWAY, "the gateway is stopping"));
+        writers.shutdown();
+        db.close();
+    }
+}
