@@ -55,7 +55,7 @@ public final class GatewaySettings extends Settings<GatewaySettings.Key> {
         }
         for (Key k : new Key[] {Key.WS_HEARTBEAT, Key.WS_SWEEP, Key.WS_SCOPE_REFRESH}) {
             if (getDuration(k).isNegative() || getDuration(k).isZero()) {
-                throw new IllegalArgumentException(k.name + " must be a positive duration, got " + get(k));
+                throw new IllegalArgumentException(k.settingName() + " must be a positive duration, got " + get(k));
             }
         }
         String secret = get(Key.JWT_SECRET);
