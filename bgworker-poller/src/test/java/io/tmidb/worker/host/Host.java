@@ -83,26 +83,12 @@ enum Host {
             fail("the " + host + " host left work pending for 60 s");
         }
 
-        /** What a document would become under a rule, through this host's way of running the Java. */
+        /** What a document would become under a rule: tmi.mapping_preview, whichever host runs it. */
         String preview(String rule, String payload) throws SQLException {
-            try (Connection c = db.connect()) {
-                if (host == WORKER) {
-                    return normalize(c, Pipeline.preview(c, rule, payload));
-                }
-                try (PreparedStatement ps = c.prepareStatement("SELECT tmi.mapping_preview(CAST(? AS jsonb), CAST(? AS jsonb))::text")) {
-                    ps.setString(1, rule);
-                    ps.setString(2, payload);
-                    try (ResultSet rs = ps.executeQuery()) {
-                        rs.next();
-                        return rs.getString(1);
-                    }
-                }
-            }
-        }
-
-        private static String normalize(Connection c, String json) throws SQLException {
-            try (PreparedStatement ps = c.prepareStatement("SELECT CAST(? AS jsonb)::text")) {
-                ps.setString(1, json);
+            try (Connection c = db.connect();
+                 PreparedStatement ps = c.prepareStatement("SELECT tmi.mapping_preview(CAST(? AS jsonb), CAST(? AS jsonb))::text")) {
+                ps.setString(1, rule);
+                ps.setString(2, payload);
                 try (ResultSet rs = ps.executeQuery()) {
                     rs.next();
                     return rs.getString(1);
