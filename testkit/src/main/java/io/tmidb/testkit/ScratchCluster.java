@@ -48,6 +48,8 @@ public final class ScratchCluster implements AutoCloseable {
             cluster.init(Node.serverSettings(pg));
             ExtensionFiles.install(pg);
             cluster.start();
+            // a test JVM that is stopped early (timeout, Ctrl-C) must not leave its server running
+            Runtime.getRuntime().addShutdownHook(new Thread(cluster::stop, "tmidb-scratch-cluster-stop"));
             return new ScratchCluster(base, cluster);
         } catch (IOException e) {
             throw new UncheckedIOException(e);

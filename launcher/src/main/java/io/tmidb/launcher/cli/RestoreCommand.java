@@ -64,15 +64,22 @@ final class RestoreCommand implements Callable<Integer> {
             }
         }
         List<String> restore = new java.util.ArrayList<>(List.of("pg_restore", "--verbose", "--exit-on-error", "--dbname=" + db));
-        if (timescale) {
-            // TimescaleDB's own metadata (install time, uuid) belongs to this server, not to the backup
-            Path list = Files.createTempFile("tmidb-restore", ".list");
-            Files.write(list, toc(cluster, dump).stream().filter(l -> !l.contains("TABLE DATA _timescaledb_catalog metadata")).toList());
-            restore.add("--use-list=" + list);
+        Path list = null;
+        try {
+            if (timescale) {
+                // TimescaleDB's own metadata (install time, uuid) belongs to this server, not to the backup
+                list = Files.createTempFile("tmidb-restore", ".list");
+                Files.write(list, toc(cluster, dump).stream().filter(l -> !l.contains("TABLE DATA _timescaledb_catalog metadata")).toList());
+                restore.add("--use-list=" + list);
+            }
+            restore.add(dump.toString());
+            BackupCommand.runClient(cluster, db, out, "restore", restore, "processing data for table ",
+                    Map.of("PGOPTIONS", "-c session_replication_role=replica"));
+        } finally {
+            if (list != null) {
+                Files.deleteIfExists(list);
+            }
         }
-        restore.add(dump.toString());
-        BackupCommand.runClient(cluster, db, out, "restore", restore, "processing data for table ",
-                Map.of("PGOPTIONS", "-c session_replication_role=replica"));
         try (Connection c = cluster.connect(db, TmictlCommand.CLI_APP_NAME); Statement st = c.createStatement()) {
             if (timescale) {
                 st.execute("SELECT timescaledb_post_restore()");
