@@ -73,10 +73,6 @@ final class Extractor {
         return item.values().get(firstField + fieldIndex);
     }
 
-    String path(int index) {
-        return paths.get(index);
-    }
-
     private int optional(String path) {
         if (path == null) {
             return -1;
