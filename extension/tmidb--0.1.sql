@@ -202,7 +202,8 @@ CREATE TABLE tmi.event_log (
     payload    jsonb       NOT NULL DEFAULT '{}'
 );
 COMMENT ON TABLE tmi.event_log IS 'Transactional outbox: every change a listener could care about';
-CREATE INDEX event_log_unsequenced_idx ON tmi.event_log (log_id) WHERE event_id IS NULL;
+-- in numbering order; a turn reads only xids above the last numbered one, past its dead entries
+CREATE INDEX event_log_unsequenced_idx ON tmi.event_log (xid, log_id) WHERE event_id IS NULL;
 
 CREATE TABLE tmi.file_attachment (
     file_id      bigserial   PRIMARY KEY,
@@ -639,31 +640,49 @@ COMMENT ON FUNCTION tmi.status() IS 'One row per tmiDB subsystem with its state'
 -- transactions commit, so reading "everything after id N" would miss a row of a
 -- slow transaction with an id below N. tmi.sequence_events() therefore numbers
 -- rows only once no transaction that could still add an earlier row is running
--- (its xid is below the oldest running xid), in log order: event_ids grow in the
--- order events become visible, without gaps, and a cursor never skips one.
+-- (its xid is below the oldest running xid): event_ids grow in the order events
+-- become visible, without gaps, and a cursor never skips one.
+--
+-- Within a turn rows are numbered by (xid, log_id). Every row of a later turn has
+-- an xid at or above the earlier turn's horizon, so an event's id is its rank in
+-- (xid, log_id) order over all numbered events, whatever the turns were: a turn
+-- whose commit is lost in a crash is numbered again with the same ids. Dedicated
+-- readers may thus commit their turns without waiting for the WAL flush.
 -------------------------------------------------------------------------------
 CREATE FUNCTION tmi.sequence_events()
 RETURNS integer
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog
+SET lock_timeout = '100ms'
 AS $fn$
 DECLARE
     numbered integer;
+    horizon xid8;
+    last_id bigint;
+    last_xid xid8;
 BEGIN
-    -- one sequencer at a time; a caller that finds it busy reads what is numbered already
-    IF NOT pg_try_advisory_xact_lock(hashtext('tmi.sequence_events')) THEN
+    -- one sequencer at a time; a caller that waited in vain reads what is numbered already
+    BEGIN
+        PERFORM pg_advisory_xact_lock(hashtext('tmi.sequence_events'));
+    EXCEPTION WHEN lock_not_available THEN
         RETURN 0;
+    END;
+    horizon := pg_snapshot_xmin(pg_current_snapshot());
+    SELECT e.event_id, e.xid INTO last_id, last_xid FROM tmi.event_log e
+     WHERE e.event_id IS NOT NULL ORDER BY e.event_id DESC LIMIT 1;
+    -- every row left unnumbered has a newer xid than the last numbered one; after a restore
+    -- into another cluster xids may restart lower, and then all unnumbered rows are read
+    IF last_xid IS NULL OR last_xid >= horizon THEN
+        last_xid := '0'::xid8;
     END IF;
     WITH ready AS (
-        SELECT log_id, row_number() OVER (ORDER BY log_id) AS n
-          FROM tmi.event_log
-         WHERE event_id IS NULL AND xid < pg_snapshot_xmin(pg_current_snapshot())
-    ), base AS (
-        SELECT coalesce(max(event_id), 0) AS last FROM tmi.event_log
+        SELECT u.log_id, row_number() OVER (ORDER BY u.xid, u.log_id) AS n
+          FROM tmi.event_log u
+         WHERE u.event_id IS NULL AND u.xid > last_xid AND u.xid < horizon
     )
-    UPDATE tmi.event_log e SET event_id = base.last + ready.n
-      FROM ready, base
+    UPDATE tmi.event_log e SET event_id = coalesce(last_id, 0) + ready.n
+      FROM ready
      WHERE e.log_id = ready.log_id;
     GET DIAGNOSTICS numbered = ROW_COUNT;
     RETURN numbered;

@@ -75,6 +75,36 @@ class EventsIT {
         }
     }
 
+    /**
+     * Readers commit their numbering turns without waiting for the WAL flush, so a crash may lose
+     * the last turns; numbering again from what is left must give every event the id it had.
+     */
+    @Test
+    void aNumberingTurnLostInACrashIsRedoneWithTheSameIds(TestDatabase db) throws SQLException {
+        TestDatabase fresh = db.sibling("renumber", false);
+        try (Connection old = fresh.connect(); Connection young = fresh.connect(); Connection reader = fresh.connect();
+             Statement o = old.createStatement(); Statement y = young.createStatement(); Statement r = reader.createStatement()) {
+            old.setAutoCommit(false);
+            o.execute("SELECT pg_current_xact_id()"); // 'old' has the older xid but writes its event later
+            y.execute("SELECT tmi.add_target('young 1', 'thing', '{}', 'Y1')");
+            assertEquals(0, scalarLong(reader, "SELECT tmi.sequence_events()"), "'old' could still add an earlier event");
+            o.execute("SELECT tmi.add_target('old', 'thing', '{}', 'O')");
+            old.commit();
+            assertEquals(2, scalarLong(reader, "SELECT tmi.sequence_events()"));
+            y.execute("SELECT tmi.add_target('young 2', 'thing', '{}', 'Y2')");
+            assertEquals(1, scalarLong(reader, "SELECT tmi.sequence_events()"));
+            String ids = "SELECT string_agg(event_id || ' ' || (payload->>'name'), ', ' ORDER BY log_id) FROM tmi.event_log";
+            assertEquals("2 young 1, 1 old, 3 young 2", scalar(reader, ids), "turns number by transaction, then log order");
+
+            r.execute("UPDATE tmi.event_log SET event_id = NULL WHERE event_id > 2"); // the last turn is lost
+            assertEquals(1, scalarLong(reader, "SELECT tmi.sequence_events()"));
+            assertEquals("2 young 1, 1 old, 3 young 2", scalar(reader, ids));
+            r.execute("UPDATE tmi.event_log SET event_id = NULL"); // both turns are lost
+            assertEquals(3, scalarLong(reader, "SELECT tmi.sequence_events()"));
+            assertEquals("2 young 1, 1 old, 3 young 2", scalar(reader, ids));
+        }
+    }
+
     @Test
     void consumersAreWokenWithTheLogIdOnCommit(TestDatabase db) throws SQLException {
         TestDatabase fresh = db.sibling("notify", false);

@@ -33,6 +33,8 @@ final class EventReader {
         this.connection = connection;
         try (Statement st = connection.createStatement()) {
             st.execute("LISTEN tmi_event");
+            // numbering turns are replayed identically after a crash (see tmi.sequence_events)
+            st.execute("SET synchronous_commit = off");
         }
         this.read = connection.prepareStatement(READ);
     }

@@ -60,6 +60,8 @@ final class EventReader implements AutoCloseable {
         while (!stopped) {
             try (Connection c = WsDatabase.open(opener); Statement st = c.createStatement()) {
                 st.execute("LISTEN tmi_event");
+                // numbering turns are replayed identically after a crash (see tmi.sequence_events)
+                st.execute("SET synchronous_commit = off");
                 PGConnection pg = c.unwrap(PGConnection.class);
                 while (!stopped) {
                     List<Event> batch;
