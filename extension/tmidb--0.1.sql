@@ -1490,6 +1490,8 @@ BEGIN
            AND NOT EXISTS (SELECT 1 FROM tmi.kind_attr a
                             WHERE a.kind = s.kind AND a.scope = s.scope AND a.attr = s.attr
                               AND a.jtype IN (s.jtype, 'mixed'))
+         -- in key order, so that two statements queueing the same new fields wait, not deadlock
+         ORDER BY s.kind, s.scope, s.attr, s.jtype
         ON CONFLICT DO NOTHING
         RETURNING pending_id)
     SELECT array_agg(pending_id ORDER BY pending_id)::text INTO ids FROM fresh;
