@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 package io.tmidb.worker;
 
+import io.tmidb.pgnotify.PromptNotifications;
 import io.tmidb.worker.host.StoredLogicHost;
 import io.tmidb.worker.connector.ConnectorScheduler;
 import io.tmidb.worker.maintenance.PartitionMaintainer;
@@ -39,7 +40,8 @@ public final class WorkerMain {
             p.setProperty("user", settings.get(WorkerSettings.Key.DB_USER));
             p.setProperty("password", settings.get(WorkerSettings.Key.DB_PASSWORD));
             p.setProperty("ApplicationName", APP_NAME);
-            return DriverManager.getConnection(settings.get(WorkerSettings.Key.DB_URL), p);
+            // the worker's connections wait on NOTIFY: wake without pgjdbc's extra millisecond
+            return DriverManager.getConnection(settings.get(WorkerSettings.Key.DB_URL), PromptNotifications.configure(p));
         };
         Worker worker = Worker.start(new WorkerContext(db, settings), services());
         CountDownLatch stopped = new CountDownLatch(1);

@@ -5,6 +5,7 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.tmidb.gateway.internal.auth.Caller;
 import io.tmidb.gateway.internal.error.SqlStates;
+import io.tmidb.pgnotify.PromptNotifications;
 import org.postgresql.PGConnection;
 
 import javax.sql.DataSource;
@@ -59,9 +60,10 @@ public final class Database implements AutoCloseable {
         connectionProperties.setProperty("user", user);
         connectionProperties.setProperty("password", password);
         connectionProperties.setProperty("ApplicationName", applicationName);
+        PromptNotifications.configure(connectionProperties);
     }
 
-    /** A connection of its own, outside the pool, for a long-lived LISTEN. */
+    /** A connection of its own, outside the pool, for a long-lived LISTEN (woken without delay, see PromptNotifications). */
     public Connection openDedicated() throws SQLException {
         return DriverManager.getConnection(url, connectionProperties);
     }
