@@ -116,7 +116,7 @@ public final class RelayBench {
     private static Worker startRelay(TestDatabase db, String natsUrl, String stream) {
         WorkerSettings settings = WorkerSettings.of(Map.of("nats-url", natsUrl, "relay-window", String.valueOf(WINDOW),
                 "relay-stream", stream));
-        return Worker.start(new WorkerContext(db::connect, settings), List.of(new EventRelay()));
+        return Worker.start(new WorkerContext(() -> ListeningConnections.open(db), settings), List.of(new EventRelay()));
     }
 
     /** Fills event_log with {@code events} observation events, TARGETS per statement, committed. */

@@ -8,10 +8,12 @@ import io.tmidb.testkit.TestDatabase;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.WebSocket;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -20,7 +22,6 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -28,19 +29,23 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * {@code bench/run WebSocketBench [subscribers] [seconds]}: insert-to-WebSocket latency. Four
- * writers commit 1,000 observation events/s ({@link LoadWriter}, each row carrying its send time)
- * for {@code seconds} (default 15) while {@code subscribers} (default 100) WebSocket clients of an
- * in-process gateway receive them: each is a listener of its own, subscribed to one of the four
- * written targets and two others with one field, and subscribes to {@code obs} events, so each
- * gets a quarter of the events, filtered and shaped by the gateway. The first second is warm-up.
+ * {@code bench/run WebSocketBench [subscribers] [seconds]}: insert-to-WebSocket
+ * latency. Four writers commit 1,000 observation events/s ({@link LoadWriter}, each row carrying
+ * its send time) for a warm-up of {@value #WARM_UP_SECONDS} s and then {@code seconds} (default
+ * 15) measured, while {@code subscribers} (default 100) WebSocket clients of an in-process gateway
+ * receive them: each is a listener of its own, subscribed to one of the four written targets and
+ * two others with one field, and subscribes to {@code obs} events, so each gets a quarter of the
+ * events, filtered and shaped by the gateway. The clients run in a process of their own
+ * ({@link WebSocketClients}), as they would in a deployment: their garbage collection and
+ * compilation do not stop the gateway, but they share the machine's cores with it.
  * <p><b>Baseline</b>, in the same run on the same cluster: one JDBC client with
  * {@code LISTEN tmi_event} that reads each notified event by its log id, the least a database push
  * can cost.
  */
 public final class WebSocketBench {
+    /** Long enough for the JIT to have compiled the paths of the gateway and the clients. */
+    static final int WARM_UP_SECONDS = 3;
     private static final Pattern T0 = Pattern.compile("\"t0\":\\s*(\\d+)");
-    private static final String EVENT_PREFIX = "{\"type\":\"event\",\"id\":";
 
     private WebSocketBench() {
     }
@@ -48,8 +53,8 @@ public final class WebSocketBench {
     public static void main(String[] args) throws Exception {
         int subscribers = args.length > 0 ? Integer.parseInt(args[0]) : 100;
         int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 15;
-        System.out.printf("WebSocketBench: %d subscribers, 1000 events/s for %d s, %d cores%n", subscribers, seconds,
-                Runtime.getRuntime().availableProcessors());
+        System.out.printf("WebSocketBench: %d subscribers, 1000 events/s, %d s warm-up + %d s measured, %d cores%n",
+                subscribers, WARM_UP_SECONDS, seconds, Runtime.getRuntime().availableProcessors());
         try (ScratchCluster scratch = ScratchCluster.start()) {
             TestDatabase db = scratch.createDatabase("wsbench", false);
             List<String> tokens = setUp(db, subscribers);
@@ -97,7 +102,7 @@ public final class WebSocketBench {
         AtomicLong warmUpEnd = new AtomicLong(Long.MAX_VALUE);
         AtomicBoolean stop = new AtomicBoolean();
         Thread listener = new Thread(() -> {
-            try (Connection c = db.connect(); Statement st = c.createStatement();
+            try (Connection c = ListeningConnections.open(db); Statement st = c.createStatement();
                  PreparedStatement read = c.prepareStatement("SELECT payload::text FROM tmi.event_log WHERE log_id = ?")) {
                 st.execute("LISTEN tmi_event");
                 PGConnection pg = c.unwrap(PGConnection.class);
@@ -118,8 +123,8 @@ public final class WebSocketBench {
         }, "baseline-listener");
         listener.start();
         Thread.sleep(500);
-        warmUpEnd.set(System.nanoTime() + TimeUnit.SECONDS.toNanos(1));
-        int sent = LoadWriter.offer(db, 1000, seconds, new Percentiles());
+        warmUpEnd.set(System.nanoTime() + TimeUnit.SECONDS.toNanos(WARM_UP_SECONDS));
+        int sent = LoadWriter.offer(db, 1000, WARM_UP_SECONDS + seconds, new Percentiles());
         Thread.sleep(2000);
         stop.set(true);
         listener.join(10_000);
@@ -129,45 +134,42 @@ public final class WebSocketBench {
     }
 
     private static void webSocket(TestDatabase db, List<String> tokens, int seconds) throws Exception {
-        Percentiles latency = new Percentiles();
-        AtomicLong warmUpEnd = new AtomicLong(Long.MAX_VALUE);
-        AtomicLong disordered = new AtomicLong();
         GatewaySettings settings = GatewaySettings.of(Map.of("port", "0", "db-url", db.cluster().jdbcUrl(db.name()),
                 "db-user", "postgres", "db-password", password(db), "pool-size", "4"));
+        Path tokenFile = Files.createTempFile("tmidb-wsbench", ".tokens");
         try (Gateway gateway = Gateway.start(settings)) {
-            HttpClient http = HttpClient.newHttpClient();
-            List<WebSocket> sockets = new ArrayList<>();
-            for (String token : tokens) {
-                Receiver r = new Receiver(warmUpEnd, latency, disordered);
-                WebSocket ws = http.newWebSocketBuilder().header("Authorization", "Bearer " + token)
-                        .buildAsync(URI.create("ws://127.0.0.1:" + gateway.port() + "/tmi/ws"), r).get(10, TimeUnit.SECONDS);
-                ws.sendText("{\"type\": \"subscribe\", \"events\": [\"obs\"]}", true).get(10, TimeUnit.SECONDS);
-                sockets.add(ws);
+            Files.write(tokenFile, tokens);
+            String java = ProcessHandle.current().info().command().orElse("java");
+            Process clients = new ProcessBuilder(java, "-cp",
+                    System.getProperty("java.class.path"), WebSocketClients.class.getName(),
+                    "ws://127.0.0.1:" + gateway.port() + "/tmi/ws", tokenFile.toString())
+                    .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            try (BufferedReader out = new BufferedReader(new InputStreamReader(clients.getInputStream(), StandardCharsets.UTF_8));
+                 PrintWriter in = new PrintWriter(clients.getOutputStream(), true, StandardCharsets.UTF_8)) {
+                if (!"ready".equals(out.readLine())) {
+                    throw new IllegalStateException("the WebSocket clients did not start; their errors are above");
+                }
+                Thread.sleep(1000);
+                in.println("measure " + (System.nanoTime() + TimeUnit.SECONDS.toNanos(WARM_UP_SECONDS)));
+                Percentiles commits = new Percentiles();
+                int sent = LoadWriter.offer(db, 1000, WARM_UP_SECONDS + seconds, commits);
+                Thread.sleep(2000);
+                in.println("stop");
+                String[] r = out.readLine().split(" ");
+                System.out.printf("WebSocket, %d filtered subscribers: %d events sent, %s deliveries measured (expected about %d);"
+                        + " p50 %s ms, p99 %s ms, max %s ms (goal p50 <= 3 ms, p99 <= 20 ms); load average %s%n",
+                        tokens.size(), sent, r[1], (long) seconds * 1000 * tokens.size() / LoadWriter.WRITERS,
+                        r[2], r[3], r[4], loadAverage());
+                System.out.printf("  events received twice or out of order: %s%n", r[5]);
+                System.out.printf("  writers' INSERT + COMMIT alone: p50 %.2f ms, p99 %.2f ms%n", commits.millis(50), commits.millis(99));
+            } finally {
+                if (!clients.waitFor(10, TimeUnit.SECONDS)) {
+                    clients.destroy();
+                }
             }
-            Thread.sleep(1000);
-            warmUpEnd.set(System.nanoTime() + TimeUnit.SECONDS.toNanos(1));
-            Percentiles commits = new Percentiles();
-            int sent = LoadWriter.offer(db, 1000, seconds, commits);
-            Thread.sleep(2000);
-            System.out.printf("WebSocket, %d filtered subscribers: %d events sent, %d deliveries measured (expected about %d);"
-                    + " p50 %.2f ms, p99 %.2f ms, max %.2f ms (goal p50 <= 3 ms, p99 <= 20 ms); load average %s%n",
-                    tokens.size(), sent, latency.count(), (long) (sent - 1000) * tokens.size() / LoadWriter.WRITERS,
-                    latency.millis(50), latency.millis(99), latency.millis(100), loadAverage());
-            System.out.printf("  events received twice or out of order: %d%n", disordered.get());
-            System.out.printf("  writers' INSERT + COMMIT alone: p50 %.2f ms, p99 %.2f ms%n", commits.millis(50), commits.millis(99));
-            for (WebSocket ws : sockets) {
-                ws.abort();
-            }
+        } finally {
+            Files.delete(tokenFile);
         }
-    }
-
-    /** The decimal digits of {@code text} from {@code at}: the frames are parsed by hand to keep the clients cheap. */
-    private static long number(String text, int at) {
-        long n = 0;
-        for (int i = at; i < text.length() && Character.isDigit(text.charAt(i)); i++) {
-            n = n * 10 + (text.charAt(i) - '0');
-        }
-        return n;
     }
 
     private static void record(String text, long warmUpEnd, Percentiles latency) {
@@ -181,47 +183,9 @@ public final class WebSocketBench {
         }
     }
 
-    /** Takes the time of each event frame on receipt. */
-    private static final class Receiver implements WebSocket.Listener {
-        private final AtomicLong warmUpEnd;
-        private final Percentiles latency;
-        private final AtomicLong disordered;
-        private final StringBuilder partial = new StringBuilder();
-        private long lastId;
-
-        Receiver(AtomicLong warmUpEnd, Percentiles latency, AtomicLong disordered) {
-            this.warmUpEnd = warmUpEnd;
-            this.latency = latency;
-            this.disordered = disordered;
-        }
-
-        @Override
-        public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
-            partial.append(data);
-            if (last) {
-                long now = System.nanoTime();
-                String text = partial.toString();
-                if (text.startsWith(EVENT_PREFIX)) {
-                    long n = number(text, EVENT_PREFIX.length());
-                    if (n <= lastId) {
-                        disordered.incrementAndGet();
-                    }
-                    lastId = n;
-                    int t0 = text.indexOf("\"t0\":");
-                    if (t0 >= 0 && number(text, t0 + 5) > warmUpEnd.get()) {
-                        latency.add(now - number(text, t0 + 5));
-                    }
-                }
-                partial.setLength(0);
-            }
-            ws.request(1);
-            return null;
-        }
-    }
-
     private static String loadAverage() {
         try {
-            return Files.readString(java.nio.file.Path.of("/proc/loadavg")).split(" ")[0];
+            return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
         } catch (java.io.IOException e) {
             return "unknown";
         }
