@@ -59,7 +59,7 @@ public final class PromptSocketFactory extends SocketFactory {
         }
     }
 
-    /** A socket that remembers its read timeout, which {@link Socket} keeps to itself. */
+    /** A socket that keeps its read timeout at hand, for a check on every read without a lock. */
     static final class PromptSocket extends Socket {
         private volatile int readTimeout;
         private InputStream in;
@@ -72,8 +72,9 @@ public final class PromptSocketFactory extends SocketFactory {
 
         @Override
         public synchronized InputStream getInputStream() throws IOException {
+            InputStream socketInput = super.getInputStream(); // fails as usual when closed or not connected
             if (in == null) {
-                in = new PeekAwareInput(super.getInputStream());
+                in = new PeekAwareInput(socketInput);
             }
             return in;
         }
