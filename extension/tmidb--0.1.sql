@@ -591,6 +591,10 @@ SET search_path = pg_catalog
 AS $fn$
 DECLARE
     parked bigint;
+    held bigint;
+    held_since timestamptz;
+    unnumbered bigint;
+    holder record;
 BEGIN
     RETURN QUERY SELECT 'extension', 'ok', 'tmidb ' || extversion FROM pg_extension WHERE extname = 'tmidb';
 
@@ -620,6 +624,30 @@ BEGIN
     SELECT 'connectors', CASE WHEN count(*) FILTER (WHERE c.consecutive_failures > 0) > 0 THEN 'attention' ELSE 'ok' END,
            format('%s enabled, %s failing', count(*), count(*) FILTER (WHERE c.consecutive_failures > 0))
       FROM tmi.ingest_connector c WHERE c.enabled;
+
+    -- committed events wait to be numbered while an older transaction runs (see tmi.sequence_events)
+    SELECT count(*) FILTER (WHERE e.xid >= pg_snapshot_xmin(pg_current_snapshot())),
+           min(e.ts) FILTER (WHERE e.xid >= pg_snapshot_xmin(pg_current_snapshot())), count(*)
+      INTO held, held_since, unnumbered
+      FROM tmi.event_log e WHERE e.event_id IS NULL;
+    IF held = 0 THEN
+        RETURN QUERY
+        SELECT 'events', 'ok', format('%s numbered, %s to number', coalesce(max(e.event_id), 0), unnumbered)
+          FROM tmi.event_log e;
+    ELSE
+        SELECT a.pid, a.datname, a.application_name, a.state, a.xact_start INTO holder
+          FROM pg_stat_activity a WHERE a.backend_xid IS NOT NULL
+         ORDER BY age(a.backend_xid) DESC LIMIT 1;
+        RETURN QUERY
+        SELECT 'events', CASE WHEN coalesce(holder.xact_start, held_since) < now() - interval '60 seconds'
+                              THEN 'attention' ELSE 'ok' END,
+               format('%s committed events wait for an older transaction to end: %s', held,
+                      CASE WHEN holder.pid IS NULL
+                           THEN 'a prepared one or one this role may not see (pg_stat_activity)'
+                           ELSE format('pid %s in database %s (%s), %s for %s s', holder.pid, holder.datname,
+                                       coalesce(nullif(holder.application_name, ''), 'no application_name'), holder.state,
+                                       round(extract(epoch FROM now() - holder.xact_start)::numeric, 1)) END);
+    END IF;
 
     RETURN QUERY
     SELECT 'relay', CASE WHEN max(r.seconds_behind) > 60 THEN 'attention' ELSE 'ok' END,

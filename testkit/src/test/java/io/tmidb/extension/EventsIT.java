@@ -106,6 +106,27 @@ class EventsIT {
     }
 
     @Test
+    void statusNamesTheTransactionThatHoldsEventsBack(TestDatabase db) throws SQLException {
+        TestDatabase fresh = db.sibling("held", false);
+        try (Connection old = fresh.connect(); Connection writer = fresh.connect(); Connection reader = fresh.connect();
+             Statement o = old.createStatement(); Statement w = writer.createStatement()) {
+            String events = "SELECT state || ' ' || detail FROM tmi.status() WHERE subsystem = 'events'";
+            assertEquals("ok 0 numbered, 0 to number", scalar(reader, events));
+            old.setAutoCommit(false);
+            o.execute("SELECT pg_current_xact_id()");
+            String pid = scalar(old, "SELECT pg_backend_pid()");
+            w.execute("SELECT tmi.add_target('waiting', 'thing', '{}', 'W')");
+            String held = scalar(reader, events);
+            assertTrue(held.matches("ok 1 committed events wait for an older transaction to end: pid " + pid
+                    + " in database " + fresh.name() + " \\(.+\\), idle in transaction for [0-9.]+ s"), held);
+            old.commit();
+            assertEquals("ok 0 numbered, 1 to number", scalar(reader, events));
+            assertEquals(1, scalarLong(reader, "SELECT tmi.sequence_events()"));
+            assertEquals("ok 1 numbered, 0 to number", scalar(reader, events));
+        }
+    }
+
+    @Test
     void consumersAreWokenWithTheLogIdOnCommit(TestDatabase db) throws SQLException {
         TestDatabase fresh = db.sibling("notify", false);
         try (Connection listener = fresh.connect(); Connection writer = fresh.connect(); Statement st = listener.createStatement()) {

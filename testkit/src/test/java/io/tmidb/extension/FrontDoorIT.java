@@ -192,7 +192,7 @@ class FrontDoorIT {
                 assertTrue(List.of("ok", "attention").contains(rs.getString(2)), rs.getString(2));
                 assertTrue(!rs.getString(3).isBlank());
             }
-            assertEquals("extension storage geo raw_bucket connectors relay ", seen.toString());
+            assertEquals("extension storage geo raw_bucket connectors events relay ", seen.toString());
         }
     }
 }
