@@ -584,9 +584,11 @@ $fn$;
 COMMENT ON FUNCTION tmi.ingest(text, jsonb) IS
     'Stores a raw document from a speaker in raw_bucket for the mapping rules. Returns its raw_id.';
 
+-- as its owner: speakers and listeners may read the summary, not the tables behind it
 CREATE FUNCTION tmi.status()
 RETURNS TABLE (subsystem text, state text, detail text)
 LANGUAGE plpgsql STABLE
+SECURITY DEFINER
 SET search_path = pg_catalog
 AS $fn$
 DECLARE

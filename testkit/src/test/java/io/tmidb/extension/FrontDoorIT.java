@@ -195,4 +195,15 @@ class FrontDoorIT {
             assertEquals("extension storage geo raw_bucket connectors events relay ", seen.toString());
         }
     }
+
+    @Test
+    void speakersAndListenersMayReadTheStatus(TestDatabase db) throws SQLException {
+        try (Connection c = db.connect(); Statement st = c.createStatement()) {
+            for (String role : List.of("tmi_speaker", "tmi_listener")) {
+                st.execute("SET ROLE " + role);
+                assertEquals(7, scalarLong(c, "SELECT count(*) FROM tmi.status()"), role);
+                st.execute("RESET ROLE");
+            }
+        }
+    }
 }
