@@ -67,7 +67,7 @@ public final class Gateway implements AutoCloseable {
             ResourceEndpoint resources = new ResourceEndpoint(services);
             RpcEndpoint rpc = new RpcEndpoint(services);
             ListenerEndpoint listeners = new ListenerEndpoint(services);
-            ws = WsEndpoint.start(db::openDedicated, auth, settings.getInt(GatewaySettings.Key.WS_QUEUE),
+            ws = WsEndpoint.start(db::openAsAdmin, auth, settings.getInt(GatewaySettings.Key.WS_QUEUE),
                     settings.getDuration(GatewaySettings.Key.WS_HEARTBEAT), settings.getDuration(GatewaySettings.Key.WS_SWEEP),
                     settings.getDuration(GatewaySettings.Key.WS_SCOPE_REFRESH));
             WsEndpoint events = ws;
@@ -143,7 +143,7 @@ public final class Gateway implements AutoCloseable {
         if (!configured.isEmpty()) {
             return configured.getBytes(StandardCharsets.UTF_8);
         }
-        try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement();
+        try (Connection c = db.openAsAdmin(); Statement st = c.createStatement();
              ResultSet rs = st.executeQuery("SELECT tmi.jwt_secret()")) {
             rs.next();
             byte[] key = rs.getBytes(1);

@@ -4,6 +4,7 @@ package io.tmidb.gateway;
 import com.auth0.jwt.JWT;
 import com.auth0.jwt.algorithms.Algorithm;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.tmidb.launcher.Node;
 import io.tmidb.testkit.Sql;
 import io.tmidb.testkit.TestDatabase;
 import io.tmidb.testkit.TmidbTest;
@@ -103,13 +104,30 @@ class AuthIT {
 
     @Test
     void anonymousSeesWhatItsConfiguredListenerSees(TestDatabase db) throws SQLException {
-        java.util.Map<String, String> settings = new java.util.HashMap<>(java.util.Map.of("port", "0",
-                "db-url", db.cluster().jdbcUrl(db.name()), "db-user", "postgres", "db-password", GatewayFixture.password(db),
-                "anon-role", "tmi_listener", "anon-listener", "bob"));
-        try (Gateway open = Gateway.start(GatewaySettings.of(settings))) {
+        try (Gateway open = Gateway.start(GatewayFixture.settings(db, java.util.Map.of("anon-role", "tmi_listener", "anon-listener", "bob")))) {
             GatewayFixture anon = GatewayFixture.attach(open, db);
             assertEquals(List.of("Bike 1"), names(anon.get("/bike")));
             assertError(anon.send("DELETE", "/bike", null), 401, "42501");
+        }
+    }
+
+    @Test
+    void theGatewayLogsInAsARoleThatCanOnlyBecomeTmiDbRoles(TestDatabase db) throws SQLException {
+        long bikes;
+        try (Connection c = db.connect()) {
+            assertEquals(List.of(Node.AUTHENTICATOR), Sql.column(c, "SELECT DISTINCT usename::text FROM pg_stat_activity"
+                    + " WHERE datname = current_database() AND application_name = '" + Gateway.APP_NAME + "'"));
+            bikes = Sql.scalarLong(c, "SELECT count(*) FROM tmi.target WHERE kind = 'bike'");
+        }
+        java.util.Properties login = new java.util.Properties();
+        login.setProperty("user", Node.AUTHENTICATOR);
+        login.setProperty("password", GatewayFixture.password(db));
+        try (Connection c = java.sql.DriverManager.getConnection(db.cluster().jdbcUrl(db.name()), login);
+             Statement st = c.createStatement()) {
+            Sql.assertState(c, "42501", "SELECT count(*) FROM tmi.target"); // nothing of its own
+            Sql.assertState(c, "42501", "SET ROLE postgres");
+            st.execute("SET ROLE tmi_speaker");
+            assertEquals(bikes, Sql.scalarLong(c, "SELECT count(*) FROM tmi.target WHERE kind = 'bike'"), "a speaker's view");
         }
     }
 

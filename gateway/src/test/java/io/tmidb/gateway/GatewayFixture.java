@@ -3,6 +3,7 @@ package io.tmidb.gateway;
 
 import com.auth0.jwt.JWT;
 import com.auth0.jwt.algorithms.Algorithm;
+import io.tmidb.launcher.Node;
 import io.tmidb.testkit.ApiViews;
 import io.tmidb.testkit.TestDatabase;
 
@@ -60,10 +61,18 @@ final class GatewayFixture implements AutoCloseable {
         return settings(db, Map.of());
     }
 
-    /** The test settings with {@code more} added (or replacing them). */
+    /**
+     * The test settings with {@code more} added (or replacing them). The gateway logs in as the
+     * node's authenticator role, as under tmidbd (here with the superuser's password).
+     */
     static GatewaySettings settings(TestDatabase db, Map<String, String> more) {
+        try {
+            Node.prepareAuthenticator(db.cluster(), db.name(), password(db));
+        } catch (SQLException e) {
+            throw new IllegalStateException("could not prepare the authenticator role", e);
+        }
         Map<String, String> all = new java.util.HashMap<>(Map.of("port", "0", "db-url", db.cluster().jdbcUrl(db.name()),
-                "db-user", "postgres", "db-password", password(db), "schema-refresh", "PT1S", "pool-size", "4"));
+                "db-user", Node.AUTHENTICATOR, "db-password", password(db), "schema-refresh", "PT1S", "pool-size", "4"));
         all.putAll(more);
         return GatewaySettings.of(all);
     }

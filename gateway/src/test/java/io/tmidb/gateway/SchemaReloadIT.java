@@ -10,7 +10,6 @@ import java.net.http.HttpResponse;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.HashMap;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -24,9 +23,7 @@ class SchemaReloadIT {
         try (Connection c = db.connect()) {
             ApiViews.create(c);
         }
-        Map<String, String> settings = new HashMap<>(Map.of("port", "0", "db-url", db.cluster().jdbcUrl(db.name()),
-                "db-user", "postgres", "db-password", GatewayFixture.password(db), "schema-refresh", "PT1H"));
-        try (Gateway gateway = Gateway.start(GatewaySettings.of(settings))) {
+        try (Gateway gateway = Gateway.start(GatewayFixture.settings(db, Map.of("schema-refresh", "PT1H")))) {
             GatewayFixture http = GatewayFixture.attach(gateway, db);
             String token = "Bearer " + http.speaker();
             assertEquals("api_v2", http.get("/bike", "Authorization", token).headers().firstValue("Content-Profile").orElseThrow());

@@ -14,6 +14,7 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.sql.Types;
 import java.util.List;
 import java.util.Map;
@@ -66,6 +67,22 @@ public final class Database implements AutoCloseable {
     /** A connection of its own, outside the pool, for a long-lived LISTEN (woken without delay, see PromptNotifications). */
     public Connection openDedicated() throws SQLException {
         return DriverManager.getConnection(url, connectionProperties);
+    }
+
+    /**
+     * A dedicated connection acting as {@code tmi_admin}, for what the gateway reads on its own
+     * behalf (the signing key, events, subscriptions); its login role must be a member, as the
+     * authenticator is. What a listener may see is then decided by the gateway, with the database's rule.
+     */
+    public Connection openAsAdmin() throws SQLException {
+        Connection c = openDedicated();
+        try (Statement st = c.createStatement()) {
+            st.execute("SET ROLE tmi_admin");
+        } catch (SQLException e) {
+            c.close();
+            throw e;
+        }
+        return c;
     }
 
     public DataSource dataSource() {

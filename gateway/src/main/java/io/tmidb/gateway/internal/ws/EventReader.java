@@ -40,7 +40,7 @@ final class EventReader implements AutoCloseable {
     static EventReader start(SchemaListener.Opener opener, long sweepMillis) throws SQLException {
         long newest;
         // two statements: the second's snapshot sees what the first numbered
-        try (Connection c = WsDatabase.open(opener); Statement st = c.createStatement()) {
+        try (Connection c = opener.open(); Statement st = c.createStatement()) {
             st.execute("SELECT tmi.sequence_events()");
             try (ResultSet rs = st.executeQuery("SELECT coalesce(max(event_id), 0) FROM tmi.event_log")) {
                 rs.next();
@@ -58,7 +58,7 @@ final class EventReader implements AutoCloseable {
 
     private void run() {
         while (!stopped) {
-            try (Connection c = WsDatabase.open(opener); Statement st = c.createStatement()) {
+            try (Connection c = opener.open(); Statement st = c.createStatement()) {
                 st.execute("LISTEN tmi_event");
                 // numbering turns are replayed identically after a crash (see tmi.sequence_events)
                 st.execute("SET synchronous_commit = off");

@@ -29,18 +29,6 @@ final class WsDatabase implements AutoCloseable {
         this.opener = opener;
     }
 
-    /** Opens a connection as tmi_admin (the gateway's user must be a member, as the authenticator is). */
-    static Connection open(SchemaListener.Opener opener) throws SQLException {
-        Connection c = opener.open();
-        try (Statement st = c.createStatement()) {
-            st.execute("SET ROLE tmi_admin");
-        } catch (SQLException e) {
-            c.close();
-            throw e;
-        }
-        return c;
-    }
-
     /** At most {@code max} events after {@code afterId}, in id order. */
     synchronized List<Event> eventsSince(long afterId, int max) throws SQLException {
         try {
@@ -96,7 +84,7 @@ final class WsDatabase implements AutoCloseable {
 
     private Connection connection() throws SQLException {
         if (connection == null || connection.isClosed()) {
-            connection = open(opener);
+            connection = opener.open();
         }
         return connection;
     }

@@ -53,7 +53,7 @@ public final class WsEndpoint implements AutoCloseable {
         timers.setRemoveOnCancelPolicy(true);
     }
 
-    /** Starts the event reader (at the newest event) and the heartbeat and subscription-refresh timers. */
+    /** Starts the event reader (at the newest event) and the timers; {@code opener} gives connections acting as tmi_admin. */
     public static WsEndpoint start(SchemaListener.Opener opener, JwtAuthenticator auth, int capacity, Duration heartbeat,
                                    Duration sweep, Duration scopeRefresh) throws SQLException {
         WsEndpoint ws = new WsEndpoint(auth, capacity, EventReader.start(opener, sweep.toMillis()), new WsDatabase(opener));
