@@ -16,6 +16,8 @@ public final class Node {
     public static final String VERSION = "0.1";
     public static final String BANNER = "=== tmiDB " + VERSION + " ready ===";
     public static final String DEFAULT_DATABASE = "tmidb";
+    /** The role the gateway logs in as; it holds no privilege of its own (see {@link #prepareAuthenticator}). */
+    public static final String AUTHENTICATOR = "tmidb_authenticator";
 
     private Node() {
     }
@@ -77,6 +79,22 @@ public final class Node {
         }
     }
 
+    /**
+     * Creates or updates the gateway's login role, as PostgREST's authenticator: {@code NOINHERIT},
+     * so it can do nothing but become one of tmiDB's roles ({@code SET ROLE}) for a request, and
+     * a claim naming any other role fails. Needs the extension created (it makes those roles).
+     */
+    public static void prepareAuthenticator(Cluster cluster, String database, String password) throws SQLException {
+        try (Connection c = cluster.connect(database, Cluster.CORE_APP_NAME); Statement st = c.createStatement()) {
+            st.execute("SET log_statement = 'none'"); // the next statements carry the password
+            st.execute("DO $$BEGIN IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = '" + AUTHENTICATOR + "')"
+                    + " THEN CREATE ROLE " + AUTHENTICATOR + "; END IF; END$$");
+            st.execute("ALTER ROLE " + AUTHENTICATOR + " WITH LOGIN NOINHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD "
+                    + quoteLiteral(password));
+            st.execute("GRANT tmi_admin, tmi_speaker, tmi_listener, tmi_anon TO " + AUTHENTICATOR);
+        }
+    }
+
     /** Writes the ready banner into the server log. */
     public static void logBanner(Cluster cluster, String database) throws SQLException {
         try (Connection c = cluster.connect(database, Cluster.CORE_APP_NAME); Statement st = c.createStatement()) {
@@ -86,5 +104,9 @@ public final class Node {
 
     public static String quoteIdentifier(String name) {
         return '"' + name.replace("\"", "\"\"") + '"';
+    }
+
+    private static String quoteLiteral(String text) {
+        return "'" + text.replace("'", "''") + "'";
     }
 }

@@ -79,6 +79,9 @@ class NodeIT {
                 }
                 assertEquals(200, openapi.statusCode(), openapi.body());
                 assertTrue(openapi.body().replace(" ", "").contains("\"title\":\"tmiDBAPI\""), openapi.body());
+                // it logs in as the authenticator role, not as the superuser
+                awaitSql(home, env, "SELECT string_agg(DISTINCT usename::text, ',') FROM pg_stat_activity"
+                        + " WHERE application_name = 'tmiDB-Gateway'", "tmidb_authenticator");
 
                 // the thin tmictl wrappers over the SQL front door
                 Command rule = run(home, env, "tmictl", "mapping", "add", "meters", "--rule", "{\"iterate\": \"$[*]\","

@@ -223,7 +223,8 @@ public final class Cluster {
         user.own(file);
     }
 
-    private static String newPassword() {
+    /** A random password (48 hex digits). */
+    public static String newPassword() {
         byte[] bytes = new byte[24];
         new SecureRandom().nextBytes(bytes);
         return HexFormat.of().formatHex(bytes);

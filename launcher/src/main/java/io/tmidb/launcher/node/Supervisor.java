@@ -101,7 +101,7 @@ public final class Supervisor {
         }
     }
 
-    private void startServices() throws IOException {
+    private void startServices() throws IOException, SQLException {
         Path logDir = cluster.logFile().getParent();
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         String classpath = System.getProperty("java.class.path");
@@ -120,9 +120,15 @@ public final class Supervisor {
             parts.add(new Child("worker", List.of(java, "-cp", classpath, WORKER_MAIN), dbEnv, logDir.resolve("worker.log")));
         }
         if (loadable(GATEWAY_MAIN)) {
+            // a fresh password each start, handed over in the environment (not on a command line ps shows)
+            String password = Cluster.newPassword();
+            Node.prepareAuthenticator(cluster, database, password);
+            Map<String, String> gatewayEnv = new java.util.HashMap<>(dbEnv);
+            gatewayEnv.put("TMIDB_DB_USER", Node.AUTHENTICATOR);
+            gatewayEnv.put("TMIDB_DB_PASSWORD", password);
             // explicit: the node's own TMIDB_PORT (the server's) must not become the gateway's port
             parts.add(new Child("gateway", List.of(java, "-cp", classpath, GATEWAY_MAIN, "--port=" + gatewayPort,
-                    "--db-url=" + cluster.jdbcUrl(database), "--db-user=" + Cluster.SUPERUSER), dbEnv, logDir.resolve("gateway.log")));
+                    "--db-url=" + cluster.jdbcUrl(database)), gatewayEnv, logDir.resolve("gateway.log")));
         }
         for (Child part : parts.subList(1, parts.size())) {
             part.start();
