@@ -66,7 +66,7 @@ public final class RelayBench {
             double baseline = baseline(db, nats.url(), events);
             double relayed = throughput(db, nats.url(), events);
             System.out.printf("relay throughput: %.0f events/s (goal >= 20000); baseline, jnats alone: %.0f msgs/s;"
-                    + " relay/baseline = %.2f; load average %s%n", relayed, baseline, relayed / baseline, loadAverage());
+                    + " relay/baseline = %.2f; load average %s%n", relayed, baseline, relayed / baseline, Machine.loadAverage());
             // steady state: a database of its own, without the dead row versions the backlogs left,
             // and a stream of its own (streams cannot share subjects, so TMI goes)
             TestDatabase steady = scratch.createDatabase("relaybench_steady", false);
@@ -92,15 +92,6 @@ public final class RelayBench {
             }
         }
         throw new IllegalStateException("the relay did not create stream " + stream + " within a minute");
-    }
-
-    /** The machine's 1-minute load average: other work on it skews every figure. */
-    private static String loadAverage() {
-        try {
-            return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).split(" ")[0];
-        } catch (java.io.IOException e) {
-            return "unknown";
-        }
     }
 
     /** TARGETS bikes; their creation events are numbered and skipped by the relay's cursor. */
@@ -252,7 +243,7 @@ public final class RelayBench {
             int measured = all.count();
             System.out.printf("latency at %d events/s offered: %d events sent, %d measured after 1 s warm-up;"
                     + " p50 %.2f ms, p99 %.2f ms, max %.2f ms (goal at 1000/s: p99 <= 20 ms); load average %s%n",
-                    rate, sent, measured, all.millis(50), all.millis(99), all.millis(100), loadAverage());
+                    rate, sent, measured, all.millis(50), all.millis(99), all.millis(100), Machine.loadAverage());
             System.out.printf("  writers' INSERT + COMMIT alone: p50 %.2f ms, p99 %.2f ms, max %.2f ms%n",
                     commits.millis(50), commits.millis(99), commits.millis(100));
             System.out.printf("  INSERT to stored in the stream (wall clocks): p50 %.2f ms, p99 %.2f ms, max %.2f ms%n",

@@ -9,7 +9,6 @@ import io.tmidb.testkit.ApiViews;
 import io.tmidb.testkit.ScratchCluster;
 import io.tmidb.testkit.TestDatabase;
 
-import java.nio.file.Files;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -66,7 +65,7 @@ public final class RestBench {
                     secret = rs.getBytes(1);
                 }
             }
-            String password = password(db);
+            String password = db.cluster().superuserPassword();
             int poolSize = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
             GatewaySettings settings = GatewaySettings.of(Map.of("port", "0", "db-url", db.cluster().jdbcUrl(db.name()),
                     "db-user", "postgres", "db-password", password, "pool-size", Integer.toString(poolSize)));
@@ -171,10 +170,5 @@ public final class RestBench {
             th.join();
         }
         return counts;
-    }
-
-    private static String password(TestDatabase db) throws java.io.IOException {
-        String line = Files.readString(db.cluster().pgpass()).strip();
-        return line.substring(line.lastIndexOf(':') + 1);
     }
 }

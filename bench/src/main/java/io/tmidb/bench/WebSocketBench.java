@@ -135,7 +135,7 @@ public final class WebSocketBench {
 
     private static void webSocket(TestDatabase db, List<String> tokens, int seconds) throws Exception {
         GatewaySettings settings = GatewaySettings.of(Map.of("port", "0", "db-url", db.cluster().jdbcUrl(db.name()),
-                "db-user", "postgres", "db-password", password(db), "pool-size", "4"));
+                "db-user", "postgres", "db-password", db.cluster().superuserPassword(), "pool-size", "4"));
         Path tokenFile = Files.createTempFile("tmidb-wsbench", ".tokens");
         try (Gateway gateway = Gateway.start(settings)) {
             Files.write(tokenFile, tokens);
@@ -159,7 +159,7 @@ public final class WebSocketBench {
                 String[] r = out.readLine().split(" ");
                 System.out.printf("WebSocket, %d filtered subscribers: %d events sent, %s deliveries measured of %d due;"
                         + " p50 %s ms, p99 %s ms, max %s ms (goal p50 <= 3 ms, p99 <= 20 ms); load average %s%n",
-                        tokens.size(), sent, r[1], due(db, tokens.size(), measureFrom), r[2], r[3], r[4], loadAverage());
+                        tokens.size(), sent, r[1], due(db, tokens.size(), measureFrom), r[2], r[3], r[4], Machine.loadAverage());
                 System.out.printf("  events received twice or out of order: %s%n", r[5]);
                 System.out.printf("  writers' INSERT + COMMIT alone: p50 %.2f ms, p99 %.2f ms%n", commits.millis(50), commits.millis(99));
             } finally {
@@ -201,18 +201,5 @@ public final class WebSocketBench {
                 latency.add(now - sent);
             }
         }
-    }
-
-    private static String loadAverage() {
-        try {
-            return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
-        } catch (java.io.IOException e) {
-            return "unknown";
-        }
-    }
-
-    private static String password(TestDatabase db) throws java.io.IOException {
-        String line = Files.readString(db.cluster().pgpass()).strip();
-        return line.substring(line.lastIndexOf(':') + 1);
     }
 }

@@ -13,7 +13,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -77,14 +76,9 @@ final class GatewayFixture implements AutoCloseable {
         return GatewaySettings.of(all);
     }
 
-    /** The superuser's password, from the cluster's libpq password file. */
+    /** The superuser's password. */
     static String password(TestDatabase db) {
-        try {
-            String line = Files.readString(db.cluster().pgpass()).strip();
-            return line.substring(line.lastIndexOf(':') + 1);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return db.cluster().superuserPassword();
     }
 
     String base() {
