@@ -47,9 +47,7 @@ class ConnectorFetchIT {
 
     @BeforeEach
     void onlyThisTestsConnectorsRun(TestDatabase db) throws Exception {
-        try (Connection c = db.connect(); Statement st = c.createStatement()) {
-            st.execute("UPDATE tmi.ingest_connector SET enabled = false");
-        }
+        ConnectorTesting.disableAllConnectors(db);
     }
 
     @Test

@@ -67,9 +67,7 @@ class ConnectorSafetyIT {
 
     @BeforeEach
     void onlyThisTestsConnectorsRun(TestDatabase db) throws Exception {
-        try (Connection c = db.connect(); Statement st = c.createStatement()) {
-            st.execute("UPDATE tmi.ingest_connector SET enabled = false");
-        }
+        ConnectorTesting.disableAllConnectors(db);
     }
 
     @Test

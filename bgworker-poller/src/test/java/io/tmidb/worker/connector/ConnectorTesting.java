@@ -11,6 +11,7 @@ import io.tmidb.worker.WorkerSettings;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -40,6 +41,13 @@ final class ConnectorTesting {
                 "sweep-interval", "PT30S"));
         settings.putAll(overrides);
         return Worker.start(new WorkerContext(db::connect, WorkerSettings.of(settings)), List.of(new ConnectorScheduler()));
+    }
+
+    /** Disables every connector earlier tests left, so that only the running test's connectors are fetched. */
+    static void disableAllConnectors(TestDatabase db) throws SQLException {
+        try (Connection c = db.connect(); Statement st = c.createStatement()) {
+            st.execute("UPDATE tmi.ingest_connector SET enabled = false");
+        }
     }
 
     /** Polls until probe returns non-null (every 20 ms, at most {@code timeout}); returns that value. */
