@@ -106,6 +106,21 @@ class EventsIT {
     }
 
     @Test
+    void aSequencerWaitsBrieflyForABusyOneThenReadsWhatIsNumbered(TestDatabase db) throws SQLException {
+        TestDatabase fresh = db.sibling("busy", false);
+        try (Connection busy = fresh.connect(); Connection writer = fresh.connect(); Connection reader = fresh.connect();
+             Statement b = busy.createStatement(); Statement w = writer.createStatement()) {
+            busy.setAutoCommit(false);
+            b.execute("SELECT tmi.sequence_events()"); // holds the sequencing lock until it commits
+            w.execute("SELECT tmi.add_target('waiting', 'thing', '{}', 'W')");
+            assertEquals(0, scalarLong(reader, "SELECT tmi.sequence_events()"), "gave up after its lock_timeout");
+            assertEquals(0, scalarLong(reader, "SELECT count(*) FROM tmi.events_since(0)"));
+            busy.commit();
+            assertEquals(List.of("1 waiting"), Sql.column(reader, "SELECT event_id || ' ' || (payload->>'name') FROM tmi.events_since(0)"));
+        }
+    }
+
+    @Test
     void statusNamesTheTransactionThatHoldsEventsBack(TestDatabase db) throws SQLException {
         TestDatabase fresh = db.sibling("held", false);
         try (Connection old = fresh.connect(); Connection writer = fresh.connect(); Connection reader = fresh.connect();
