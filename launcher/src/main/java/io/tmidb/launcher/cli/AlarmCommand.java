@@ -30,7 +30,7 @@ final class AlarmCommand {
 
         @Override
         public Integer call() throws Exception {
-            try (Connection c = node.openCluster().connect(node.database, TmictlCommand.CLI_APP_NAME)) {
+            try (Connection c = node.connect()) {
                 SqlCommands.print(c, spec.commandLine().getOut(), "SELECT tmi.add_alarm(?, ?, ?, ?, ?, CAST(? AS interval), ?) AS rule_id",
                         scope, field, op, threshold, clearAt, forDuration, severity);
             }
@@ -46,7 +46,7 @@ final class AlarmCommand {
 
         @Override
         public Integer call() throws Exception {
-            try (Connection c = node.openCluster().connect(node.database, TmictlCommand.CLI_APP_NAME)) {
+            try (Connection c = node.connect()) {
                 SqlCommands.print(c, spec.commandLine().getOut(), """
                         SELECT a.alarm_id, a.state, r.severity, t.kind, t.name AS target, r.field || ' ' || r.op || ' ' || r.threshold AS rule,
                                a.value, a.raised_at, a.acked_at, a.cleared_at
@@ -65,7 +65,7 @@ final class AlarmCommand {
 
         @Override
         public Integer call() throws Exception {
-            try (Connection c = node.openCluster().connect(node.database, TmictlCommand.CLI_APP_NAME);
+            try (Connection c = node.connect();
                  java.sql.PreparedStatement ps = c.prepareStatement("SELECT tmi.ack_alarm(?)")) {
                 ps.setLong(1, alarmId);
                 ps.execute();

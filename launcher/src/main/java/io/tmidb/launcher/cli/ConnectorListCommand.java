@@ -33,7 +33,7 @@ final class ConnectorListCommand implements Callable<Integer> {
     @Override
     public Integer call() throws SQLException {
         PrintWriter out = spec.commandLine().getOut();
-        try (Connection c = node.openCluster().connect(node.database, TmictlCommand.CLI_APP_NAME);
+        try (Connection c = node.connect();
              Statement st = c.createStatement(); ResultSet rs = st.executeQuery(QUERY)) {
             out.printf(FORMAT, "NAME", "ENABLED", "FORMAT", "EVERY", "LAST SUCCESS", "STATUS", "FAILURES", "NEXT RUN", "URL");
             int rows = 0;

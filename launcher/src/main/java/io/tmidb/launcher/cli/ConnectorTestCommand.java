@@ -51,7 +51,7 @@ final class ConnectorTestCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         ConnectorSpec connector;
-        try (Connection c = node.openCluster().connect(node.database, TmictlCommand.CLI_APP_NAME);
+        try (Connection c = node.connect();
              PreparedStatement ps = c.prepareStatement("SELECT " + ConnectorSpec.COLUMNS + " FROM tmi.ingest_connector WHERE name = ?")) {
             ps.setString(1, name);
             try (ResultSet rs = ps.executeQuery()) {
@@ -87,7 +87,7 @@ final class ConnectorTestCommand implements Callable<Integer> {
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException("a parsed document always serializes", e);
         }
-        try (Connection c = node.openCluster().connect(node.database, TmictlCommand.CLI_APP_NAME);
+        try (Connection c = node.connect();
              PreparedStatement ps = c.prepareStatement("SELECT rule::text FROM tmi.mapping_rule WHERE source = ? AND enabled")) {
             ps.setString(1, name);
             try (ResultSet rs = ps.executeQuery()) {

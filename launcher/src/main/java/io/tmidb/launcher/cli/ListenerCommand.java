@@ -27,7 +27,7 @@ final class ListenerCommand {
 
         @Override
         public Integer call() throws Exception {
-            try (Connection c = node.openCluster().connect(node.database, TmictlCommand.CLI_APP_NAME)) {
+            try (Connection c = node.connect()) {
                 SqlCommands.print(c, spec.commandLine().getOut(), "SELECT tmi.add_listener(?) AS listener_id", name);
             }
             return ExitCodes.OK;
@@ -44,7 +44,7 @@ final class ListenerCommand {
 
         @Override
         public Integer call() throws Exception {
-            try (Connection c = node.openCluster().connect(node.database, TmictlCommand.CLI_APP_NAME)) {
+            try (Connection c = node.connect()) {
                 String cast = scope.matches(UUID) ? "uuid" : "text";
                 SqlCommands.print(c, spec.commandLine().getOut(), "SELECT tmi.subscribe(?, CAST(? AS " + cast + "),"
                         + " CAST(? AS text[])) AS subscription_id", listener, scope, fields == null ? null : c.createArrayOf("text", fields.toArray()));
@@ -62,7 +62,7 @@ final class ListenerCommand {
 
         @Override
         public Integer call() throws Exception {
-            try (Connection c = node.openCluster().connect(node.database, TmictlCommand.CLI_APP_NAME)) {
+            try (Connection c = node.connect()) {
                 SqlCommands.print(c, spec.commandLine().getOut(), "SELECT tmi.unsubscribe(?, CAST(? AS "
                         + (scope.matches(UUID) ? "uuid" : "text") + ")) AS removed", listener, scope);
             }
@@ -79,7 +79,7 @@ final class ListenerCommand {
 
         @Override
         public Integer call() throws Exception {
-            try (Connection c = node.openCluster().connect(node.database, TmictlCommand.CLI_APP_NAME);
+            try (Connection c = node.connect();
                  var ps = c.prepareStatement("SELECT tmi.issue_token(?, CAST(? AS interval))")) {
                 ps.setString(1, listener);
                 ps.setString(2, ttl);
@@ -99,7 +99,7 @@ final class ListenerCommand {
 
         @Override
         public Integer call() throws Exception {
-            try (Connection c = node.openCluster().connect(node.database, TmictlCommand.CLI_APP_NAME)) {
+            try (Connection c = node.connect()) {
                 SqlCommands.print(c, spec.commandLine().getOut(), """
                         SELECT l.name AS listener, coalesce(s.kind, s.target_id::text) AS subscribed_to,
                                coalesce(array_to_string(s.fields, ','), 'all fields') AS fields

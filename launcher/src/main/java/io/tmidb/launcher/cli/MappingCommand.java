@@ -30,7 +30,7 @@ final class MappingCommand {
 
         @Override
         public Integer call() throws Exception {
-            try (Connection c = node.openCluster().connect(node.database, TmictlCommand.CLI_APP_NAME)) {
+            try (Connection c = node.connect()) {
                 SqlCommands.print(c, spec.commandLine().getOut(), "SELECT tmi.add_mapping(?, CAST(? AS jsonb)) AS rule_id",
                         source, SqlCommands.inlineOrFile(rule));
             }
@@ -45,7 +45,7 @@ final class MappingCommand {
 
         @Override
         public Integer call() throws Exception {
-            try (Connection c = node.openCluster().connect(node.database, TmictlCommand.CLI_APP_NAME)) {
+            try (Connection c = node.connect()) {
                 SqlCommands.print(c, spec.commandLine().getOut(), """
                         SELECT m.source, m.rule_id, m.enabled, m.rule->>'kind' AS kind, m.updated_at,
                                count(r.*) FILTER (WHERE r.status = 'mapped') AS mapped,
@@ -70,7 +70,7 @@ final class MappingCommand {
         @Override
         public Integer call() throws Exception {
             var out = spec.commandLine().getOut();
-            try (Connection c = node.openCluster().connect(node.database, TmictlCommand.CLI_APP_NAME);
+            try (Connection c = node.connect();
                  PreparedStatement remap = c.prepareStatement("SELECT tmi.remap(?, ?)");
                  PreparedStatement pending = c.prepareStatement("SELECT count(*) FROM tmi.raw_bucket WHERE source = ? AND status = 'pending'")) {
                 remap.setString(1, source);

@@ -65,4 +65,9 @@ public final class NodeOptions {
     Cluster openCluster() {
         return Cluster.open(dataDir(), installation(), serverUser());
     }
+
+    /** A superuser connection to the node's tmiDB database, as tmictl (application_name tmiDB-CLI). */
+    java.sql.Connection connect() throws java.sql.SQLException {
+        return openCluster().connect(database, TmictlCommand.CLI_APP_NAME);
+    }
 }
