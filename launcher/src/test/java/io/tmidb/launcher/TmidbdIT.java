@@ -272,8 +272,8 @@ class TmidbdIT {
         Result install = runWith(Map.of("PGPASSFILE", dataDir.resolve("tmidb.pgpass").toString()), "tmictl", "install",
                 "--pg-bindir", pgBin.toString(), "--create-in", "postgresql://postgres@localhost:" + port + "/elsewhere");
         assertEquals(0, install.exitCode, install.output);
-        assertTrue(install.output.contains("install: extension files in") && install.output.contains(" 0.1"), install.output);
-        assertEquals(List.of("0.1"), run("tmictl", "psql", "-D", dataDir.toString(), "-d", "elsewhere", "--", "-A", "-t", "-c",
+        assertTrue(install.output.contains("install: extension files in") && install.output.contains(" 0.2"), install.output);
+        assertEquals(List.of("0.2"), run("tmictl", "psql", "-D", dataDir.toString(), "-d", "elsewhere", "--", "-A", "-t", "-c",
                 "SELECT extversion FROM pg_extension WHERE extname = 'tmidb'").output.lines().toList());
     }
 
@@ -290,8 +290,8 @@ class TmidbdIT {
         assertEquals(0, tmictl.exitCode, tmictl.output);
         assertTrue(tmictl.output.startsWith(status.output), tmictl.output);
         assertTrue(tmictl.output.contains("gateway     url      http://localhost:3000/"), tmictl.output);
-        assertEquals("tmiDB 0.1 (extension tmidb 0.1, Java 17)", run("tmictl", "version").output.strip());
-        for (String part : List.of("server      running", "host        ok       tmidb 0.1, stored logic on the worker host",
+        assertEquals("tmiDB 0.1 (extension tmidb 0.2, Java 17)", run("tmictl", "version").output.strip());
+        for (String part : List.of("server      running", "host        ok       tmidb 0.2, stored logic on the worker host",
                 "queue", "extension   ok", "storage", "geo", "raw_bucket", "connectors", "relay")) {
             assertTrue(status.output.contains(part), status.output);
         }

@@ -43,7 +43,8 @@ class DebPackageIT {
     private static final Path DATA_DIR = VAR_LIB.resolve("test-data");
     private static final Path EXTENSION_DIR = Path.of("/usr/share/postgresql/15/extension");
     private static final List<Path> EXTENSION_FILES =
-            List.of(EXTENSION_DIR.resolve("tmidb.control"), EXTENSION_DIR.resolve("tmidb--0.1.sql"));
+            List.of(EXTENSION_DIR.resolve("tmidb.control"), EXTENSION_DIR.resolve("tmidb--0.1.sql"),
+                    EXTENSION_DIR.resolve("tmidb--0.2.sql"), EXTENSION_DIR.resolve("tmidb--0.1--0.2.sql"));
     private static final Path UNIT = Path.of("/lib/systemd/system/tmidbd.service");
     private static final Path SYSTEMD_ANALYZE = Path.of("/usr/bin/systemd-analyze");
     private static final List<Path> INSTALLED = List.of(Path.of("/usr/bin/tmidbd"), Path.of("/usr/bin/tmictl"),

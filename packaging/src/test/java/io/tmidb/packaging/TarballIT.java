@@ -32,6 +32,7 @@ class TarballIT {
         for (String file : List.of("lib/tmidb-launcher-0.1.0.jar", "lib/tmidb-worker-0.1.0.jar",
                 "lib/tmidb-stored-0.1.0.jar", "lib/tmidb-extension-0.1.0.jar", "lib/picocli-4.7.7.jar",
                 "share/postgresql/extension/tmidb.control", "share/postgresql/extension/tmidb--0.1.sql",
+                "share/postgresql/extension/tmidb--0.2.sql", "share/postgresql/extension/tmidb--0.1--0.2.sql",
                 "share/postgresql/tmidb/tmidb-stored.jar", "share/psqlrc", "share/demo.sql",
                 "etc/tmidb.conf", "systemd/tmidbd.service", "doc/packaging.md", "doc/LICENSE")) {
             assertTrue(Files.isRegularFile(home.resolve(file)), file + " is missing");

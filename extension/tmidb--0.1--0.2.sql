@@ -1,0 +1,241 @@
+-- SPDX-License-Identifier: MIT
+-- tmiDB 0.1 -> 0.2. Every change made to tmidb--0.2.sql is repeated here, in sections by subject,
+-- so that ALTER EXTENSION tmidb UPDATE gives a 0.1 database exactly what CREATE EXTENSION gives a
+-- new one (UpgradeIT compares the two).
+\echo Use "ALTER EXTENSION tmidb UPDATE TO '0.2'" to load this file. \quit
+
+-------------------------------------------------------------------------------
+-- Readings stored once: ts_obs is keyed by (target_id, ts); a reading delivered
+-- again is merged into the stored one (see tmidb--0.2.sql, "Readings stored once").
+-------------------------------------------------------------------------------
+CREATE OR REPLACE FUNCTION tmi.index_ts_obs(rel regclass)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $fn$
+DECLARE
+    name text := (SELECT relname FROM pg_class WHERE oid = rel);
+BEGIN
+    EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I PRIMARY KEY (target_id, ts)', rel, name || '_pkey');
+    EXECUTE format('CREATE INDEX %I ON %s (ts)', name || '_ts_idx', rel);
+    EXECUTE format('CREATE INDEX %I ON %s (raw_id, raw_item) WHERE raw_id IS NOT NULL', name || '_raw_idx', rel);
+END
+$fn$;
+COMMENT ON FUNCTION tmi.index_ts_obs(regclass) IS 'Creates the key and indexes of ts_obs (or of one of its partitions)';
+
+-- Readings that 0.1 stored more than once become one row: the oldest row (by obs_id) keeps its
+-- obs_id and takes the fields of the later ones, the later rows winning per field, as a repeated
+-- delivery does from now on. No event is made: nothing new was observed. Then every partition (or
+-- the hypertable) gets its new key.
+DO $once$
+DECLARE
+    replication_role text := pg_catalog.current_setting('session_replication_role');
+    part regclass;
+    merged bigint := 0;
+    n bigint;
+BEGIN
+    PERFORM pg_catalog.set_config('session_replication_role', 'replica', true);
+    WITH dup AS (
+        SELECT o.target_id, o.ts, pg_catalog.min(o.obs_id) AS keep,
+               pg_catalog.array_agg(o.payload ORDER BY o.obs_id) AS payloads
+          FROM tmi.ts_obs o GROUP BY o.target_id, o.ts HAVING pg_catalog.count(*) > 1
+    ), fold AS (
+        SELECT d.target_id, d.ts, d.keep,
+               (SELECT pg_catalog.jsonb_object_agg(f.key, f.value ORDER BY f.ord)
+                  FROM (SELECT DISTINCT ON (e.key) e.key, e.value, p.ord
+                          FROM unnest(d.payloads) WITH ORDINALITY p (doc, ord), pg_catalog.jsonb_each(p.doc) e
+                         ORDER BY e.key, p.ord DESC) f) AS payload
+          FROM dup d
+    ), kept AS (
+        UPDATE tmi.ts_obs o SET payload = f.payload FROM fold f
+         WHERE o.target_id = f.target_id AND o.ts = f.ts AND o.obs_id = f.keep
+        RETURNING o.target_id, o.ts, o.obs_id
+    )
+    DELETE FROM tmi.ts_obs o USING kept k WHERE o.target_id = k.target_id AND o.ts = k.ts AND o.obs_id <> k.obs_id;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    merged := merged + n;
+    PERFORM pg_catalog.set_config('session_replication_role', replication_role, true);
+    IF merged > 0 THEN
+        RAISE NOTICE 'tmidb: % observations repeated a stored reading and were merged into it', merged;
+    END IF;
+    IF tmi.storage_mode() = 'native' THEN
+        FOR part IN SELECT i.inhrelid::regclass FROM pg_catalog.pg_inherits i WHERE i.inhparent = 'tmi.ts_obs'::regclass LOOP
+            EXECUTE pg_catalog.format('ALTER TABLE %s DROP CONSTRAINT %I', part,
+                                      (SELECT c.relname FROM pg_catalog.pg_class c WHERE c.oid = part) || '_pkey');
+            EXECUTE pg_catalog.format('ALTER TABLE %s ADD CONSTRAINT %I PRIMARY KEY (target_id, ts)', part,
+                                      (SELECT c.relname FROM pg_catalog.pg_class c WHERE c.oid = part) || '_pkey');
+        END LOOP;
+    ELSE
+        ALTER TABLE tmi.ts_obs DROP CONSTRAINT ts_obs_pkey;
+        ALTER TABLE tmi.ts_obs ADD CONSTRAINT ts_obs_pkey PRIMARY KEY (target_id, ts);
+    END IF;
+END
+$once$;
+
+CREATE FUNCTION tmi.merge_reading(stored jsonb, stored_raw bigint, delivered jsonb, delivered_raw bigint)
+RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+BEGIN ATOMIC
+    -- a document mapped again (remap) does not undo what a later document changed
+    SELECT CASE WHEN delivered_raw < stored_raw THEN delivered OPERATOR(pg_catalog.||) stored
+                ELSE stored OPERATOR(pg_catalog.||) delivered END;
+END;
+COMMENT ON FUNCTION tmi.merge_reading(jsonb, bigint, jsonb, bigint) IS
+    'A stored observation with a delivered one merged in: fields of the newer document (by raw_id; direct writes are newest) win';
+
+-- no SET search_path: it runs for every row written, and names are qualified
+CREATE FUNCTION tmi.obs_once()
+RETURNS trigger
+LANGUAGE plpgsql
+AS $fn$
+DECLARE
+    stored tmi.ts_obs;
+    merged jsonb;
+BEGIN
+    SELECT * INTO stored FROM tmi.ts_obs o
+     WHERE o.target_id OPERATOR(pg_catalog.=) NEW.target_id AND o.ts OPERATOR(pg_catalog.=) NEW.ts FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN NEW;
+    END IF;
+    merged := tmi.merge_reading(stored.payload, stored.raw_id, NEW.payload, NEW.raw_id);
+    IF merged OPERATOR(pg_catalog.<>) stored.payload THEN
+        UPDATE tmi.ts_obs o
+           SET payload = merged,
+               raw_id = CASE WHEN NEW.raw_id OPERATOR(pg_catalog.<) stored.raw_id THEN stored.raw_id ELSE NEW.raw_id END,
+               raw_item = CASE WHEN NEW.raw_id OPERATOR(pg_catalog.<) stored.raw_id THEN stored.raw_item ELSE NEW.raw_item END
+         WHERE o.target_id OPERATOR(pg_catalog.=) NEW.target_id AND o.ts OPERATOR(pg_catalog.=) NEW.ts;
+    END IF;
+    RETURN NULL;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.obs_once() IS
+    'Stores an observation once per target and time: a repeat is dropped, a different one corrects the stored row';
+CREATE TRIGGER ts_obs_once BEFORE INSERT ON tmi.ts_obs FOR EACH ROW EXECUTE FUNCTION tmi.obs_once();
+
+CREATE FUNCTION tmi.position_once()
+RETURNS trigger
+LANGUAGE plpgsql
+AS $fn$
+DECLARE
+    stored tmi.geo_trace;
+BEGIN
+    SELECT * INTO stored FROM tmi.geo_trace g
+     WHERE g.target_id OPERATOR(pg_catalog.=) NEW.target_id AND g.ts OPERATOR(pg_catalog.=) NEW.ts FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN NEW;
+    END IF;
+    IF (stored.lat, stored.lon) IS DISTINCT FROM (NEW.lat, NEW.lon) THEN
+        UPDATE tmi.geo_trace g SET lat = NEW.lat, lon = NEW.lon
+         WHERE g.target_id OPERATOR(pg_catalog.=) NEW.target_id AND g.ts OPERATOR(pg_catalog.=) NEW.ts;
+    END IF;
+    RETURN NULL;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.position_once() IS
+    'Stores a position once per target and time: a repeat is dropped, a different one corrects the stored row';
+CREATE TRIGGER geo_trace_once BEFORE INSERT ON tmi.geo_trace FOR EACH ROW EXECUTE FUNCTION tmi.position_once();
+
+CREATE OR REPLACE FUNCTION tmi.observe(target uuid, ts timestamptz, payload jsonb,
+                            lat double precision DEFAULT NULL, lon double precision DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $fn$
+#variable_conflict use_column
+DECLARE
+    id bigint;
+BEGIN
+    PERFORM tmi.require(target, 'target', 'Pass a target id, e.g. tmi.target_id(kind, ext_key).');
+    PERFORM tmi.require(ts, 'ts', 'Pass the time of the observation, e.g. now().');
+    PERFORM tmi.require_object(payload, 'payload');
+    IF (lat IS NULL) <> (lon IS NULL) THEN
+        RAISE EXCEPTION 'lat and lon must be given together' USING ERRCODE = '22023',
+            DETAIL = pg_catalog.format('lat = %s, lon = %s', coalesce(lat::text, 'NULL'), coalesce(lon::text, 'NULL')),
+            HINT = 'Pass both coordinates, or neither when the observation has no position.';
+    END IF;
+    IF lat NOT BETWEEN -90 AND 90 OR lon NOT BETWEEN -180 AND 180 THEN
+        RAISE EXCEPTION 'position out of range' USING ERRCODE = '22023',
+            DETAIL = pg_catalog.format('lat = %s, lon = %s', lat, lon),
+            HINT = 'lat lies in [-90, 90] and lon in [-180, 180], in decimal degrees (WGS 84).';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM tmi.target t WHERE t.target_id = observe.target) THEN
+        RAISE EXCEPTION 'target % does not exist', target USING ERRCODE = '42704',
+            HINT = 'Create it with tmi.add_target(name, kind, meta, ext_key).';
+    END IF;
+    INSERT INTO tmi.ts_obs (target_id, ts, payload) VALUES (observe.target, observe.ts, observe.payload)
+    RETURNING obs_id INTO id;
+    IF id IS NULL THEN  -- the reading was stored before (tmi.obs_once)
+        SELECT o.obs_id INTO id FROM tmi.ts_obs o WHERE o.target_id = observe.target AND o.ts = observe.ts;
+    END IF;
+    IF observe.lat IS NOT NULL THEN
+        INSERT INTO tmi.geo_trace (target_id, ts, lat, lon)
+        VALUES (observe.target, observe.ts, observe.lat, observe.lon);
+    END IF;
+    RETURN id;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.observe(uuid, timestamptz, jsonb, double precision, double precision) IS
+    'Records an observation of a target (and its position when lat/lon are given), once per target and time: '
+    'a repeat changes nothing, different values correct the stored reading. Returns the obs_id.';
+
+-- one event per target and statement that changed stored observations: the corrected readings
+CREATE FUNCTION tmi.obs_corrected_events()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $fn$
+DECLARE
+    last_log bigint;
+BEGIN
+    WITH e AS (
+        INSERT INTO tmi.event_log (event_type, kind, target_id, payload)
+        SELECT 'obs.corrected', t.kind, n.target_id,
+               jsonb_build_object('count', count(*), 'from', min(n.ts), 'to', max(n.ts),
+                                  'obs', jsonb_agg(jsonb_build_object('obs_id', n.obs_id, 'ts', n.ts, 'payload', n.payload,
+                                                                      'previous', o.payload) ORDER BY n.ts))
+          FROM new_rows n JOIN old_rows o USING (target_id, ts) JOIN tmi.target t USING (target_id)
+         WHERE n.payload <> o.payload
+         GROUP BY n.target_id, t.kind
+        RETURNING log_id)
+    SELECT max(log_id) INTO last_log FROM e;
+    PERFORM tmi.notify_events(last_log);
+    RETURN NULL;
+END
+$fn$;
+CREATE TRIGGER ts_obs_corrected_events AFTER UPDATE ON tmi.ts_obs
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION tmi.obs_corrected_events();
+
+CREATE OR REPLACE FUNCTION tmi.position_events()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $fn$
+DECLARE
+    last_log bigint;
+BEGIN
+    WITH latest AS (
+        SELECT DISTINCT ON (n.target_id) n.target_id, n.ts, n.lat, n.lon
+          FROM new_rows n ORDER BY n.target_id, n.ts DESC
+    ), e AS (
+        INSERT INTO tmi.event_log (event_type, kind, target_id, payload)
+        SELECT CASE TG_OP WHEN 'INSERT' THEN 'position' ELSE 'position.corrected' END, t.kind, l.target_id,
+               jsonb_build_object('ts', l.ts, 'lat', l.lat, 'lon', l.lon)
+          FROM latest l JOIN tmi.target t USING (target_id)
+        RETURNING log_id)
+    SELECT max(log_id) INTO last_log FROM e;
+    PERFORM tmi.notify_events(last_log);
+    RETURN NULL;
+END
+$fn$;
+
+-- a corrected reading may bring new fields and must be evaluated again
+CREATE TRIGGER ts_obs_corrected AFTER UPDATE ON tmi.ts_obs
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION tmi.obs_inserted();
+
+REVOKE ALL ON FUNCTION tmi.merge_reading(jsonb, bigint, jsonb, bigint), tmi.obs_once(), tmi.position_once(),
+    tmi.obs_corrected_events() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tmi.merge_reading(jsonb, bigint, jsonb, bigint), tmi.obs_once(), tmi.position_once(),
+    tmi.obs_corrected_events() TO tmi_admin;
+GRANT EXECUTE ON FUNCTION tmi.merge_reading(jsonb, bigint, jsonb, bigint) TO tmi_speaker;
