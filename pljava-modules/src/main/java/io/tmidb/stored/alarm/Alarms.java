@@ -22,7 +22,8 @@ import java.util.Map;
  * order: an alarm is raised once the condition has held for the rule's for_duration, stays open
  * (active, then perhaps acknowledged) while it holds, and clears with hysteresis. At most one
  * alarm per rule and target is open. Observations older than the newest one evaluated for a rule
- * and target arrive too late to change its state and are skipped.
+ * and target arrive too late to change its state and are skipped; a correction of the newest one
+ * (a reading is stored once per target and time) is evaluated again.
  */
 public final class Alarms {
     private static final String CLAIM = """
@@ -89,7 +90,7 @@ public final class Alarms {
         for (Object[] point : series) {
             Instant ts = (Instant) point[0];
             double v = (Double) point[1];
-            if (t.lastTs != null && !ts.isAfter(t.lastTs)) {
+            if (t.lastTs != null && ts.isBefore(t.lastTs)) {
                 continue;
             }
             t.lastTs = ts;

@@ -7,18 +7,30 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Writes mapped items of one kind in a single statement: targets upserted (attributes merged;
- * targets that would not change are neither written nor locked, so concurrent batches about the
- * same targets do not wait for each other), observations inserted with their raw id and item number,
- * positions upserted. The triggers on those tables then write events, queue schema changes and
- * alarm evaluation, once per statement.
+ * Writes mapped items of one kind in a single statement: targets upserted (attributes merged, the
+ * name changed only by a rule that maps one; targets that would not change are neither written nor
+ * locked, so concurrent batches about the same targets do not wait for each other), observations
+ * and positions inserted with their raw id and item number. A reading already stored for the same
+ * target and time is not stored again (the tables' triggers merge it: tmi.obs_once,
+ * tmi.position_once); the statement tells, per raw document, how each reading fared against what
+ * was stored when it began: new, corrected, unchanged, or repeated within the batch (for positions,
+ * the document's last one at an instant is kept). The triggers on those tables then write events,
+ * queue schema changes and alarm evaluation, once per statement.
  */
 final class BatchWriter {
+    /** How the readings of one raw document fared, by outcome ({@code observations_new}, ...). */
+    record Outcomes(Map<Long, Map<String, Long>> byRaw) {
+        long of(long rawId, String outcome) {
+            return byRaw.getOrDefault(rawId, Map.of()).getOrDefault(outcome, 0L);
+        }
+    }
+
     // no SQL comments in statements: PL/Java's parameter parser does not know them
     private static final String WRITE = """
             WITH targets AS (
@@ -28,55 +40,72 @@ final class BatchWriter {
                                                                         lat float8, lon float8, r bigint, i int)
             ), up AS (
                 INSERT INTO tmi.target AS t (kind, ext_key, name, meta)
-                SELECT CAST(? AS text), x.k, x.n, x.a FROM targets x
+                SELECT CAST(? AS text), x.k, coalesce(x.n, x.k), x.a FROM targets x
                  WHERE NOT EXISTS (SELECT 1 FROM tmi.target e WHERE e.kind = CAST(? AS text) AND e.ext_key = x.k
-                                      AND e.name = x.n AND e.meta @> x.a)
+                                      AND (x.n IS NULL OR e.name = x.n) AND e.meta @> x.a)
                 ON CONFLICT (kind, ext_key) DO UPDATE
-                   SET name = EXCLUDED.name, meta = t.meta || EXCLUDED.meta, updated_at = now()
-                 WHERE t.name IS DISTINCT FROM EXCLUDED.name OR NOT t.meta @> EXCLUDED.meta
+                   SET name = coalesce((SELECT x.n FROM targets x WHERE x.k = EXCLUDED.ext_key), t.name),
+                       meta = t.meta || EXCLUDED.meta, updated_at = now()
+                 WHERE t.name IS DISTINCT FROM coalesce((SELECT x.n FROM targets x WHERE x.k = EXCLUDED.ext_key), t.name)
+                    OR NOT t.meta @> EXCLUDED.meta
                 RETURNING t.target_id, t.ext_key
             ), ids AS (
                 SELECT target_id, ext_key FROM up
                 UNION ALL
                 SELECT t.target_id, t.ext_key FROM tmi.target t JOIN targets x ON t.ext_key = x.k
                  WHERE t.kind = CAST(? AS text) AND NOT EXISTS (SELECT 1 FROM up WHERE up.ext_key = t.ext_key)
+            ), obs_in AS (
+                SELECT ids.target_id, i.ts, i.o, i.r, i.i,
+                       row_number() OVER (PARTITION BY ids.target_id, i.ts ORDER BY i.r, i.i) AS nth
+                  FROM items i JOIN ids ON ids.ext_key = i.k
+                 WHERE i.o IS NOT NULL
             ), obs AS (
                 INSERT INTO tmi.ts_obs (target_id, ts, payload, raw_id, raw_item)
-                SELECT ids.target_id, i.ts, i.o, i.r, i.i FROM items i JOIN ids ON ids.ext_key = i.k
-                 WHERE i.o IS NOT NULL
-                RETURNING 1
-            ), geo AS (
-                INSERT INTO tmi.geo_trace AS g (target_id, ts, lat, lon)
-                SELECT DISTINCT ON (ids.target_id, i.ts) ids.target_id, i.ts, i.lat, i.lon
+                SELECT target_id, ts, o, r, i FROM obs_in ORDER BY target_id, ts, r, i
+            ), pos_in AS (
+                SELECT ids.target_id, i.ts, i.lat, i.lon, i.r,
+                       row_number() OVER (PARTITION BY ids.target_id, i.ts ORDER BY i.r DESC, i.i DESC) AS nth
                   FROM items i JOIN ids ON ids.ext_key = i.k
                  WHERE i.lat IS NOT NULL
-                 ORDER BY ids.target_id, i.ts, i.r DESC, i.i DESC
-                ON CONFLICT (target_id, ts) DO UPDATE SET lat = EXCLUDED.lat, lon = EXCLUDED.lon
-                RETURNING 1
+            ), geo AS (
+                INSERT INTO tmi.geo_trace (target_id, ts, lat, lon)
+                SELECT target_id, ts, lat, lon FROM pos_in WHERE nth = 1
+            ), outcomes AS (
+                SELECT n.r, 'observations_' || CASE WHEN n.nth > 1 THEN 'repeated' WHEN s.target_id IS NULL THEN 'new'
+                         WHEN tmi.merge_reading(s.payload, s.raw_id, n.o, n.r) = s.payload THEN 'unchanged'
+                         ELSE 'corrected' END AS outcome
+                  FROM obs_in n LEFT JOIN tmi.ts_obs s ON s.target_id = n.target_id AND s.ts = n.ts
+                UNION ALL
+                SELECT p.r, 'positions_' || CASE WHEN p.nth > 1 THEN 'repeated' WHEN g.target_id IS NULL THEN 'new'
+                         WHEN (g.lat, g.lon) IS NOT DISTINCT FROM (p.lat, p.lon) THEN 'unchanged'
+                         ELSE 'corrected' END
+                  FROM pos_in p LEFT JOIN tmi.geo_trace g ON g.target_id = p.target_id AND g.ts = p.ts
             )
-            SELECT (SELECT count(*) FROM obs), (SELECT count(*) FROM geo)""";
+            SELECT r, outcome, count(*) FROM outcomes GROUP BY r, outcome""";
 
     private BatchWriter() {
     }
 
-    /** Writes the items (all of kind {@code kind}); returns {observations, positions} written. */
-    static long[] write(Connection c, String kind, List<MappedItem> items) throws SQLException {
+    /** Writes the items (all of kind {@code kind}); returns how their readings fared. */
+    static Outcomes write(Connection c, String kind, List<MappedItem> items) throws SQLException {
         if (items.isEmpty()) {
-            return new long[] {0, 0};
+            return new Outcomes(Map.of());
         }
-        // one target row per key: the latest name, attributes merged in item order
-        Map<String, MappedItem> latest = new LinkedHashMap<>();
+        // one target row per key: the latest name given, attributes merged in item order
+        Map<String, String> names = new HashMap<>();
         Map<String, Map<String, String>> attributes = new LinkedHashMap<>();
         for (MappedItem item : items) {
-            latest.put(item.key(), item);
+            if (item.name() != null) {
+                names.put(item.key(), item.name());
+            }
             attributes.computeIfAbsent(item.key(), k -> new LinkedHashMap<>()).putAll(item.attributes());
         }
         JsonWriter targets = new JsonWriter().beginArray();
-        for (MappedItem item : latest.values()) {
-            targets.beginObject().name("k").value(item.key()).name("n").value(item.name()).name("a");
-            object(targets, attributes.get(item.key()));
+        attributes.forEach((key, attrs) -> {
+            targets.beginObject().name("k").value(key).name("n").value(names.get(key)).name("a");
+            object(targets, attrs);
             targets.endObject();
-        }
+        });
         JsonWriter rows = new JsonWriter().beginArray();
         for (MappedItem item : items) {
             rows.beginObject().name("k").value(item.key()).name("ts").value(item.ts())
@@ -95,10 +124,13 @@ final class BatchWriter {
             ps.setString(3, kind);
             ps.setString(4, kind);
             ps.setString(5, kind);
+            Map<Long, Map<String, Long>> byRaw = new HashMap<>();
             try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return new long[] {rs.getLong(1), rs.getLong(2)};
+                while (rs.next()) {
+                    byRaw.computeIfAbsent(rs.getLong(1), r -> new HashMap<>()).put(rs.getString(2), rs.getLong(3));
+                }
             }
+            return new Outcomes(byRaw);
         }
     }
 

@@ -26,7 +26,8 @@ final class ItemMapper {
     MappedItem map(Extractor.RawItem item) throws ItemException {
         String key = identifier(item, "key", rule.keyPath(), extractor.key(item));
         JsonValue nameValue = extractor.name(item);
-        String name = nameValue.absent() ? key : identifier(item, "name", rule.namePath(), nameValue);
+        // no name: a new target is named by its key, a known one keeps its name
+        String name = nameValue.absent() ? null : identifier(item, "name", rule.namePath(), nameValue);
         String ts = item.fetchedAt();
         if (rule.tsPath() != null) {
             JsonValue t = extractor.ts(item);

@@ -10,19 +10,17 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Savepoint;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.logging.Logger;
 
 /**
  * Maps raw documents into targets, observations and positions. Both hosts call
  * {@link #processRaw} with a batch of raw ids inside a transaction they commit; every pending row
  * of the batch ends mapped, failed (with the items and reasons; good items are written) or
- * unmapped (no rule). Documents mapped before (remap) first lose the observations they produced,
- * so nothing is duplicated.
+ * unmapped (no rule). A document mapped again (remap) delivers its readings again: what it makes
+ * anew is merged into the stored readings (see {@link BatchWriter}), so nothing is duplicated.
  */
 public final class Pipeline {
     private static final Logger LOG = Logger.getLogger(Pipeline.class.getName());
@@ -40,16 +38,12 @@ public final class Pipeline {
             return;
         }
         Map<String, List<Long>> bySource = new LinkedHashMap<>();
-        Set<Long> mappedBefore = new HashSet<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT raw_id, source, processed_at IS NOT NULL FROM tmi.raw_bucket"
+        try (PreparedStatement ps = c.prepareStatement("SELECT raw_id, source FROM tmi.raw_bucket"
                 + " WHERE raw_id = ANY(CAST(? AS bigint[])) AND status = 'pending' ORDER BY raw_id")) {
             ps.setString(1, Ids.toArrayLiteral(rawIds));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     bySource.computeIfAbsent(rs.getString(2), s -> new ArrayList<>()).add(rs.getLong(1));
-                    if (rs.getBoolean(3)) {
-                        mappedBefore.add(rs.getLong(1));
-                    }
                 }
             }
         }
@@ -63,8 +57,7 @@ public final class Pipeline {
                 }
                 continue;
             }
-            outcomes.addAll(inServer(c) ? map(c, rule, group.getValue(), mappedBefore)
-                    : mapIsolated(c, rule, group.getValue(), mappedBefore));
+            outcomes.addAll(inServer(c) ? map(c, rule, group.getValue()) : mapIsolated(c, rule, group.getValue()));
         }
         record(c, outcomes);
     }
@@ -79,11 +72,10 @@ public final class Pipeline {
     }
 
     /** Maps the group in one go; if the database refuses it, maps each document alone to find the culprit. */
-    private static List<Outcome> mapIsolated(Connection c, MappingRule rule, List<Long> ids, Set<Long> mappedBefore)
-            throws SQLException {
+    private static List<Outcome> mapIsolated(Connection c, MappingRule rule, List<Long> ids) throws SQLException {
         Savepoint all = c.setSavepoint();
         try {
-            List<Outcome> outcomes = map(c, rule, ids, mappedBefore);
+            List<Outcome> outcomes = map(c, rule, ids);
             c.releaseSavepoint(all);
             return outcomes;
         } catch (SQLException batchError) {
@@ -95,21 +87,13 @@ public final class Pipeline {
             }
             List<Outcome> outcomes = new ArrayList<>();
             for (long id : ids) {
-                outcomes.addAll(mapIsolated(c, rule, List.of(id), mappedBefore));
+                outcomes.addAll(mapIsolated(c, rule, List.of(id)));
             }
             return outcomes;
         }
     }
 
-    private static List<Outcome> map(Connection c, MappingRule rule, List<Long> ids, Set<Long> mappedBefore)
-            throws SQLException {
-        List<Long> again = ids.stream().filter(mappedBefore::contains).toList();
-        if (!again.isEmpty()) {
-            try (PreparedStatement ps = c.prepareStatement("DELETE FROM tmi.ts_obs WHERE raw_id = ANY(CAST(? AS bigint[]))")) {
-                ps.setString(1, Ids.toArrayLiteral(again.stream().mapToLong(Long::longValue).toArray()));
-                ps.execute();
-            }
-        }
+    private static List<Outcome> map(Connection c, MappingRule rule, List<Long> ids) throws SQLException {
         Extractor extractor = new Extractor(rule);
         ItemMapper mapper = new ItemMapper(rule, extractor);
         Map<Long, Tally> tallies = new LinkedHashMap<>();
@@ -119,31 +103,43 @@ public final class Pipeline {
             Tally t = tallies.get(item.rawId());
             t.items++;
             try {
-                MappedItem m = mapper.map(item);
-                good.add(m);
-                t.observations += m.observation().isEmpty() ? 0 : 1;
-                t.positions += m.lat() == null ? 0 : 1;
+                good.add(mapper.map(item));
             } catch (ItemMapper.ItemException e) {
                 t.errors.add(e.getMessage());
             }
         }
-        BatchWriter.write(c, rule.kind(), good);
+        BatchWriter.Outcomes written = BatchWriter.write(c, rule.kind(), good);
         List<Outcome> outcomes = new ArrayList<>();
-        tallies.forEach((id, t) -> outcomes.add(t.outcome(id, rule)));
+        tallies.forEach((id, t) -> outcomes.add(t.outcome(id, rule, written)));
         return outcomes;
     }
 
-    /** Counts and errors of one raw row. */
+    /**
+     * Counts and errors of one raw row. {@code observations} and {@code positions} count the rows
+     * stored anew; readings that were stored before appear, when there are any, as
+     * {@code *_corrected} (values changed), {@code *_unchanged} (nothing to do) and
+     * {@code *_repeated} (the same target and time earlier in the batch).
+     */
     private static final class Tally {
+        private static final List<String> REDELIVERED = List.of("corrected", "unchanged", "repeated");
+
         int items;
-        int observations;
-        int positions;
         final List<String> errors = new ArrayList<>();
 
-        Outcome outcome(long rawId, MappingRule rule) {
-            String counts = new JsonWriter().beginObject().name("items").value(items)
-                    .name("failed_items").value(errors.size()).name("observations").value(observations)
-                    .name("positions").value(positions).endObject().toString();
+        Outcome outcome(long rawId, MappingRule rule, BatchWriter.Outcomes written) {
+            JsonWriter doc = new JsonWriter().beginObject().name("items").value(items)
+                    .name("failed_items").value(errors.size())
+                    .name("observations").value(written.of(rawId, "observations_new"))
+                    .name("positions").value(written.of(rawId, "positions_new"));
+            for (String reading : List.of("observations", "positions")) {
+                for (String outcome : REDELIVERED) {
+                    long n = written.of(rawId, reading + "_" + outcome);
+                    if (n > 0) {
+                        doc.name(reading + "_" + outcome).value(n);
+                    }
+                }
+            }
+            String counts = doc.endObject().toString();
             if (items == 0) {
                 return new Outcome(rawId, "failed", "iterate path " + rule.iterate() + " found no items", counts);
             }

@@ -6,16 +6,21 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
  * The {@code event} frames of one event, one text per distinct field set, so that sessions that
  * may read the same fields share one serialization. Fields restrict {@code payload.meta} of target
- * events and each {@code payload.obs[].payload} of observation events; an alarm event keeps its
+ * events and each {@code payload.obs[].payload} (and {@code previous}, of corrections) of observation
+ * events; an alarm event keeps its
  * {@code value} only for readers of all fields (the value may be of any field). Not thread-safe:
  * the hub uses one per event, a replay its own.
  */
 final class EventFrames {
+    /** The readings an observation event carries: the stored one, and before a correction the previous one. */
+    private static final List<String> READINGS = List.of("payload", "previous");
+
     private final Event event;
     private final Map<FieldSet, String> texts = new HashMap<>(4);
 
@@ -46,12 +51,14 @@ final class EventFrames {
         if (event.type().startsWith("target.") && p.get("meta") instanceof ObjectNode meta) {
             return shallow(p).set("meta", fields.apply(meta));
         }
-        if (event.type().equals("obs") && p.get("obs") instanceof ArrayNode obs) {
+        if ((event.type().equals("obs") || event.type().equals("obs.corrected")) && p.get("obs") instanceof ArrayNode obs) {
             ArrayNode shaped = p.arrayNode(obs.size());
             for (JsonNode o : obs) {
                 ObjectNode copy = shallow((ObjectNode) o);
-                if (o.get("payload") instanceof ObjectNode doc) {
-                    copy.set("payload", fields.apply(doc));
+                for (String reading : READINGS) {
+                    if (o.get(reading) instanceof ObjectNode doc) {
+                        copy.set(reading, fields.apply(doc));
+                    }
                 }
                 shaped.add(copy);
             }
