@@ -239,3 +239,202 @@ REVOKE ALL ON FUNCTION tmi.merge_reading(jsonb, bigint, jsonb, bigint), tmi.obs_
 GRANT EXECUTE ON FUNCTION tmi.merge_reading(jsonb, bigint, jsonb, bigint), tmi.obs_once(), tmi.position_once(),
     tmi.obs_corrected_events() TO tmi_admin;
 GRANT EXECUTE ON FUNCTION tmi.merge_reading(jsonb, bigint, jsonb, bigint) TO tmi_speaker;
+
+-------------------------------------------------------------------------------
+-- Alarms and schema after mistakes: a new alarm rule evaluates each target's
+-- latest reading (evaluate_existing), clear_at is inclusive, tmi.retype gives a
+-- field a type again.
+-------------------------------------------------------------------------------
+-- hands queued alarm evaluations to the stored logic: at once on the PL/Java host, by waking
+-- the worker otherwise
+CREATE FUNCTION tmi.wake_alarms(ids text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $fn$
+BEGIN
+    IF ids IS NULL THEN
+        RETURN;
+    ELSIF tmi.host() = 'pljava' THEN
+        PERFORM tmi.j_evaluate_alarms(ids);
+    ELSE
+        PERFORM pg_notify('tmi_work', 'alarm');
+    END IF;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.wake_alarms(text) IS 'Evaluates the queued alarm_pending rows ids (''{1,2}'') on the current host';
+
+CREATE OR REPLACE FUNCTION tmi.obs_inserted()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $fn$
+DECLARE
+    ids text;
+BEGIN
+    PERFORM tmi.queue_attributes(
+        (SELECT jsonb_agg(jsonb_build_object('kind', t.kind, 'scope', 'observation', 'attr', f.attr, 'jtype', f.jtype))
+           FROM (SELECT DISTINCT n.target_id, e.key AS attr, jsonb_typeof(e.value) AS jtype
+                   FROM new_rows n, jsonb_each(n.payload) e) f
+           JOIN tmi.target t USING (target_id)));
+    IF EXISTS (SELECT 1 FROM tmi.alarm_rule WHERE enabled) THEN
+        WITH queued AS (
+            INSERT INTO tmi.alarm_pending (target_id, ts, obs_id, payload)
+            SELECT n.target_id, n.ts, n.obs_id, n.payload
+              FROM new_rows n JOIN tmi.target t USING (target_id)
+             WHERE EXISTS (SELECT 1 FROM tmi.alarm_rule r
+                            WHERE r.enabled AND (r.scope_target = n.target_id OR r.scope_kind = t.kind)
+                              AND n.payload ? r.field)
+            RETURNING pending_id)
+        SELECT array_agg(pending_id ORDER BY pending_id)::text INTO ids FROM queued;
+        PERFORM tmi.wake_alarms(ids);
+    END IF;
+    RETURN NULL;
+END
+$fn$;
+
+DROP FUNCTION tmi.add_alarm(text, text, text, double precision, double precision, interval, text);
+CREATE FUNCTION tmi.add_alarm(scope text, field text, op text, threshold double precision,
+                              clear_at double precision DEFAULT NULL, for_duration interval DEFAULT '0',
+                              severity text DEFAULT 'warning', evaluate_existing boolean DEFAULT true)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $fn$
+#variable_conflict use_column
+DECLARE
+    target uuid;
+    id bigint;
+    ids text;
+BEGIN
+    PERFORM tmi.require(scope, 'scope', 'Pass a kind (e.g. ''pump'') or a target id.');
+    PERFORM tmi.require(field, 'field', 'Name the observation field to watch, e.g. ''temperature''.');
+    PERFORM tmi.require(op, 'op', 'Pass one of >, >=, <, <=, =, <>.');
+    PERFORM tmi.require(threshold, 'threshold', 'Pass the value the field is compared with.');
+    PERFORM tmi.require(for_duration, 'for_duration', 'Pass ''0'' to raise at once, or how long the condition must hold.');
+    IF scope ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
+        target := scope::uuid;
+        IF NOT EXISTS (SELECT 1 FROM tmi.target t WHERE t.target_id = target) THEN
+            RAISE EXCEPTION 'target % does not exist', scope USING ERRCODE = '42704',
+                HINT = 'Pass the id of an existing target, or a kind.';
+        END IF;
+    ELSIF scope !~ '^[a-z][a-z0-9_]{0,62}$' THEN
+        RAISE EXCEPTION 'scope "%" is neither a kind nor a target id', scope USING ERRCODE = '22023',
+            HINT = 'Pass a kind (lower-case identifier, e.g. ''pump'') or a target''s uuid.';
+    END IF;
+    IF op NOT IN ('>', '>=', '<', '<=', '=', '<>') THEN
+        RAISE EXCEPTION 'unknown operator "%"', op USING ERRCODE = '22023', HINT = 'Use one of >, >=, <, <=, =, <>.';
+    END IF;
+    IF threshold = 'NaN' OR threshold IN ('Infinity', '-Infinity') OR clear_at = 'NaN' OR clear_at IN ('Infinity', '-Infinity') THEN
+        RAISE EXCEPTION 'threshold and clear_at must be finite numbers' USING ERRCODE = '22023',
+            HINT = 'Pass ordinary numbers.';
+    END IF;
+    -- clear_at is inclusive (a reading at clear_at clears), so it may equal a strict threshold only
+    IF clear_at IS NOT NULL AND (op IN ('=', '<>')
+            OR op = '>' AND clear_at > threshold OR op = '>=' AND clear_at >= threshold
+            OR op = '<' AND clear_at < threshold OR op = '<=' AND clear_at <= threshold) THEN
+        RAISE EXCEPTION 'clear_at % does not give hysteresis for % %', clear_at, op, threshold USING ERRCODE = '22023',
+            DETAIL = 'An alarm clears at readings at or past clear_at: for "> t" clear_at <= t, for ">= t" clear_at < t;'
+                     ' for "< t" clear_at >= t, for "<= t" clear_at > t.',
+            HINT = 'Pass a clear_at on the safe side of the threshold, or NULL to clear as soon as the condition fails.';
+    END IF;
+    IF evaluate_existing IS NULL THEN
+        RAISE EXCEPTION 'evaluate_existing must be true or false' USING ERRCODE = '22004',
+            HINT = 'Pass true to evaluate each target''s latest reading now, false to wait for new readings.';
+    END IF;
+    IF for_duration < interval '0' THEN
+        RAISE EXCEPTION 'for_duration must not be negative' USING ERRCODE = '22023',
+            DETAIL = format('for_duration = %s', for_duration), HINT = 'Pass ''0'' to raise at once.';
+    END IF;
+    IF severity IS NULL OR severity NOT IN ('info', 'warning', 'critical') THEN
+        RAISE EXCEPTION 'unknown severity "%"', severity USING ERRCODE = '22023', HINT = 'Use info, warning or critical.';
+    END IF;
+    INSERT INTO tmi.alarm_rule (scope_kind, scope_target, field, op, threshold, clear_at, for_duration, severity)
+    VALUES (CASE WHEN target IS NULL THEN scope END, target, field, op, threshold, clear_at, for_duration, severity)
+    RETURNING rule_id INTO id;
+    IF evaluate_existing THEN
+        -- each target's latest reading of the field, as if it had just arrived
+        WITH queued AS (
+            INSERT INTO tmi.alarm_pending (target_id, ts, obs_id, payload)
+            SELECT l.target_id, l.ts, l.obs_id, l.payload
+              FROM tmi.target t
+             CROSS JOIN LATERAL (SELECT o.target_id, o.ts, o.obs_id, o.payload FROM tmi.ts_obs o
+                                  WHERE o.target_id = t.target_id AND o.payload ? add_alarm.field
+                                  ORDER BY o.ts DESC LIMIT 1) l
+             WHERE CASE WHEN target IS NULL THEN t.kind = scope ELSE t.target_id = target END
+            RETURNING pending_id)
+        SELECT array_agg(pending_id ORDER BY pending_id)::text INTO ids FROM queued;
+        PERFORM tmi.wake_alarms(ids);
+    END IF;
+    RETURN id;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.add_alarm(text, text, text, double precision, double precision, interval, text, boolean) IS
+    'Watches an observation field of a kind or target: raises when "field op threshold" holds for for_duration, clears at'
+    ' readings at or past clear_at; evaluate_existing (default true) evaluates each target''s latest reading at once';
+
+ALTER TABLE tmi.schema_pending ADD COLUMN retype boolean NOT NULL DEFAULT false;
+
+CREATE FUNCTION tmi.retype(kind text, field text, type text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $fn$
+#variable_conflict use_variable
+DECLARE
+    scopes text[];
+    wrong bigint;
+    example jsonb;
+    ids text;
+BEGIN
+    PERFORM tmi.require(kind, 'kind', 'Name a kind, e.g. ''air_sensor''.');
+    PERFORM tmi.require(field, 'field', 'Name the attribute or observation field to retype.');
+    PERFORM tmi.require(type, 'type', 'Pass number, string, boolean, object or array.');
+    IF type NOT IN ('number', 'string', 'boolean', 'object', 'array') THEN
+        RAISE EXCEPTION 'unknown type "%"', type USING ERRCODE = '22023',
+            HINT = 'Pass number, string, boolean, object or array (JSON types, as tmi.schema_history shows them).';
+    END IF;
+    SELECT array_agg(a.scope ORDER BY a.scope) INTO scopes FROM tmi.kind_attr a WHERE a.kind = kind AND a.attr = field;
+    IF scopes IS NULL THEN
+        RAISE EXCEPTION 'kind "%" has no field "%"', kind, field USING ERRCODE = '42704',
+            HINT = 'See the fields of the kind''s latest version: SELECT attrs FROM tmi.schema_history(kind) ORDER BY version DESC LIMIT 1.';
+    END IF;
+    -- every stored value must already be of the type (JSON null aside)
+    SELECT count(*), (array_agg(v))[1] INTO wrong, example FROM (
+        SELECT o.payload -> field AS v FROM tmi.ts_obs o JOIN tmi.target t ON t.target_id = o.target_id
+         WHERE 'observation' = ANY (scopes) AND t.kind = kind AND o.payload ? field
+        UNION ALL
+        SELECT t.meta -> field FROM tmi.target t WHERE 'attribute' = ANY (scopes) AND t.kind = kind AND t.meta ? field
+    ) s WHERE jsonb_typeof(v) NOT IN (type, 'null');
+    IF wrong > 0 THEN
+        RAISE EXCEPTION '% stored values of %.% are not of type %', wrong, kind, field, type USING ERRCODE = '22023',
+            DETAIL = format('For example: %s', example),
+            HINT = 'Correct them first (an UPDATE of ts_obs.payload or target.meta, or tmi.remap after fixing the rule), then retype.';
+    END IF;
+    WITH q AS (
+        INSERT INTO tmi.schema_pending AS p (batch, kind, scope, attr, jtype, retype)
+        SELECT nextval('tmi.schema_batch_seq'), kind, sc, field, type, true
+          FROM unnest(scopes) sc
+         WHERE NOT EXISTS (SELECT 1 FROM tmi.kind_attr a WHERE a.kind = kind AND a.scope = sc AND a.attr = field AND a.jtype = type)
+        ON CONFLICT ON CONSTRAINT schema_pending_kind_scope_attr_jtype_key DO UPDATE SET retype = true
+        RETURNING p.pending_id)
+    SELECT array_agg(pending_id ORDER BY pending_id)::text INTO ids FROM q;
+    IF ids IS NULL THEN
+        RAISE NOTICE '%.% is of type % already', kind, field, type;
+    ELSIF tmi.host() = 'pljava' THEN
+        PERFORM tmi.j_apply_schema(ids);
+    ELSE
+        PERFORM pg_notify('tmi_work', 'schema');
+    END IF;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.retype(text, text, text) IS
+    'Gives a field of a kind (e.g. one that became mixed through a rule mistake) a type again, in a new schema version, once every stored value has it';
+
+REVOKE ALL ON FUNCTION tmi.wake_alarms(text),
+    tmi.add_alarm(text, text, text, double precision, double precision, interval, text, boolean),
+    tmi.retype(text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tmi.wake_alarms(text),
+    tmi.add_alarm(text, text, text, double precision, double precision, interval, text, boolean),
+    tmi.retype(text, text, text) TO tmi_admin;

@@ -1204,7 +1204,9 @@ CREATE TABLE tmi.schema_pending (
     scope      text NOT NULL,
     attr       text NOT NULL,
     jtype      text NOT NULL,
-    UNIQUE (kind, scope, attr, jtype)
+    UNIQUE (kind, scope, attr, jtype),
+    -- set by tmi.retype: the attribute takes this type in a new version (else: a type seen in a write)
+    retype     boolean NOT NULL DEFAULT false
 );
 
 -- observations waiting for alarm evaluation (only those some enabled rule may concern)
@@ -1401,9 +1403,65 @@ END
 $fn$;
 COMMENT ON FUNCTION tmi.schema_history(text) IS 'Schema versions of a kind, oldest first; version N is served by schema api_vN';
 
+CREATE FUNCTION tmi.retype(kind text, field text, type text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $fn$
+#variable_conflict use_variable
+DECLARE
+    scopes text[];
+    wrong bigint;
+    example jsonb;
+    ids text;
+BEGIN
+    PERFORM tmi.require(kind, 'kind', 'Name a kind, e.g. ''air_sensor''.');
+    PERFORM tmi.require(field, 'field', 'Name the attribute or observation field to retype.');
+    PERFORM tmi.require(type, 'type', 'Pass number, string, boolean, object or array.');
+    IF type NOT IN ('number', 'string', 'boolean', 'object', 'array') THEN
+        RAISE EXCEPTION 'unknown type "%"', type USING ERRCODE = '22023',
+            HINT = 'Pass number, string, boolean, object or array (JSON types, as tmi.schema_history shows them).';
+    END IF;
+    SELECT array_agg(a.scope ORDER BY a.scope) INTO scopes FROM tmi.kind_attr a WHERE a.kind = kind AND a.attr = field;
+    IF scopes IS NULL THEN
+        RAISE EXCEPTION 'kind "%" has no field "%"', kind, field USING ERRCODE = '42704',
+            HINT = 'See the fields of the kind''s latest version: SELECT attrs FROM tmi.schema_history(kind) ORDER BY version DESC LIMIT 1.';
+    END IF;
+    -- every stored value must already be of the type (JSON null aside)
+    SELECT count(*), (array_agg(v))[1] INTO wrong, example FROM (
+        SELECT o.payload -> field AS v FROM tmi.ts_obs o JOIN tmi.target t ON t.target_id = o.target_id
+         WHERE 'observation' = ANY (scopes) AND t.kind = kind AND o.payload ? field
+        UNION ALL
+        SELECT t.meta -> field FROM tmi.target t WHERE 'attribute' = ANY (scopes) AND t.kind = kind AND t.meta ? field
+    ) s WHERE jsonb_typeof(v) NOT IN (type, 'null');
+    IF wrong > 0 THEN
+        RAISE EXCEPTION '% stored values of %.% are not of type %', wrong, kind, field, type USING ERRCODE = '22023',
+            DETAIL = format('For example: %s', example),
+            HINT = 'Correct them first (an UPDATE of ts_obs.payload or target.meta, or tmi.remap after fixing the rule), then retype.';
+    END IF;
+    WITH q AS (
+        INSERT INTO tmi.schema_pending AS p (batch, kind, scope, attr, jtype, retype)
+        SELECT nextval('tmi.schema_batch_seq'), kind, sc, field, type, true
+          FROM unnest(scopes) sc
+         WHERE NOT EXISTS (SELECT 1 FROM tmi.kind_attr a WHERE a.kind = kind AND a.scope = sc AND a.attr = field AND a.jtype = type)
+        ON CONFLICT ON CONSTRAINT schema_pending_kind_scope_attr_jtype_key DO UPDATE SET retype = true
+        RETURNING p.pending_id)
+    SELECT array_agg(pending_id ORDER BY pending_id)::text INTO ids FROM q;
+    IF ids IS NULL THEN
+        RAISE NOTICE '%.% is of type % already', kind, field, type;
+    ELSIF tmi.host() = 'pljava' THEN
+        PERFORM tmi.j_apply_schema(ids);
+    ELSE
+        PERFORM pg_notify('tmi_work', 'schema');
+    END IF;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.retype(text, text, text) IS
+    'Gives a field of a kind (e.g. one that became mixed through a rule mistake) a type again, in a new schema version, once every stored value has it';
+
 CREATE FUNCTION tmi.add_alarm(scope text, field text, op text, threshold double precision,
                               clear_at double precision DEFAULT NULL, for_duration interval DEFAULT '0',
-                              severity text DEFAULT 'warning')
+                              severity text DEFAULT 'warning', evaluate_existing boolean DEFAULT true)
 RETURNS bigint
 LANGUAGE plpgsql
 SET search_path = pg_catalog
@@ -1412,6 +1470,7 @@ AS $fn$
 DECLARE
     target uuid;
     id bigint;
+    ids text;
 BEGIN
     PERFORM tmi.require(scope, 'scope', 'Pass a kind (e.g. ''pump'') or a target id.');
     PERFORM tmi.require(field, 'field', 'Name the observation field to watch, e.g. ''temperature''.');
@@ -1435,11 +1494,18 @@ BEGIN
         RAISE EXCEPTION 'threshold and clear_at must be finite numbers' USING ERRCODE = '22023',
             HINT = 'Pass ordinary numbers.';
     END IF;
+    -- clear_at is inclusive (a reading at clear_at clears), so it may equal a strict threshold only
     IF clear_at IS NOT NULL AND (op IN ('=', '<>')
-            OR op IN ('>', '>=') AND clear_at > threshold OR op IN ('<', '<=') AND clear_at < threshold) THEN
+            OR op = '>' AND clear_at > threshold OR op = '>=' AND clear_at >= threshold
+            OR op = '<' AND clear_at < threshold OR op = '<=' AND clear_at <= threshold) THEN
         RAISE EXCEPTION 'clear_at % does not give hysteresis for % %', clear_at, op, threshold USING ERRCODE = '22023',
-            DETAIL = 'An alarm on "> t" clears below clear_at <= t; one on "< t" clears above clear_at >= t.',
+            DETAIL = 'An alarm clears at readings at or past clear_at: for "> t" clear_at <= t, for ">= t" clear_at < t;'
+                     ' for "< t" clear_at >= t, for "<= t" clear_at > t.',
             HINT = 'Pass a clear_at on the safe side of the threshold, or NULL to clear as soon as the condition fails.';
+    END IF;
+    IF evaluate_existing IS NULL THEN
+        RAISE EXCEPTION 'evaluate_existing must be true or false' USING ERRCODE = '22004',
+            HINT = 'Pass true to evaluate each target''s latest reading now, false to wait for new readings.';
     END IF;
     IF for_duration < interval '0' THEN
         RAISE EXCEPTION 'for_duration must not be negative' USING ERRCODE = '22023',
@@ -1451,11 +1517,26 @@ BEGIN
     INSERT INTO tmi.alarm_rule (scope_kind, scope_target, field, op, threshold, clear_at, for_duration, severity)
     VALUES (CASE WHEN target IS NULL THEN scope END, target, field, op, threshold, clear_at, for_duration, severity)
     RETURNING rule_id INTO id;
+    IF evaluate_existing THEN
+        -- each target's latest reading of the field, as if it had just arrived
+        WITH queued AS (
+            INSERT INTO tmi.alarm_pending (target_id, ts, obs_id, payload)
+            SELECT l.target_id, l.ts, l.obs_id, l.payload
+              FROM tmi.target t
+             CROSS JOIN LATERAL (SELECT o.target_id, o.ts, o.obs_id, o.payload FROM tmi.ts_obs o
+                                  WHERE o.target_id = t.target_id AND o.payload ? add_alarm.field
+                                  ORDER BY o.ts DESC LIMIT 1) l
+             WHERE CASE WHEN target IS NULL THEN t.kind = scope ELSE t.target_id = target END
+            RETURNING pending_id)
+        SELECT array_agg(pending_id ORDER BY pending_id)::text INTO ids FROM queued;
+        PERFORM tmi.wake_alarms(ids);
+    END IF;
     RETURN id;
 END
 $fn$;
-COMMENT ON FUNCTION tmi.add_alarm(text, text, text, double precision, double precision, interval, text) IS
-    'Watches an observation field of a kind or target: raises when "field op threshold" holds for for_duration, clears at clear_at';
+COMMENT ON FUNCTION tmi.add_alarm(text, text, text, double precision, double precision, interval, text, boolean) IS
+    'Watches an observation field of a kind or target: raises when "field op threshold" holds for for_duration, clears at'
+    ' readings at or past clear_at; evaluate_existing (default true) evaluates each target''s latest reading at once';
 
 CREATE FUNCTION tmi.ack_alarm(alarm_id bigint)
 RETURNS void
@@ -1598,6 +1679,25 @@ CREATE TRIGGER raw_bucket_requeued AFTER UPDATE ON tmi.raw_bucket
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION tmi.raw_requeued();
 
 -- attribute/type pairs new to their kind go to schema_pending
+-- hands queued alarm evaluations to the stored logic: at once on the PL/Java host, by waking
+-- the worker otherwise
+CREATE FUNCTION tmi.wake_alarms(ids text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $fn$
+BEGIN
+    IF ids IS NULL THEN
+        RETURN;
+    ELSIF tmi.host() = 'pljava' THEN
+        PERFORM tmi.j_evaluate_alarms(ids);
+    ELSE
+        PERFORM pg_notify('tmi_work', 'alarm');
+    END IF;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.wake_alarms(text) IS 'Evaluates the queued alarm_pending rows ids (''{1,2}'') on the current host';
+
 CREATE FUNCTION tmi.queue_attributes(seen jsonb)
 RETURNS void
 LANGUAGE plpgsql
@@ -1688,13 +1788,7 @@ BEGIN
                               AND n.payload ? r.field)
             RETURNING pending_id)
         SELECT array_agg(pending_id ORDER BY pending_id)::text INTO ids FROM queued;
-        IF ids IS NOT NULL THEN
-            IF tmi.host() = 'pljava' THEN
-                PERFORM tmi.j_evaluate_alarms(ids);
-            ELSE
-                PERFORM pg_notify('tmi_work', 'alarm');
-            END IF;
-        END IF;
+        PERFORM tmi.wake_alarms(ids);
     END IF;
     RETURN NULL;
 END

@@ -15,6 +15,7 @@ import java.util.Locale;
 
 import static io.tmidb.testkit.Sql.assertFails;
 import static io.tmidb.testkit.Sql.scalar;
+import static io.tmidb.testkit.Sql.scalarLong;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** Threshold alarms on generated series: crossing, flapping, staying over; the same on both hosts. */
@@ -105,6 +106,34 @@ class AlarmsIT {
             assertFails(c, "22023", "SELECT tmi.add_alarm('boiler', 'temp', '>', 90, for_duration => '-1 minute')");
             assertFails(c, "22023", "SELECT tmi.add_alarm('boiler', 'temp', '>', 90, severity => 'panic')");
             assertFails(c, "22004", "SELECT tmi.add_alarm('boiler', NULL, '>', 90)");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Host.class)
+    void aNewRuleEvaluatesEachTargetsLatestReadingAndClearsAtClearAt(Host host, TestDatabase db) throws Exception {
+        TestDatabase d = db.sibling("existing_" + host.name().toLowerCase(Locale.ROOT), false);
+        try (Host.Running running = host.start(d); Connection c = d.connect(); Statement st = c.createStatement()) {
+            String low = scalar(c, "SELECT tmi.add_target('Tank 1', 'tank', '{}', 'T1')");
+            String full = scalar(c, "SELECT tmi.add_target('Tank 2', 'tank', '{}', 'T2')");
+            seriesOf(c, low, "level", 1, 2);       // latest: 2, below the threshold
+            seriesOf(c, full, "level", 1, 9);      // latest: 9, an earlier reading was below
+            scalar(c, "SELECT tmi.add_alarm('tank', 'level', '<', 3, clear_at => 5)");
+            running.awaitIdle();
+            assertEquals(List.of("T1 active 2"), Sql.column(c, "SELECT t.ext_key || ' ' || a.state || ' ' || a.value"
+                    + " FROM tmi.alarm_event a JOIN tmi.target t USING (target_id)"));
+            // the clear boundary is inclusive: a reading of exactly 5 clears
+            st.execute("SELECT tmi.observe('" + low + "', '2026-11-27 10:05Z', '{\"level\": 4.9}')");
+            st.execute("SELECT tmi.observe('" + low + "', '2026-11-27 10:06Z', '{\"level\": 5}')");
+            running.awaitIdle();
+            assertEquals("cleared 10:06", scalar(c, "SELECT state || ' ' || to_char(cleared_at AT TIME ZONE 'UTC', 'HH24:MI')"
+                    + " FROM tmi.alarm_event"));
+            // evaluate_existing => false waits for new readings
+            scalar(c, "SELECT tmi.add_alarm('tank', 'level', '>', 8, evaluate_existing => false)");
+            running.awaitIdle();
+            assertEquals(1, scalarLong(c, "SELECT count(*) FROM tmi.alarm_event"));
+            assertFails(c, "22023", "SELECT tmi.add_alarm('tank', 'level', '>=', 8, clear_at => 8)");
+            assertFails(c, "22004", "SELECT tmi.add_alarm('tank', 'level', '>', 8, evaluate_existing => NULL)");
         }
     }
 

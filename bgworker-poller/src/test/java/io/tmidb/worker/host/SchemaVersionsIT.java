@@ -66,6 +66,36 @@ class SchemaVersionsIT {
 
     @ParameterizedTest
     @EnumSource(Host.class)
+    void aFieldMixedByAMistakeIsRetypedOnceItsValuesFit(Host host, TestDatabase db) throws Exception {
+        TestDatabase d = db.sibling("retype_" + host.name().toLowerCase(Locale.ROOT), false);
+        try (Host.Running running = host.start(d); Connection c = d.connect(); Statement st = c.createStatement()) {
+            String s1 = scalar(c, "SELECT tmi.add_target('Sensor 1', 'air', '{}', 'A1')");
+            st.execute("SELECT tmi.observe('" + s1 + "', '2026-11-27 10:00Z', '{\"pm10\": 31}')");
+            running.awaitIdle();
+            // a rule mistake stored text: the field becomes mixed and api views serve jsonb
+            st.execute("SELECT tmi.observe('" + s1 + "', '2026-11-27 10:01Z', '{\"pm10\": \"33 ug/m3\"}')");
+            running.awaitIdle();
+            assertEquals("mixed", scalar(c, "SELECT jtype FROM tmi.kind_attr WHERE kind = 'air' AND attr = 'pm10'"));
+            var refused = assertFails(c, "22023", "SELECT tmi.retype('air', 'pm10', 'number')");
+            assertEquals("For example: \"33 ug/m3\"", refused.getDetail());
+            assertFails(c, "42704", "SELECT tmi.retype('air', 'pm25', 'number')");
+            assertFails(c, "22023", "SELECT tmi.retype('air', 'pm10', 'float')");
+
+            // the reading corrected, the field is retyped in a new version
+            st.execute("SELECT tmi.observe('" + s1 + "', '2026-11-27 10:01Z', '{\"pm10\": 33}')");
+            st.execute("SELECT tmi.retype('air', 'pm10', 'number')");
+            running.awaitIdle();
+            assertEquals(List.of("1 initial", "2 breaking", "3 breaking {\"added\": [], \"changed\": [{\"to\": \"number\","
+                    + " \"from\": \"mixed\", \"name\": \"pm10\", \"scope\": \"observation\"}]}"), Sql.column(c,
+                    "SELECT version || ' ' || change || CASE WHEN version = 3 THEN ' ' || diff::text ELSE '' END FROM tmi.schema_history('air')"));
+            assertEquals(List.of("obs_id bigint", "target_id uuid", "ts timestamp with time zone", "pm10 double precision"),
+                    columns(c, "api_v3", "air_obs"));
+            assertEquals(List.of("31", "33"), Sql.column(c, "SELECT pm10 FROM api_v3.air_obs ORDER BY ts"));
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Host.class)
     void concurrentWritersOfTheSameNewFieldMakeOneVersion(Host host, TestDatabase db) throws Exception {
         TestDatabase d = db.sibling("concurrent_" + host.name().toLowerCase(Locale.ROOT), false);
         try (Host.Running running = host.start(d); Connection c = d.connect(); Statement st = c.createStatement()) {

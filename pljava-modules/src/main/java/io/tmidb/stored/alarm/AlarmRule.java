@@ -5,8 +5,9 @@ import java.time.Duration;
 
 /**
  * A threshold on an observation field. The condition is {@code value op threshold}; an open
- * alarm clears when the value passes {@code clearAt} (hysteresis: below it for "&gt;"-style
- * operators, above it for "&lt;"-style ones), or, without clearAt, as soon as the condition fails.
+ * alarm clears when the value reaches {@code clearAt}, inclusive (hysteresis: at or below it for
+ * "&gt;"-style operators, at or above it for "&lt;"-style ones), or, without clearAt, as soon as the
+ * condition fails.
  */
 record AlarmRule(long ruleId, String field, String op, double threshold, Double clearAt, Duration forDuration) {
 
@@ -26,6 +27,6 @@ record AlarmRule(long ruleId, String field, String op, double threshold, Double 
         if (clearAt == null) {
             return !holds(v);
         }
-        return op.startsWith(">") ? v < clearAt : v > clearAt;
+        return op.startsWith(">") ? v <= clearAt : v >= clearAt;
     }
 }

@@ -9,18 +9,21 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.logging.Logger;
 
 /**
  * Turns attribute/type pairs queued in tmi.schema_pending into schema versions: per kind, a new
  * attribute is an additive change and a new type for a known attribute (which becomes
- * {@code mixed}) a breaking one; either adds a tmi.model_versions row and the api_vN views. Kinds
- * are locked one at a time, so concurrent writers that introduce the same attribute produce one
- * version.
+ * {@code mixed}) a breaking one; either adds a tmi.model_versions row and the api_vN views. A type
+ * set by tmi.retype (which checked the stored values) replaces the attribute's type, also a
+ * breaking change. Kinds are locked one at a time, so concurrent writers that introduce the same
+ * attribute produce one version.
  */
 public final class SchemaVersions {
     private static final Logger LOG = Logger.getLogger(SchemaVersions.class.getName());
@@ -31,23 +34,28 @@ public final class SchemaVersions {
     public static void apply(Connection c, long[] pendingIds) throws SQLException {
         // one version per writing statement (batch) and kind, in the order the statements ran
         Map<String, List<Attribute>> seen = new LinkedHashMap<>();
+        Set<Attribute> retyped = new HashSet<>();
         try (PreparedStatement ps = c.prepareStatement("WITH p AS (DELETE FROM tmi.schema_pending"
-                + " WHERE pending_id = ANY(CAST(? AS bigint[])) RETURNING batch, kind, scope, attr, jtype)"
-                + " SELECT batch, kind, scope, attr, jtype FROM p ORDER BY batch, kind, scope, attr")) {
+                + " WHERE pending_id = ANY(CAST(? AS bigint[])) RETURNING batch, kind, scope, attr, jtype, retype)"
+                + " SELECT batch, kind, scope, attr, jtype, retype FROM p ORDER BY batch, kind, scope, attr")) {
             ps.setString(1, Ids.toArrayLiteral(pendingIds));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    seen.computeIfAbsent(rs.getLong(1) + "/" + rs.getString(2), k -> new ArrayList<>())
-                            .add(new Attribute(rs.getString(3), rs.getString(4), rs.getString(5)));
+                    Attribute a = new Attribute(rs.getString(3), rs.getString(4), rs.getString(5));
+                    seen.computeIfAbsent(rs.getLong(1) + "/" + rs.getString(2), k -> new ArrayList<>()).add(a);
+                    if (rs.getBoolean(6)) {
+                        retyped.add(a);
+                    }
                 }
             }
         }
         for (Map.Entry<String, List<Attribute>> e : seen.entrySet()) {
-            applyKind(c, e.getKey().substring(e.getKey().indexOf('/') + 1), e.getValue());
+            applyKind(c, e.getKey().substring(e.getKey().indexOf('/') + 1), e.getValue(), retyped);
         }
     }
 
-    private static void applyKind(Connection c, String kind, List<Attribute> seen) throws SQLException {
+    private static void applyKind(Connection c, String kind, List<Attribute> seen, Set<Attribute> retyped)
+            throws SQLException {
         try (PreparedStatement lock = c.prepareStatement("SELECT pg_advisory_xact_lock(hashtext('tmi.schema:' || ?))")) {
             lock.setString(1, kind);
             lock.execute();
@@ -71,6 +79,9 @@ public final class SchemaVersions {
             if (now == null) {
                 next.put(s.key(), s);
                 added.add(s);
+            } else if (retyped.contains(s) && !now.type().equals(s.type())) {
+                next.put(s.key(), s);
+                changed.add(new Attribute[] {now, s});
             } else if (!now.type().equals(s.type()) && !now.type().equals(Attribute.MIXED)) {
                 Attribute mixed = new Attribute(s.scope(), s.name(), Attribute.MIXED);
                 next.put(s.key(), mixed);

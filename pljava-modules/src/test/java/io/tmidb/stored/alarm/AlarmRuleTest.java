@@ -23,6 +23,14 @@ class AlarmRuleTest {
     }
 
     @Test
+    void aReadingAtClearAtClears() {
+        assertTrue(new AlarmRule(4, "temp", ">", 90, 85.0, Duration.ZERO).clears(85));
+        AlarmRule low = new AlarmRule(5, "level", "<", 3, 5.0, Duration.ZERO);
+        assertFalse(low.clears(4.9));
+        assertTrue(low.clears(5));
+    }
+
+    @Test
     void withoutClearAtAnAlarmClearsWhenTheConditionFails() {
         AlarmRule eq = new AlarmRule(3, "state", "=", 3, null, Duration.ZERO);
         assertTrue(eq.holds(3));
