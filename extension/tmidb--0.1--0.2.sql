@@ -438,3 +438,113 @@ REVOKE ALL ON FUNCTION tmi.wake_alarms(text),
 GRANT EXECUTE ON FUNCTION tmi.wake_alarms(text),
     tmi.add_alarm(text, text, text, double precision, double precision, interval, text, boolean),
     tmi.retype(text, text, text) TO tmi_admin;
+
+-------------------------------------------------------------------------------
+-- Readings outside the weekly partitions: moved out of the default partition
+-- as they arrive, and tmi.status() says how.
+-------------------------------------------------------------------------------
+-- Readings older (or newer) than the weekly partitions land in the default partition, where they
+-- are not pruned well; tmidb-worker listens on tmi_partitions and runs tmi.maintain_partitions()
+-- as soon as one arrives, which moves them into partitions of their own. A row trigger, since the
+-- statement triggers of a partition do not fire for inserts through its parent; NOTIFY folds the
+-- repeats of one transaction into one.
+CREATE FUNCTION tmi.default_partition_used()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $fn$
+BEGIN
+    PERFORM pg_notify('tmi_partitions', '');
+    RETURN NULL;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.default_partition_used() IS 'Wakes tmidb-worker to move readings out of the default partition of ts_obs';
+
+DO $default_partition$
+BEGIN
+    IF tmi.storage_mode() = 'native' THEN
+        CREATE TRIGGER ts_obs_default_used AFTER INSERT ON tmi.ts_obs_default
+            FOR EACH ROW EXECUTE FUNCTION tmi.default_partition_used();
+    END IF;
+END
+$default_partition$;
+
+CREATE OR REPLACE FUNCTION tmi.status()
+RETURNS TABLE (subsystem text, state text, detail text)
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $fn$
+DECLARE
+    parked bigint;
+    held bigint;
+    held_since timestamptz;
+    unnumbered bigint;
+    holder record;
+BEGIN
+    RETURN QUERY SELECT 'extension', 'ok', 'tmidb ' || extversion FROM pg_extension WHERE extname = 'tmidb';
+
+    IF tmi.storage_mode() = 'timescaledb' THEN
+        RETURN QUERY SELECT 'storage', 'ok', 'ts_obs is a TimescaleDB hypertable';
+    ELSE
+        -- rows in the default partition are not pruned well until maintain_partitions() moves them
+        EXECUTE 'SELECT count(*) FROM tmi.ts_obs_default' INTO parked;
+        RETURN QUERY
+        SELECT 'storage', CASE WHEN parked > 0 THEN 'attention' ELSE 'ok' END,
+               format('ts_obs has %s native partitions; %s rows in the default partition%s',
+                      count(*) - 1, parked,
+                      CASE WHEN parked > 0 THEN ': SELECT tmi.maintain_partitions() moves them into partitions of'
+                                                ' their own (tmidb-worker does so as they arrive)' ELSE '' END)
+          FROM pg_inherits WHERE inhparent = 'tmi.ts_obs'::regclass;
+    END IF;
+
+    RETURN QUERY
+    SELECT 'geo', 'ok', string_agg(extname || ' ' || extversion, ', ' ORDER BY extname)
+      FROM pg_extension WHERE extname IN ('cube', 'earthdistance');
+
+    RETURN QUERY
+    SELECT 'raw_bucket', CASE WHEN count(*) FILTER (WHERE r.status = 'failed') > 0 THEN 'attention' ELSE 'ok' END,
+           format('%s pending, %s failed', count(*) FILTER (WHERE r.status = 'pending'),
+                  count(*) FILTER (WHERE r.status = 'failed'))
+      FROM tmi.raw_bucket r WHERE r.status IN ('pending', 'failed');
+
+    RETURN QUERY
+    SELECT 'connectors', CASE WHEN count(*) FILTER (WHERE c.consecutive_failures > 0) > 0 THEN 'attention' ELSE 'ok' END,
+           format('%s enabled, %s failing', count(*), count(*) FILTER (WHERE c.consecutive_failures > 0))
+      FROM tmi.ingest_connector c WHERE c.enabled;
+
+    -- committed events wait to be numbered while an older transaction runs (see tmi.sequence_events)
+    SELECT count(*) FILTER (WHERE e.xid >= pg_snapshot_xmin(pg_current_snapshot())),
+           min(e.ts) FILTER (WHERE e.xid >= pg_snapshot_xmin(pg_current_snapshot())), count(*)
+      INTO held, held_since, unnumbered
+      FROM tmi.event_log e WHERE e.event_id IS NULL;
+    IF held = 0 THEN
+        RETURN QUERY
+        SELECT 'events', 'ok', format('%s numbered, %s to number', coalesce(max(e.event_id), 0), unnumbered)
+          FROM tmi.event_log e;
+    ELSE
+        SELECT a.pid, a.datname, a.application_name, a.state, a.xact_start INTO holder
+          FROM pg_stat_activity a WHERE a.backend_xid IS NOT NULL
+         ORDER BY age(a.backend_xid) DESC LIMIT 1;
+        RETURN QUERY
+        SELECT 'events', CASE WHEN coalesce(holder.xact_start, held_since) < now() - interval '60 seconds'
+                              THEN 'attention' ELSE 'ok' END,
+               format('%s committed events wait for an older transaction to end: %s', held,
+                      CASE WHEN holder.pid IS NULL
+                           THEN 'a prepared one or one this role may not see (pg_stat_activity)'
+                           ELSE format('pid %s in database %s (%s), %s for %s s', holder.pid, holder.datname,
+                                       coalesce(nullif(holder.application_name, ''), 'no application_name'), holder.state,
+                                       round(extract(epoch FROM now() - holder.xact_start)::numeric, 1)) END);
+    END IF;
+
+    RETURN QUERY
+    SELECT 'relay', CASE WHEN max(r.seconds_behind) > 60 THEN 'attention' ELSE 'ok' END,
+           CASE WHEN count(*) = 0 THEN 'no relay has run (tmidb-worker relays events to NATS JetStream)'
+                ELSE string_agg(format('%s: %s events, %s s behind', r.name, r.events_behind,
+                                       round(r.seconds_behind::numeric, 1)), '; ' ORDER BY r.name) END
+      FROM tmi.relay_status() r;
+END
+$fn$;
+
+REVOKE ALL ON FUNCTION tmi.default_partition_used() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tmi.default_partition_used() TO tmi_admin;

@@ -249,6 +249,23 @@ END
 $fn$;
 COMMENT ON FUNCTION tmi.index_ts_obs(regclass) IS 'Creates the key and indexes of ts_obs (or of one of its partitions)';
 
+-- Readings older (or newer) than the weekly partitions land in the default partition, where they
+-- are not pruned well; tmidb-worker listens on tmi_partitions and runs tmi.maintain_partitions()
+-- as soon as one arrives, which moves them into partitions of their own. A row trigger, since the
+-- statement triggers of a partition do not fire for inserts through its parent; NOTIFY folds the
+-- repeats of one transaction into one.
+CREATE FUNCTION tmi.default_partition_used()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $fn$
+BEGIN
+    PERFORM pg_notify('tmi_partitions', '');
+    RETURN NULL;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.default_partition_used() IS 'Wakes tmidb-worker to move readings out of the default partition of ts_obs';
+
 DO $ts_obs$
 DECLARE
     ts_schema name := (SELECT n.nspname
@@ -279,6 +296,8 @@ BEGIN
         CREATE TABLE tmi.ts_obs_default PARTITION OF tmi.ts_obs DEFAULT;
         PERFORM tmi.index_ts_obs('tmi.ts_obs_default');
         PERFORM pg_catalog.pg_extension_config_dump('tmi.ts_obs_default', '');
+        CREATE TRIGGER ts_obs_default_used AFTER INSERT ON tmi.ts_obs_default
+            FOR EACH ROW EXECUTE FUNCTION tmi.default_partition_used();
     END IF;
 END
 $ts_obs$;
@@ -684,8 +703,10 @@ BEGIN
         EXECUTE 'SELECT count(*) FROM tmi.ts_obs_default' INTO parked;
         RETURN QUERY
         SELECT 'storage', CASE WHEN parked > 0 THEN 'attention' ELSE 'ok' END,
-               format('ts_obs has %s native partitions; %s rows in the default partition',
-                      count(*) - 1, parked)
+               format('ts_obs has %s native partitions; %s rows in the default partition%s',
+                      count(*) - 1, parked,
+                      CASE WHEN parked > 0 THEN ': SELECT tmi.maintain_partitions() moves them into partitions of'
+                                                ' their own (tmidb-worker does so as they arrive)' ELSE '' END)
           FROM pg_inherits WHERE inhparent = 'tmi.ts_obs'::regclass;
     END IF;
 

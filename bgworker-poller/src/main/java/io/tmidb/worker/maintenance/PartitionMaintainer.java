@@ -4,15 +4,24 @@ package io.tmidb.worker.maintenance;
 import io.tmidb.worker.WorkerContext;
 import io.tmidb.worker.WorkerService;
 import io.tmidb.worker.WorkerSettings;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
 
 import java.sql.Connection;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.logging.Logger;
 
-/** Keeps ts_obs partitions created ahead of time: runs tmi.maintain_partitions() periodically. */
+/**
+ * Keeps ts_obs partitions created ahead of time and the default partition empty: runs
+ * tmi.maintain_partitions() every partition-interval, and at once when a reading lands in the
+ * default partition (the extension then notifies tmi_partitions), so that old or future readings
+ * get partitions of their own as they arrive.
+ */
 public final class PartitionMaintainer implements WorkerService {
     private static final Logger LOG = Logger.getLogger(PartitionMaintainer.class.getName());
+    private static final int STOP_CHECK_MS = 1000;
 
     @Override
     public String name() {
@@ -23,6 +32,8 @@ public final class PartitionMaintainer implements WorkerService {
     public void run(WorkerContext context) throws Exception {
         long pauseMs = context.settings().getDuration(WorkerSettings.Key.PARTITION_INTERVAL).toMillis();
         try (Connection c = context.database().open(); Statement st = c.createStatement()) {
+            st.execute("LISTEN tmi_partitions");
+            PGConnection pg = c.unwrap(PGConnection.class);
             while (!context.stopping()) {
                 try (ResultSet rs = st.executeQuery("SELECT tmi.maintain_partitions()")) {
                     rs.next();
@@ -31,7 +42,19 @@ public final class PartitionMaintainer implements WorkerService {
                         LOG.info(() -> "created " + created + " ts_obs partitions");
                     }
                 }
-                Thread.sleep(pauseMs);
+                awaitReadingOrInterval(context, pg, pauseMs);
+            }
+        }
+    }
+
+    /** Returns on a notification, after {@code pauseMs}, or soon after the worker is told to stop. */
+    private static void awaitReadingOrInterval(WorkerContext context, PGConnection pg, long pauseMs) throws SQLException {
+        long deadline = System.nanoTime() + pauseMs * 1_000_000L;
+        while (!context.stopping() && System.nanoTime() < deadline) {
+            int waitMs = (int) Math.max(1, Math.min(STOP_CHECK_MS, (deadline - System.nanoTime()) / 1_000_000L));
+            PGNotification[] arrived = pg.getNotifications(waitMs);
+            if (arrived != null && arrived.length > 0) {
+                return;
             }
         }
     }
