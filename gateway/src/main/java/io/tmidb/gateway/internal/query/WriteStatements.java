@@ -32,7 +32,7 @@ public final class WriteStatements {
             sql.add("SELECT ").add(Expressions.selectList(p.returning()))
                     .add(" FROM (SELECT (pgrst_row).* FROM pgrst_mut) AS _pgrst_w").add(Expressions.orderBy(p.order())).add(")");
         }
-        String inserted = p.conflict() == null ? "NULL" : "(SELECT count(*) FROM pgrst_mut WHERE pgrst_inserted)";
+        String inserted = countsInserted(p) ? "(SELECT count(*) FROM pgrst_mut WHERE pgrst_inserted)" : "NULL";
         return new Query(sql.add(" SELECT NULL, ").add(Statements.aggregate(p.stripNulls(), inserted)), null);
     }
 
@@ -70,7 +70,15 @@ public final class WriteStatements {
         } else {
             sql.add(" DO NOTHING");
         }
-        return sql.add(" RETURNING pgrst_t AS pgrst_row, pgrst_t.xmax = 0 AS pgrst_inserted");
+        return sql.add(countsInserted(p) ? " RETURNING pgrst_t AS pgrst_row, pgrst_t.xmax = 0 AS pgrst_inserted" : " RETURNING pgrst_t AS pgrst_row");
+    }
+
+    /**
+     * Whether the rows an upsert inserted are told from those it updated: a row it inserted has no
+     * xmax yet. Views have no xmax, and no ON CONFLICT either (PostgreSQL refuses it, 42P10).
+     */
+    private static boolean countsInserted(WritePlan p) {
+        return p.conflict() != null && p.relation().table();
     }
 
     private static Sql defaults(Map<String, String> defaults) {

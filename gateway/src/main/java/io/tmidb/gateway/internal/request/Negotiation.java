@@ -72,7 +72,7 @@ public final class Negotiation {
             if (!stripNulls) {
                 return "application/json; charset=utf-8";
             }
-            return (singular ? OBJECT : ARRAY) + ";nulls=stripped; charset=utf-8";
+            return (singular ? OBJECT : Negotiation.ARRAY) + ";nulls=stripped; charset=utf-8";
         }
     }
 }
