@@ -122,6 +122,15 @@ class WriteHeadersIT {
     }
 
     @Test
+    void aFunctionReturningVoidAnswersNoContent() {
+        WriteFixture.execute(db, "INSERT INTO api_v2.call_log (msg) VALUES ('void'), ('void')");
+        HttpResponse<String> r = send("POST", "/rpc/forget", "{\"msg\":\"void\"}");
+        assertEquals(204, r.statusCode(), r.body());
+        assertEquals("", r.body());
+        assertEquals(List.of(), WriteFixture.column(db, "SELECT msg FROM api_v2.call_log WHERE msg = 'void'"));
+    }
+
+    @Test
     void nullsStrippedDropsNullFields() {
         WriteFixture.execute(db, "INSERT INTO api_v2.note (id, body) VALUES (510, 'bare')");
         HttpResponse<String> r = send("GET", "/note?id=eq.510", null, "Accept", "application/vnd.pgrst.array+json;nulls=stripped");

@@ -28,3 +28,8 @@ LANGUAGE sql VOLATILE
 AS $fn$ INSERT INTO api_v2.call_log (msg) VALUES (msg) RETURNING 1 $fn$;
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON api_v2.note, api_v2.note_text, api_v2.call_log TO tmi_speaker;
+
+CREATE FUNCTION api_v2.forget(msg text)
+RETURNS void
+LANGUAGE sql VOLATILE
+AS $fn$ DELETE FROM api_v2.call_log WHERE call_log.msg = forget.msg $fn$;

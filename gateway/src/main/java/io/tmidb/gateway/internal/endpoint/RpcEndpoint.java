@@ -72,6 +72,9 @@ public final class RpcEndpoint {
         ctx.header("Content-Profile", schema);
         Reply reply = services.db().run(caller, get, Statements.call(plan), r -> {
             Services.checkMaxAffected(maxAffected, r.rows());
+            if (plan.routine().returnsVoid()) {
+                return Responses.noContent(applied);
+            }
             return rows ? Responses.rows(r, plan.read().offset(), shape, applied) : Responses.value(r, applied);
         });
         Responses.send(ctx, reply, head);

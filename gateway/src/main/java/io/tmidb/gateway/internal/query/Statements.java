@@ -42,6 +42,9 @@ public final class Statements {
      */
     public static Query call(CallPlan p) {
         Sql call = callExpression(p);
+        if (p.routine().returnsVoid()) {
+            return new Query(new Sql().add("SELECT NULL, 0, NULL" + Database.SESSION_COLUMNS + " FROM ").add(call).add(" AS _pgrst_r"), null);
+        }
         if (p.read() == null) {
             return new Query(new Sql().add("SELECT NULL, 1, to_json(_pgrst_r)::text" + Database.SESSION_COLUMNS + " FROM ")
                     .add(call).add(" AS _pgrst_r"), null);

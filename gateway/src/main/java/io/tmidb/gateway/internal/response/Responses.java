@@ -42,6 +42,11 @@ public final class Responses {
         return new Reply(status, headers, shape.singular() ? single(r) : r.body(), shape.contentType());
     }
 
+    /** A function that returns {@code void}: 204, no body. */
+    public static Reply noContent(String applied) {
+        return new Reply(204, headers(null, applied), null, null);
+    }
+
     /** A value a function returned, as it is. */
     public static Reply value(QueryResult r, String applied) {
         return new Reply(200, headers(null, applied), r.body(), JSON);

@@ -52,7 +52,8 @@ public final class SchemaCache {
                                WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum)
                         ELSE ARRAY(SELECT pg_catalog.format_type(p.proallargtypes[i], NULL)
                                      FROM generate_series(1, coalesce(array_length(p.proargmodes, 1), 0)) i
-                                    WHERE p.proargmodes[i] IN ('t', 'o', 'b') ORDER BY i) END
+                                    WHERE p.proargmodes[i] IN ('t', 'o', 'b') ORDER BY i) END,
+                   p.prorettype = 'pg_catalog.void'::pg_catalog.regtype
               FROM pg_catalog.pg_proc p
               JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
               JOIN pg_catalog.pg_type t ON t.oid = p.prorettype
@@ -171,7 +172,7 @@ public final class SchemaCache {
                         result.put(outNames.get(i), new Column(outNames.get(i), type, type.equals("json") || type.equals("jsonb")));
                     }
                     Routine r = new Routine(rs.getString(1), rs.getString(2), strings(rs.getArray(6)), strings(rs.getArray(7)),
-                            rs.getInt(5), rs.getBoolean(3), result, rs.getString(4).charAt(0));
+                            rs.getInt(5), rs.getBoolean(3), result, rs.getString(4).charAt(0), rs.getBoolean(10));
                     routines.computeIfAbsent(r.schema(), k -> new HashMap<>()).computeIfAbsent(r.name(), k -> new ArrayList<>()).add(r);
                 }
             }
