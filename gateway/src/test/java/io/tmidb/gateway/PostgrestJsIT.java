@@ -37,7 +37,7 @@ class PostgrestJsIT {
 
     @BeforeAll
     static void start(TestDatabase db) throws SQLException {
-        gw = WriteFixture.start(db);
+        gw = WriteFixture.start(db).gateway();
         try (Connection c = db.connect(); Statement st = c.createStatement()) {
             st.execute("SELECT tmi.add_target('Bike 1', 'bike', '{\"battery\": 80, \"model\": \"city\", \"in_service\": true,"
                     + " \"tags\": {\"color\": \"red\"}}', 'B1')");
