@@ -90,6 +90,70 @@ const checks = {
     assert.equal(missing.status, 404);
     assert.equal(missing.error.code, 'PGRST205');
   },
+  async upsert() {
+    const first = await client.from('note').upsert({ id: 1, body: 'first' }).select();
+    assert.equal(first.error, null, JSON.stringify(first.error));
+    assert.equal(first.status, 201);
+    const merged = await client.from('note').upsert([{ id: 1, body: 'merged' }, { id: 2, body: 'second' }]).select('id, body').order('id');
+    assert.equal(merged.error, null, JSON.stringify(merged.error));
+    assert.deepEqual(merged.data, [{ id: 1, body: 'merged' }, { id: 2, body: 'second' }]);
+    const ignored = await client.from('note').upsert({ id: 1, body: 'ignored' }, { ignoreDuplicates: true }).select();
+    assert.deepEqual(ignored.data, []);
+    const coded = await client.from('note').upsert({ id: 2, code: 'c2', body: 'by code' }, { onConflict: 'id' });
+    assert.equal(coded.error, null, JSON.stringify(coded.error));
+    const byCode = await client.from('note').upsert({ id: 2, code: 'c2', body: 'on code' }, { onConflict: 'code' });
+    assert.equal(byCode.error, null, JSON.stringify(byCode.error));
+    const defaults = await client.from('note').upsert([{ id: 3, body: 'd' }, { id: 4, body: 'e', made_by: 'me' }], { defaultToNull: false });
+    assert.equal(defaults.error, null, JSON.stringify(defaults.error));
+    const rows = await client.from('note').select('id, body, made_by').lte('id', 4).order('id');
+    assert.deepEqual(rows.data, [
+      { id: 1, body: 'merged', made_by: 'gateway' }, { id: 2, body: 'on code', made_by: 'gateway' },
+      { id: 3, body: 'd', made_by: 'gateway' }, { id: 4, body: 'e', made_by: 'me' }]);
+  },
+  async limitedDelete() {
+    const added = await client.from('note').insert([{ id: 10, body: 'a', tag: 'lim' }, { id: 11, body: 'b', tag: 'lim' }, { id: 12, body: 'c', tag: 'lim' }]);
+    assert.equal(added.error, null, JSON.stringify(added.error));
+    const removed = await client.from('note').delete().eq('tag', 'lim').order('id', { ascending: false }).limit(1).select('id');
+    assert.equal(removed.error, null, JSON.stringify(removed.error));
+    assert.deepEqual(removed.data, [{ id: 12 }]);
+    const left = await client.from('note').select('id').eq('tag', 'lim').order('id');
+    assert.deepEqual(left.data, [{ id: 10 }, { id: 11 }]);
+  },
+  async maxAffected() {
+    const refused = await client.from('note').update({ body: 'x' }).eq('tag', 'lim').maxAffected(1);
+    assert.equal(refused.status, 400);
+    assert.equal(refused.error.code, 'PGRST124');
+    const unchanged = await client.from('note').select('body').eq('tag', 'lim').order('id');
+    assert.deepEqual(unchanged.data, [{ body: 'a' }, { body: 'b' }]);
+    const allowed = await client.from('note').update({ body: 'x' }).eq('tag', 'lim').maxAffected(2);
+    assert.equal(allowed.error, null, JSON.stringify(allowed.error));
+    assert.equal(allowed.status, 204);
+  },
+  async singleWriteRollsBack() {
+    const refused = await client.from('note').update({ body: 'y' }).eq('tag', 'lim').select().single();
+    assert.equal(refused.status, 406);
+    assert.equal(refused.error.code, 'PGRST116');
+    const unchanged = await client.from('note').select('body').eq('tag', 'lim');
+    assert.deepEqual(unchanged.data, [{ body: 'x' }, { body: 'x' }]);
+  },
+  async countOnInsert() {
+    const { error, status, count } = await client.from('note').insert([{ id: 20, body: 'c1' }, { id: 21, body: 'c2' }], { count: 'exact' });
+    assert.equal(error, null, JSON.stringify(error));
+    assert.equal(status, 201);
+    assert.equal(count, 2);
+  },
+  async stripNulls() {
+    const { data, error } = await client.from('note').select('id, body, tag').eq('id', 20).stripNulls();
+    assert.equal(error, null, JSON.stringify(error));
+    assert.deepEqual(data, [{ id: 20, body: 'c1' }]);
+  },
+  async headRpc() {
+    const { data, error, status, count } = await client.rpc('low_battery', { threshold: 50 }, { head: true, count: 'exact' });
+    assert.equal(error, null, JSON.stringify(error));
+    assert.equal(status, 200);
+    assert.equal(count, 1);
+    assert.equal(data, null);
+  },
 };
 
 let failed = 0;

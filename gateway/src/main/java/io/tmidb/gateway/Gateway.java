@@ -80,12 +80,16 @@ public final class Gateway implements AutoCloseable {
                 cfg.routes.addWsHandler(WsHandlerType.WEBSOCKET, "/tmi/ws", events::configure);
                 cfg.routes.addWsHandler(WsHandlerType.WEBSOCKET, "/tmi/ws/{listener}", events::configure);
                 cfg.routes.get("/rpc/{function}", rpc::handle);
+                cfg.routes.head("/rpc/{function}", rpc::handle);
                 cfg.routes.post("/rpc/{function}", rpc::handle);
                 cfg.routes.get("/api/{listener}", listeners::targets);
+                cfg.routes.head("/api/{listener}", listeners::targets);
                 cfg.routes.get("/api/{listener}/{kind}/obs", listeners::observations);
+                cfg.routes.head("/api/{listener}/{kind}/obs", listeners::observations);
                 cfg.routes.get("/{relation}", resources::handle);
                 cfg.routes.head("/{relation}", resources::handle);
                 cfg.routes.post("/{relation}", resources::handle);
+                cfg.routes.put("/{relation}", resources::handle);
                 cfg.routes.patch("/{relation}", resources::handle);
                 cfg.routes.delete("/{relation}", resources::handle);
                 cfg.routes.exception(ApiException.class, (e, ctx) -> Responses.error(ctx, e));
@@ -134,7 +138,7 @@ public final class Gateway implements AutoCloseable {
     }
 
     private static void openApi(Context ctx, SchemaCache cache) {
-        Negotiation.singular(ctx.header("Accept"));
+        Negotiation.accept(ctx.header("Accept"));
         ctx.contentType("application/openapi+json; charset=utf-8").result(OpenApi.document(cache.reloadIfStale()));
     }
 

@@ -7,19 +7,24 @@ import io.tmidb.gateway.internal.auth.Caller;
 import io.tmidb.gateway.internal.plan.Planner;
 import io.tmidb.gateway.internal.plan.ReadPlan;
 import io.tmidb.gateway.internal.plan.WritePlan;
-import io.tmidb.gateway.internal.query.QueryResult;
+import io.tmidb.gateway.internal.plan.WritePlanner;
 import io.tmidb.gateway.internal.query.Statements;
+import io.tmidb.gateway.internal.query.WriteStatements;
 import io.tmidb.gateway.internal.request.Negotiation;
 import io.tmidb.gateway.internal.request.Preferences;
 import io.tmidb.gateway.internal.request.RangeHeader;
 import io.tmidb.gateway.internal.request.RequestParams;
+import io.tmidb.gateway.internal.response.Reply;
 import io.tmidb.gateway.internal.response.Responses;
 import io.tmidb.gateway.internal.schema.ApiSchemas;
 import io.tmidb.gateway.internal.schema.Relation;
 
 import java.util.Set;
 
-/** {@code GET|HEAD|POST|PATCH|DELETE /<relation>}: the rows of an API view, read or written. */
+/**
+ * {@code GET|HEAD|POST|PUT|PATCH|DELETE /<relation>}: the rows of an API view, read or written.
+ * A write and the checks on its result (one object asked for, max-affected) are one transaction.
+ */
 public final class ResourceEndpoint {
     private final Services services;
 
@@ -34,34 +39,50 @@ public final class ResourceEndpoint {
         ApiSchemas snapshot = services.schemas().get();
         String schema = Negotiation.profile(snapshot, ctx.header(read ? "Accept-Profile" : "Content-Profile"));
         Relation relation = services.relation(snapshot, schema, ctx.pathParam("relation"));
-        boolean singular = Negotiation.singular(ctx.header("Accept"));
-        Preferences prefer = Preferences.parse(ctx.header("Prefer"));
+        Negotiation.Shape shape = Negotiation.accept(ctx.header("Accept"));
+        Preferences prefer = Services.preferences(ctx);
         RequestParams params = RequestParams.parse(ctx.queryString(), Set.of());
         ctx.header("Content-Profile", schema);
         if (read) {
-            ReadPlan plan = Planner.read(relation, params, RangeHeader.parse(ctx.header("Range")), prefer.countExact());
-            QueryResult r = services.db().run(caller, true, Statements.read(plan));
-            applied(ctx, prefer.applied(false));
-            Responses.rows(ctx, r, plan.offset(), singular, method == HandlerType.HEAD);
+            ReadPlan plan = Planner.read(relation, params, RangeHeader.parse(ctx.header("Range")), prefer.count(), shape.stripNulls());
+            String applied = prefer.applied(Preferences.Target.READ);
+            Reply reply = services.db().run(caller, true, Statements.read(plan), r -> Responses.rows(r, plan.offset(), shape, applied));
+            Responses.send(ctx, reply, method == HandlerType.HEAD);
             return;
         }
-        WritePlan plan;
-        if (method == HandlerType.DELETE) {
-            plan = Planner.delete(relation, params, prefer.representation());
-        } else {
-            Services.requireJson(ctx);
-            plan = method == HandlerType.POST
-                    ? Planner.insert(relation, params, ctx.body(), prefer.representation())
-                    : Planner.update(relation, params, ctx.body(), prefer.representation());
-        }
-        QueryResult r = services.db().run(caller, false, Statements.write(plan));
-        applied(ctx, prefer.applied(true));
-        Responses.written(ctx, r, method == HandlerType.POST, prefer.representation(), singular);
+        WritePlan plan = plan(ctx, method, relation, params, prefer, shape);
+        Preferences.Target target = target(plan);
+        Long maxAffected = target == Preferences.Target.UPDATE || target == Preferences.Target.DELETE ? prefer.strictMaxAffected() : null;
+        boolean merge = plan.conflict() != null && plan.conflict().merge();
+        Reply reply = services.db().run(caller, false, WriteStatements.write(plan), r -> {
+            Services.checkMaxAffected(maxAffected, r.rows());
+            return Responses.written(plan.kind(), r, prefer, merge, shape, prefer.applied(target));
+        });
+        Responses.send(ctx, reply, false);
     }
 
-    private static void applied(Context ctx, String applied) {
-        if (!applied.isEmpty()) {
-            ctx.header("Preference-Applied", applied);
+    private static WritePlan plan(Context ctx, HandlerType method, Relation relation, RequestParams params, Preferences prefer,
+                                  Negotiation.Shape shape) {
+        if (method == HandlerType.DELETE) {
+            return WritePlanner.delete(relation, params, prefer, shape.stripNulls());
         }
+        Services.requireJson(ctx);
+        if (method == HandlerType.POST) {
+            return WritePlanner.insert(relation, params, ctx.body(), prefer, shape.stripNulls());
+        }
+        if (method == HandlerType.PUT) {
+            return WritePlanner.put(relation, params, ctx.body(), prefer, shape.stripNulls());
+        }
+        return WritePlanner.update(relation, params, ctx.body(), prefer, shape.stripNulls());
+    }
+
+    /** Which preferences the write honours, for Preference-Applied. */
+    private static Preferences.Target target(WritePlan plan) {
+        return switch (plan.kind()) {
+            case INSERT -> plan.conflict() != null ? Preferences.Target.UPSERT_INSERT : Preferences.Target.INSERT;
+            case PUT -> Preferences.Target.PUT;
+            case UPDATE -> Preferences.Target.UPDATE;
+            case DELETE -> Preferences.Target.DELETE;
+        };
     }
 }

@@ -7,12 +7,12 @@ import io.tmidb.gateway.internal.auth.Caller;
 import io.tmidb.gateway.internal.error.ApiException;
 import io.tmidb.gateway.internal.plan.CallPlan;
 import io.tmidb.gateway.internal.plan.Planner;
-import io.tmidb.gateway.internal.query.QueryResult;
 import io.tmidb.gateway.internal.query.Statements;
 import io.tmidb.gateway.internal.request.Negotiation;
 import io.tmidb.gateway.internal.request.Preferences;
 import io.tmidb.gateway.internal.request.RangeHeader;
 import io.tmidb.gateway.internal.request.RequestParams;
+import io.tmidb.gateway.internal.response.Reply;
 import io.tmidb.gateway.internal.response.Responses;
 import io.tmidb.gateway.internal.schema.ApiSchemas;
 import io.tmidb.gateway.internal.schema.Routine;
@@ -23,9 +23,10 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * {@code GET|POST /rpc/<function>}: calls a function of the API schema with named arguments
- * (query parameters for GET, a JSON object for POST). GET runs read-only, so a function that
- * writes fails there with 405, as in PostgREST.
+ * {@code GET|HEAD|POST /rpc/<function>}: calls a function of the API schema with named arguments
+ * (query parameters for GET and HEAD, a JSON object for POST). GET and HEAD run read-only, so a
+ * function that writes fails there with 405, as in PostgREST. A POST call and the checks on its
+ * result (one object asked for, max-affected) are one transaction.
  */
 public final class RpcEndpoint {
     private final Services services;
@@ -36,7 +37,8 @@ public final class RpcEndpoint {
 
     public void handle(Context ctx) {
         Caller caller = services.caller(ctx);
-        boolean get = ctx.method() == HandlerType.GET || ctx.method() == HandlerType.HEAD;
+        boolean head = ctx.method() == HandlerType.HEAD;
+        boolean get = ctx.method() == HandlerType.GET || head;
         ApiSchemas snapshot = services.schemas().get();
         String schema = Negotiation.profile(snapshot, ctx.header(get ? "Accept-Profile" : "Content-Profile"));
         String name = ctx.pathParam("function");
@@ -56,16 +58,25 @@ public final class RpcEndpoint {
                     + "(" + String.join(", ", args.keySet()) + ") in the schema cache", null,
                     "Functions of " + schema + " are listed under /rpc/ in the OpenAPI document at /.");
         }
-        Preferences prefer = Preferences.parse(ctx.header("Prefer"));
+        Preferences prefer = Services.preferences(ctx);
+        Negotiation.Shape shape = Negotiation.accept(ctx.header("Accept"));
         CallPlan plan = Planner.call(overloads, schema + "." + name, args, params,
-                RangeHeader.parse(ctx.header("Range")), prefer.countExact());
-        boolean singular = Negotiation.singular(ctx.header("Accept"));
-        QueryResult r = services.db().run(caller, get, Statements.call(plan));
-        ctx.header("Content-Profile", schema);
-        if (plan.read() != null && plan.routine().returnsSet()) {
-            Responses.rows(ctx, r, plan.read().offset(), singular, ctx.method() == HandlerType.HEAD);
-        } else {
-            Responses.body(ctx, 200, r.body(), ctx.method() == HandlerType.HEAD);
+                RangeHeader.parse(ctx.header("Range")), prefer.count(), shape.stripNulls());
+        Long maxAffected = prefer.strictMaxAffected();
+        boolean rows = plan.read() != null && plan.routine().returnsSet();
+        if (maxAffected != null && !rows) {
+            throw new ApiException(400, "PGRST128",
+                    "Function must return SETOF or TABLE when max-affected preference is used with handling=strict", null, null);
         }
+        String applied = prefer.applied(Preferences.Target.CALL);
+        ctx.header("Content-Profile", schema);
+        Reply reply = services.db().run(caller, get, Statements.call(plan), r -> {
+            Services.checkMaxAffected(maxAffected, r.rows());
+            if (plan.routine().returnsVoid()) {
+                return Responses.noContent(applied);
+            }
+            return rows ? Responses.rows(r, plan.read().offset(), shape, applied) : Responses.value(r, applied);
+        });
+        Responses.send(ctx, reply, head);
     }
 }

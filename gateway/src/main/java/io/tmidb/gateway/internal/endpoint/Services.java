@@ -6,10 +6,12 @@ import io.tmidb.gateway.internal.auth.Caller;
 import io.tmidb.gateway.internal.auth.JwtAuthenticator;
 import io.tmidb.gateway.internal.error.ApiException;
 import io.tmidb.gateway.internal.query.Database;
+import io.tmidb.gateway.internal.request.Preferences;
 import io.tmidb.gateway.internal.schema.ApiSchemas;
 import io.tmidb.gateway.internal.schema.Relation;
 import io.tmidb.gateway.internal.schema.SchemaCache;
 
+import java.util.Collections;
 import java.util.Locale;
 import java.util.Optional;
 
@@ -28,6 +30,22 @@ public record Services(SchemaCache schemas, Database db, JwtAuthenticator auth) 
         return r.orElseThrow(() -> new ApiException(404, "PGRST205",
                 "Could not find the table '" + schema + "." + name + "' in the schema cache", null,
                 "Resources are the kinds of schema version " + schema + "; the OpenAPI document at / lists them."));
+    }
+
+    /** The request's preferences, from every Prefer header it has. */
+    public static Preferences preferences(Context ctx) {
+        return Preferences.parse(Collections.list(ctx.req().getHeaders("Prefer")));
+    }
+
+    /**
+     * {@code Prefer: handling=strict, max-affected=N}: more rows written (or returned by a
+     * function) than N is 400 PGRST124, and the transaction is rolled back.
+     */
+    public static void checkMaxAffected(Long max, long rows) {
+        if (max != null && rows > max) {
+            throw new ApiException(400, "PGRST124", "Query result exceeds max-affected preference constraint",
+                    "The query affects " + rows + " rows", null);
+        }
     }
 
     /** Requests with a body must send JSON. */

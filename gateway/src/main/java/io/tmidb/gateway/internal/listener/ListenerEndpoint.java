@@ -2,9 +2,11 @@
 package io.tmidb.gateway.internal.listener;
 
 import io.javalin.http.Context;
+import io.javalin.http.HandlerType;
 import io.tmidb.gateway.internal.auth.Caller;
 import io.tmidb.gateway.internal.endpoint.Services;
-import io.tmidb.gateway.internal.query.Database;
+import io.tmidb.gateway.internal.query.Statements;
+import io.tmidb.gateway.internal.request.Negotiation;
 import io.tmidb.gateway.internal.query.QueryResult;
 import io.tmidb.gateway.internal.query.Sql;
 import io.tmidb.gateway.internal.request.Grammar;
@@ -15,7 +17,7 @@ import io.tmidb.gateway.internal.response.Responses;
 import java.util.Map;
 
 /**
- * The per-listener endpoints: {@code /api/<listener>} (its subscribed targets with only its
+ * The per-listener endpoints ({@code GET} and {@code HEAD}): {@code /api/<listener>} (its subscribed targets with only its
  * fields) and {@code /api/<listener>/<kind>/obs?since=...&limit=...} (history). The database
  * decides: {@code tmi.listener_targets} and {@code tmi.listener_obs} admit the listener named by
  * the token's claims, speakers and admins, and refuse anyone else (42501).
@@ -30,9 +32,9 @@ public final class ListenerEndpoint {
     public void targets(Context ctx) {
         Caller caller = services.caller(ctx);
         Sql sql = new Sql().add("WITH pgrst_source AS (SELECT * FROM tmi.listener_targets(CAST(")
-                .param(ctx.pathParam("listener")).add(" AS text))) SELECT NULL, count(*), coalesce(json_agg(_pgrst_t), '[]')::text" + Database.SESSION_COLUMNS + " FROM pgrst_source _pgrst_t");
+                .param(ctx.pathParam("listener")).add(" AS text))) SELECT NULL, " + Statements.aggregate(false));
         QueryResult r = services.db().run(caller, true, sql);
-        Responses.rows(ctx, r, 0, false, false);
+        Responses.send(ctx, Responses.rows(r, 0, Negotiation.Shape.ARRAY, ""), ctx.method() == HandlerType.HEAD);
     }
 
     public void observations(Context ctx) {
@@ -48,8 +50,8 @@ public final class ListenerEndpoint {
         }
         Sql sql = new Sql().add("WITH pgrst_source AS (SELECT * FROM tmi.listener_obs(CAST(").param(ctx.pathParam("listener"))
                 .add(" AS text), CAST(").param(ctx.pathParam("kind")).add(" AS text), CAST(").param(since)
-                .add(" AS timestamptz), CAST(").param(limit).add(" AS integer))) SELECT NULL, count(*), coalesce(json_agg(_pgrst_t), '[]')::text" + Database.SESSION_COLUMNS + " FROM pgrst_source _pgrst_t");
+                .add(" AS timestamptz), CAST(").param(limit).add(" AS integer))) SELECT NULL, " + Statements.aggregate(false));
         QueryResult r = services.db().run(caller, true, sql);
-        Responses.rows(ctx, r, 0, false, false);
+        Responses.send(ctx, Responses.rows(r, 0, Negotiation.Shape.ARRAY, ""), ctx.method() == HandlerType.HEAD);
     }
 }

@@ -8,6 +8,7 @@ import io.tmidb.gateway.internal.error.ApiException;
 import io.tmidb.gateway.internal.request.Condition;
 import io.tmidb.gateway.internal.request.FieldRef;
 import io.tmidb.gateway.internal.request.OrderItem;
+import io.tmidb.gateway.internal.request.Preferences;
 import io.tmidb.gateway.internal.request.RangeHeader;
 import io.tmidb.gateway.internal.request.RequestParams;
 import io.tmidb.gateway.internal.request.SelectItem;
@@ -15,21 +16,18 @@ import io.tmidb.gateway.internal.schema.Column;
 import io.tmidb.gateway.internal.schema.Relation;
 import io.tmidb.gateway.internal.schema.Routine;
 
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
-/** Turns parsed requests into plans, checking every name against the schema cache's relation. */
+/** Turns parsed reads and calls into plans, checking every name against the schema cache's relation (writes: {@link WritePlanner}). */
 public final class Planner {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private Planner() {
     }
 
-    public static ReadPlan read(Relation relation, RequestParams p, RangeHeader range, boolean countExact) {
+    public static ReadPlan read(Relation relation, RequestParams p, RangeHeader range, Preferences.Count count, boolean stripNulls) {
         checkFields(relation, p);
         long offset = p.offset();
         Long limit = p.limit();
@@ -42,53 +40,12 @@ public final class Planner {
             offset = Math.max(offset, range.first());
             limit = last == Long.MAX_VALUE ? null : Math.max(0, last - offset + 1);
         }
-        return new ReadPlan(relation, p.select(), p.where(), p.order(), offset, limit, countExact);
-    }
-
-    public static WritePlan insert(Relation relation, RequestParams p, String body, boolean returning) {
-        JsonNode doc = parse(body);
-        Set<String> keys = new LinkedHashSet<>();
-        if (doc.isObject()) {
-            doc.fieldNames().forEachRemaining(keys::add);
-        } else if (doc.isArray()) {
-            for (JsonNode row : doc) {
-                if (!row.isObject()) {
-                    throw ApiException.body("All object keys must match", "every element of the array must be a JSON object");
-                }
-                row.fieldNames().forEachRemaining(keys::add);
-            }
-        } else {
-            throw ApiException.body("Empty or invalid json", "the body must be a JSON object or an array of objects");
-        }
-        List<String> columns = p.columns() != null ? p.columns() : List.copyOf(keys);
-        if (columns.isEmpty()) {
-            throw ApiException.body("Empty or invalid json", "the body names no column");
-        }
-        checkColumns(relation, columns);
-        checkFields(relation, p);
-        return new WritePlan(WritePlan.Kind.INSERT, relation, columns, body, List.of(), returning ? p.select() : List.of());
-    }
-
-    public static WritePlan update(Relation relation, RequestParams p, String body, boolean returning) {
-        JsonNode doc = parse(body);
-        if (!doc.isObject() || doc.isEmpty()) {
-            throw ApiException.body("Empty or invalid json", "PATCH takes one JSON object with the columns to set");
-        }
-        List<String> columns = new ArrayList<>();
-        doc.fieldNames().forEachRemaining(columns::add);
-        checkColumns(relation, columns);
-        checkFields(relation, p);
-        return new WritePlan(WritePlan.Kind.UPDATE, relation, columns, body, p.where(), returning ? p.select() : List.of());
-    }
-
-    public static WritePlan delete(Relation relation, RequestParams p, boolean returning) {
-        checkFields(relation, p);
-        return new WritePlan(WritePlan.Kind.DELETE, relation, List.of(), null, p.where(), returning ? p.select() : List.of());
+        return new ReadPlan(relation, p.select(), p.where(), p.order(), offset, limit, count, stripNulls);
     }
 
     /** Picks the overload whose arguments match and plans reading its result. */
     public static CallPlan call(List<Routine> overloads, String qualifiedName, Map<String, String> args,
-                                RequestParams p, RangeHeader range, boolean countExact) {
+                                RequestParams p, RangeHeader range, Preferences.Count count, boolean stripNulls) {
         Routine routine = overloads.stream().filter(r -> r.accepts(args.keySet())).findFirst()
                 .orElseThrow(() -> new ApiException(404, "PGRST202", "Could not find the function " + qualifiedName
                         + "(" + String.join(", ", args.keySet()) + ") in the schema cache", null,
@@ -98,7 +55,7 @@ public final class Planner {
             throw ApiException.parse("filters and order apply to functions that return rows",
                     qualifiedName + " returns a single value");
         }
-        ReadPlan read = rows ? read(routine.asRelation(), p, range, countExact) : null;
+        ReadPlan read = rows ? read(routine.asRelation(), p, range, count, stripNulls) : null;
         return new CallPlan(routine, args, read);
     }
 
@@ -119,7 +76,7 @@ public final class Planner {
         return args;
     }
 
-    private static JsonNode parse(String body) {
+    static JsonNode parse(String body) {
         try {
             JsonNode n = JSON.readTree(body == null ? "" : body);
             if (n == null || n.isMissingNode()) {
@@ -131,7 +88,7 @@ public final class Planner {
         }
     }
 
-    private static void checkColumns(Relation relation, List<String> columns) {
+    static void checkColumns(Relation relation, List<String> columns) {
         for (String c : columns) {
             if (relation.column(c).isEmpty()) {
                 throw new ApiException(400, "PGRST204", "Could not find the '" + c + "' column of '" + relation.name()
@@ -140,7 +97,7 @@ public final class Planner {
         }
     }
 
-    private static void checkFields(Relation relation, RequestParams p) {
+    static void checkFields(Relation relation, RequestParams p) {
         for (SelectItem s : p.select()) {
             if (!s.star()) {
                 check(relation, s.field());

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 package io.tmidb.gateway.internal.query;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.tmidb.gateway.internal.auth.Caller;
@@ -20,14 +23,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.WeakHashMap;
+import java.util.function.Function;
 
 /**
  * The connection pool and how a request's statement runs. Like PostgREST, the request's role is
  * set with {@code set_config('role', ...)}, its JWT claims in {@code request.jwt.claims}, and reads
  * run read-only, so grants and row-level security decide. Unlike PostgREST, which pipelines
  * BEGIN, settings, statement and COMMIT, pgjdbc cannot pipeline different statements, so each
- * request is one autocommitted statement and the settings are made for the session, remembered per
- * connection, and sent again only when the next request needs others. Every statement returns the
+ * read is one autocommitted statement (a write: one statement in a transaction, see
+ * {@link #run(Caller, boolean, Query, Function)}) and the settings are made for the session,
+ * remembered per connection, and sent again only when the next request needs others. Every statement returns the
  * session's settings as they are when it ends, so that a function which changed them (SET ROLE,
  * RESET, set_config) makes the connection forget them: the next request sets them afresh. A
  * statement that fails is rolled back with any such change.
@@ -38,6 +43,7 @@ public final class Database implements AutoCloseable {
     /** The settings a statement ends with, appended to every statement's result row. */
     public static final String SESSION_COLUMNS = ", current_user::text, current_setting('request.jwt.claims', true),"
             + " current_setting('default_transaction_read_only')";
+    private static final ObjectMapper JSON = new ObjectMapper();
     private final HikariDataSource pool;
     private final Map<Object, Session> sessions = new WeakHashMap<>();
     private final String url;
@@ -89,8 +95,19 @@ public final class Database implements AutoCloseable {
         return pool;
     }
 
-    /** Runs {@code sql} (built with {@link #SESSION_COLUMNS} last) as {@code caller}; database errors become API errors. */
+    /** Runs a read-only or autocommitted {@code sql} (built with {@link #SESSION_COLUMNS} last) as {@code caller}. */
     public QueryResult run(Caller caller, boolean readOnly, Sql sql) {
+        return run(caller, readOnly, new Query(sql, null), r -> r);
+    }
+
+    /**
+     * Runs {@code query} as {@code caller} and hands its result to {@code finish}, which shapes the
+     * response and may refuse it by throwing. A statement that may write runs in a transaction
+     * that commits only after {@code finish} returned: anything raised after the statement (a
+     * singular response that is not one row, max-affected, response shaping) rolls the write
+     * back, as in PostgREST. Database errors become API errors.
+     */
+    public <T> T run(Caller caller, boolean readOnly, Query query, Function<QueryResult, T> finish) {
         Session wanted = new Session(caller.role(), caller.claimsJson(), readOnly ? "on" : "off");
         try (Connection c = pool.getConnection()) {
             Object physical = c.unwrap(PGConnection.class);
@@ -103,20 +120,61 @@ public final class Database implements AutoCloseable {
                     ps.execute();
                 }
             }
-            try (PreparedStatement ps = c.prepareStatement(sql.text())) {
-                bind(ps, sql.params());
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    long total = rs.getLong(1);
-                    QueryResult result = new QueryResult(rs.wasNull() ? null : total, rs.getLong(2), rs.getString(3));
-                    Session after = new Session(rs.getString(4), rs.getString(5), rs.getString(6));
-                    remember(physical, after.equals(wanted) ? wanted : null);
-                    return result;
+            if (readOnly) {
+                return finish.apply(execute(c, physical, wanted, query));
+            }
+            c.setAutoCommit(false);
+            boolean committed = false;
+            try {
+                T out = finish.apply(execute(c, physical, wanted, query));
+                c.commit();
+                committed = true;
+                return out;
+            } finally {
+                if (!committed) {
+                    // the session settings a function changed are rolled back too: set them afresh next time
+                    remember(physical, null);
+                    c.rollback();
                 }
+                c.setAutoCommit(true);
             }
         } catch (SQLException e) {
             throw SqlStates.from(e, caller.authenticated());
         }
+    }
+
+    private QueryResult execute(Connection c, Object physical, Session wanted, Query query) throws SQLException {
+        QueryResult result;
+        try (PreparedStatement ps = c.prepareStatement(query.main().text())) {
+            bind(ps, query.main().params());
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                Long total = nullableLong(rs, 1);
+                Long inserted = rs.getMetaData().getColumnCount() > 6 ? nullableLong(rs, 7) : null;
+                result = new QueryResult(total, rs.getLong(2), rs.getString(3), inserted);
+                Session after = new Session(rs.getString(4), rs.getString(5), rs.getString(6));
+                remember(physical, after.equals(wanted) ? wanted : null);
+            }
+        }
+        if (query.plannedCount() == null) {
+            return result;
+        }
+        try (PreparedStatement ps = c.prepareStatement("EXPLAIN (FORMAT JSON) " + query.plannedCount().text())) {
+            bind(ps, query.plannedCount().params());
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                JsonNode plan = JSON.readTree(rs.getString(1));
+                long rows = plan.path(0).path("Plan").path("Plan Rows").asLong();
+                return new QueryResult(rows, result.rows(), result.body(), result.inserted());
+            } catch (JsonProcessingException e) {
+                throw new SQLException("EXPLAIN answered no JSON plan", e);
+            }
+        }
+    }
+
+    private static Long nullableLong(ResultSet rs, int column) throws SQLException {
+        long v = rs.getLong(column);
+        return rs.wasNull() ? null : v;
     }
 
     private Session session(Object physical) {

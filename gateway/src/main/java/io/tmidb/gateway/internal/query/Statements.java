@@ -3,72 +3,67 @@ package io.tmidb.gateway.internal.query;
 
 import io.tmidb.gateway.internal.plan.CallPlan;
 import io.tmidb.gateway.internal.plan.ReadPlan;
-import io.tmidb.gateway.internal.plan.WritePlan;
+import io.tmidb.gateway.internal.request.Preferences;
 import io.tmidb.gateway.internal.schema.Relation;
 import io.tmidb.gateway.internal.schema.Routine;
 
 import java.util.List;
 
 /**
- * The SQL of each plan, shaped like PostgREST's: the rows are produced in a CTE
+ * The SQL of reads and calls, shaped like PostgREST's: the rows are produced in a CTE
  * {@code pgrst_source}, and one result row carries the total (when counted), the number of rows
- * and the rows as one JSON array built by the database.
+ * and the rows as one JSON array built by the database (writes: {@link WriteStatements}).
  */
 public final class Statements {
-    private static final String AGGREGATE = "count(*), coalesce(json_agg(_pgrst_t), '[]')::text" + Database.SESSION_COLUMNS
-            + " FROM pgrst_source _pgrst_t";
-
     private Statements() {
     }
 
-    public static Sql read(ReadPlan p) {
-        Sql from = relation(p.relation());
-        return window(p, from);
+    /**
+     * {@code count(*)}, the rows as JSON (null fields dropped when asked), the session's settings
+     * and {@code more} columns, from {@code pgrst_source}.
+     */
+    public static String aggregate(boolean stripNulls, String... more) {
+        String rows = stripNulls ? "json_strip_nulls(json_agg(_pgrst_t))" : "json_agg(_pgrst_t)";
+        StringBuilder extra = new StringBuilder();
+        for (String m : more) {
+            extra.append(", ").append(m);
+        }
+        return "count(*), coalesce(" + rows + ", '[]')::text" + Database.SESSION_COLUMNS + extra + " FROM pgrst_source _pgrst_t";
     }
 
-    public static Sql call(CallPlan p) {
-        Sql from = callExpression(p);
-        if (p.read() == null) {
-            return new Sql().add("SELECT NULL, 1, to_json(_pgrst_r)::text" + Database.SESSION_COLUMNS + " FROM ").add(from).add(" AS _pgrst_r");
+    public static Query read(ReadPlan p) {
+        Sql from = relation(p.relation());
+        return new Query(window(p, new Sql(), from), planned(p, from));
+    }
+
+    /**
+     * A call runs the function once: its rows are materialized in {@code pgrst_call}, which both
+     * the window and the count read, so a function that writes does not write twice.
+     */
+    public static Query call(CallPlan p) {
+        Sql call = callExpression(p);
+        if (p.routine().returnsVoid()) {
+            return new Query(new Sql().add("SELECT NULL, 0, NULL" + Database.SESSION_COLUMNS + " FROM ").add(call).add(" AS _pgrst_r"), null);
         }
-        Sql sql = window(p.read(), from.add(" AS _pgrst_r"));
+        if (p.read() == null) {
+            return new Query(new Sql().add("SELECT NULL, 1, to_json(_pgrst_r)::text" + Database.SESSION_COLUMNS + " FROM ")
+                    .add(call).add(" AS _pgrst_r"), null);
+        }
+        Sql materialized = new Sql().add("pgrst_call AS MATERIALIZED (SELECT * FROM ").add(call).add(" AS _pgrst_r), ");
+        Sql sql = window(p.read(), materialized, new Sql().add("pgrst_call"));
+        Sql planned = planned(p.read(), new Sql().add(call).add(" AS _pgrst_r"));
         if (!p.routine().returnsSet()) {
             // one composite value: PostgREST answers the object, not an array
-            return new Sql().add("SELECT NULL, 1, coalesce((_pgrst_a.body::json -> 0)::text, 'null'), _pgrst_a.r, _pgrst_a.c, _pgrst_a.ro FROM (")
+            sql = new Sql().add("SELECT NULL, 1, coalesce((_pgrst_a.body::json -> 0)::text, 'null'), _pgrst_a.r, _pgrst_a.c, _pgrst_a.ro FROM (")
                     .add(sql).add(") AS _pgrst_a(total, n, body, r, c, ro)");
         }
-        return sql;
+        return new Query(sql, planned);
     }
 
-    public static Sql write(WritePlan p) {
-        Sql target = relation(p.relation());
-        Sql returning = new Sql().add(" RETURNING ").add(p.returning().isEmpty() ? new Sql().add("1") : Expressions.selectList(p.returning()));
-        Sql sql = new Sql();
-        switch (p.kind()) {
-            case INSERT -> {
-                sql.add("WITH pgrst_body AS (SELECT CAST(").param(p.body()).add(" AS json) AS b), pgrst_source AS (INSERT INTO ")
-                        .add(target).add(" (").add(columns(p.columns(), "")).add(") SELECT ").add(columns(p.columns(), "_pgrst_p."))
-                        .add(" FROM pgrst_body, json_populate_recordset(NULL::").add(relation(p.relation()))
-                        .add(", CASE WHEN json_typeof(b) = 'array' THEN b ELSE json_build_array(b) END) AS _pgrst_p")
-                        .add(returning).add(")");
-            }
-            case UPDATE -> {
-                sql.add("WITH pgrst_source AS (UPDATE ").add(target).add(" SET ");
-                sql.add(p.columns().size() == 1 ? columns(p.columns(), "") : new Sql().add("(").add(columns(p.columns(), "")).add(")"));
-                sql.add(" = (SELECT ").add(columns(p.columns(), "_pgrst_p.")).add(" FROM json_populate_record(NULL::")
-                        .add(relation(p.relation())).add(", CAST(").param(p.body()).add(" AS json)) AS _pgrst_p)")
-                        .add(Expressions.where(p.relation(), p.where())).add(returning).add(")");
-            }
-            case DELETE -> sql.add("WITH pgrst_source AS (DELETE FROM ").add(target)
-                    .add(Expressions.where(p.relation(), p.where())).add(returning).add(")");
-        }
-        return sql.add(" SELECT NULL, ").add(AGGREGATE);
-    }
-
-    private static Sql window(ReadPlan p, Sql from) {
+    private static Sql window(ReadPlan p, Sql ctes, Sql from) {
         Sql where = Expressions.where(p.relation(), p.where());
-        Sql sql = new Sql().add("WITH pgrst_source AS (SELECT ").add(Expressions.selectList(p.select())).add(" FROM ")
-                .add(from).add(where).add(Expressions.orderBy(p.order()));
+        Sql sql = new Sql().add("WITH ").add(ctes).add("pgrst_source AS (SELECT ").add(Expressions.selectList(p.select()))
+                .add(" FROM ").add(from).add(where).add(Expressions.orderBy(p.order()));
         if (p.limit() != null) {
             sql.add(" LIMIT CAST(").param(Long.toString(p.limit())).add(" AS bigint)");
         }
@@ -76,12 +71,20 @@ public final class Statements {
             sql.add(" OFFSET CAST(").param(Long.toString(p.offset())).add(" AS bigint)");
         }
         sql.add(") SELECT ");
-        if (p.countExact()) {
+        if (p.count() == Preferences.Count.EXACT || p.count() == Preferences.Count.ESTIMATED) {
             sql.add("(SELECT count(*) FROM ").add(from).add(where).add("), ");
         } else {
             sql.add("NULL, ");
         }
-        return sql.add(AGGREGATE);
+        return sql.add(aggregate(p.stripNulls()));
+    }
+
+    /** The query whose planned row count answers {@code count=planned}, or null. */
+    private static Sql planned(ReadPlan p, Sql from) {
+        if (p.count() != Preferences.Count.PLANNED) {
+            return null;
+        }
+        return new Sql().add("SELECT 1 FROM ").add(from).add(Expressions.where(p.relation(), p.where()));
     }
 
     private static Sql callExpression(CallPlan p) {
@@ -99,11 +102,12 @@ public final class Statements {
         return sql.add(")");
     }
 
-    private static Sql relation(Relation r) {
+    static Sql relation(Relation r) {
         return new Sql().ident(r.schema()).add(".").ident(r.name());
     }
 
-    private static Sql columns(List<String> names, String prefix) {
+    /** The names, quoted, each after {@code prefix}, separated by commas. */
+    static Sql columns(List<String> names, String prefix) {
         Sql sql = new Sql();
         for (int i = 0; i < names.size(); i++) {
             sql.add(i > 0 ? ", " + prefix : prefix).ident(names.get(i));

@@ -9,6 +9,7 @@ import java.util.Locale;
 /** Content negotiation: the API version (Accept-Profile / Content-Profile) and the response media type. */
 public final class Negotiation {
     public static final String OBJECT = "application/vnd.pgrst.object+json";
+    public static final String ARRAY = "application/vnd.pgrst.array+json";
 
     private Negotiation() {
     }
@@ -28,24 +29,50 @@ public final class Negotiation {
         return wanted;
     }
 
-    /** Whether the client asks for one object rather than an array; 406 for media types not served. */
-    public static boolean singular(String accept) {
+    /**
+     * The response shape the client accepts: an array ({@code application/json},
+     * {@code application/vnd.pgrst.array+json}) or one object ({@value #OBJECT}), either with
+     * {@code ;nulls=stripped} to drop null fields; 406 PGRST107 for media types not served.
+     */
+    public static Shape accept(String accept) {
         if (accept == null || accept.isBlank()) {
-            return false;
+            return Shape.ARRAY;
         }
-        boolean servable = false;
+        Shape served = null;
         for (String part : accept.split(",")) {
-            String type = part.split(";")[0].trim().toLowerCase(Locale.ROOT);
-            if (type.equals(OBJECT)) {
-                return true;
+            String[] pieces = part.split(";");
+            String type = pieces[0].trim().toLowerCase(Locale.ROOT);
+            boolean strip = false;
+            for (int i = 1; i < pieces.length; i++) {
+                strip |= pieces[i].trim().equalsIgnoreCase("nulls=stripped");
             }
-            servable |= type.equals("application/json") || type.equals("*/*") || type.equals("application/*")
-                    || type.equals("application/openapi+json");
+            Shape s = switch (type) {
+                case OBJECT, "application/vnd.pgrst.object" -> new Shape(true, strip);
+                case ARRAY, "application/vnd.pgrst.array" -> new Shape(false, strip);
+                case "application/json", "*/*", "application/*", "application/openapi+json" -> Shape.ARRAY;
+                default -> null;
+            };
+            if (s != null && (s.singular() || s.stripNulls())) {
+                return s;
+            }
+            served = served == null ? s : served;
         }
-        if (!servable) {
+        if (served == null) {
             throw new ApiException(406, "PGRST107", "None of these media types are available: " + accept, null,
                     "Accept application/json or " + OBJECT + ".");
         }
-        return false;
+        return served;
+    }
+
+    /** One object or an array of rows, with or without null fields; {@link #contentType} is what is answered. */
+    public record Shape(boolean singular, boolean stripNulls) {
+        public static final Shape ARRAY = new Shape(false, false);
+
+        public String contentType() {
+            if (!stripNulls) {
+                return "application/json; charset=utf-8";
+            }
+            return (singular ? OBJECT : Negotiation.ARRAY) + ";nulls=stripped; charset=utf-8";
+        }
     }
 }

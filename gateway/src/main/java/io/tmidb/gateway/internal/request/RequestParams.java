@@ -9,11 +9,13 @@ import java.util.Set;
 
 /**
  * The query string of a resource or RPC request, sorted into PostgREST's reserved parameters
- * ({@code select, order, limit, offset, columns}), function arguments (names in {@code argNames})
- * and filters (everything else).
+ * ({@code select, order, limit, offset, columns, on_conflict}), function arguments (names in
+ * {@code argNames}) and filters (everything else). {@code columns} and {@code onConflict} are
+ * null when not given.
  */
 public record RequestParams(List<SelectItem> select, List<Condition> where, List<OrderItem> order,
-                            Long limit, long offset, List<String> columns, Map<String, String> args) {
+                            Long limit, long offset, List<String> columns, List<String> onConflict,
+                            Map<String, String> args) {
 
     private static final java.util.regex.Pattern FILTER = java.util.regex.Pattern.compile("(not\\.)?[a-z]+\\.");
 
@@ -33,6 +35,7 @@ public record RequestParams(List<SelectItem> select, List<Condition> where, List
         Long limit = null;
         long offset = 0;
         List<String> columns = null;
+        List<String> onConflict = null;
         Map<String, String> args = new LinkedHashMap<>();
         for (Map.Entry<String, String> e : QueryString.parse(rawQuery)) {
             String key = e.getKey();
@@ -42,7 +45,8 @@ public record RequestParams(List<SelectItem> select, List<Condition> where, List
                 case "order" -> order = Grammar.order(value);
                 case "limit" -> limit = Grammar.nonNegative("limit", value);
                 case "offset" -> offset = Grammar.nonNegative("offset", value);
-                case "columns" -> columns = Grammar.splitTopLevel(value, ',').stream().map(c -> Grammar.unquote(c.trim())).toList();
+                case "columns" -> columns = names(value);
+                case "on_conflict" -> onConflict = names(value);
                 default -> {
                     if (argNames.contains(key) || call && !Grammar.isLogicKey(key) && !FILTER.matcher(value).lookingAt()) {
                         args.put(key, value);
@@ -54,6 +58,15 @@ public record RequestParams(List<SelectItem> select, List<Condition> where, List
                 }
             }
         }
-        return new RequestParams(select, where, order, limit, offset, columns, args);
+        return new RequestParams(select, where, order, limit, offset, columns, onConflict, args);
+    }
+
+    /** Whether the request names a row window ({@code limit} or {@code offset}). */
+    public boolean windowed() {
+        return limit != null || offset > 0;
+    }
+
+    private static List<String> names(String value) {
+        return Grammar.splitTopLevel(value, ',').stream().map(c -> Grammar.unquote(c.trim())).toList();
     }
 }

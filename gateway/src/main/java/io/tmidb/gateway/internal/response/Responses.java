@@ -6,8 +6,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.javalin.http.Context;
 import io.tmidb.gateway.internal.error.ApiException;
+import io.tmidb.gateway.internal.plan.WritePlan;
 import io.tmidb.gateway.internal.query.QueryResult;
+import io.tmidb.gateway.internal.request.Negotiation;
+import io.tmidb.gateway.internal.request.Preferences;
 
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** Writes responses as PostgREST does: JSON bodies, {@code Content-Range}, 200/206/416 for reads, errors in one shape. */
@@ -19,8 +23,8 @@ public final class Responses {
     private Responses() {
     }
 
-    /** A read's rows: status and Content-Range from the window and the total (when counted). */
-    public static void rows(Context ctx, QueryResult r, long offset, boolean singular, boolean head) {
+    /** A read's rows: status and Content-Range from the window and the total (when counted); 406 unless one row when one is asked for. */
+    public static Reply rows(QueryResult r, long offset, Negotiation.Shape shape, String applied) {
         String total = r.total() == null ? "*" : Long.toString(r.total());
         String range = r.rows() == 0 ? "*/" + total : offset + "-" + (offset + r.rows() - 1) + "/" + total;
         int status = 200;
@@ -34,24 +38,74 @@ public final class Responses {
                 status = 206;
             }
         }
-        ctx.header("Content-Range", range);
-        body(ctx, status, singular ? single(r) : r.body(), head);
+        Map<String, String> headers = headers(range, applied);
+        return new Reply(status, headers, shape.singular() ? single(r) : r.body(), shape.contentType());
     }
 
-    /** A mutation: 201 for inserts, 200 with the rows when asked for them, else 204. */
-    public static void written(Context ctx, QueryResult r, boolean insert, boolean representation, boolean singular) {
-        ctx.header("Content-Range", "*/" + (r.total() == null ? "*" : r.total()));
-        if (representation) {
-            body(ctx, insert ? 201 : 200, singular ? single(r) : r.body(), false);
-        } else {
-            ctx.status(insert ? 201 : 204);
+    /** A function that returns {@code void}: 204, no body. */
+    public static Reply noContent(String applied) {
+        return new Reply(204, headers(null, applied), null, null);
+    }
+
+    /** A value a function returned, as it is. */
+    public static Reply value(QueryResult r, String applied) {
+        return new Reply(200, headers(null, applied), r.body(), JSON);
+    }
+
+    /**
+     * A mutation, as PostgREST answers it: 201 for inserts (200 for an upsert that only updated),
+     * PUT 201/200 with the row or 204, PATCH and DELETE 200 with the rows or 204; Content-Range
+     * tells the count of rows written when counted. One object asked for but not exactly one row
+     * written: 406 PGRST116 (the caller rolls the write back).
+     */
+    public static Reply written(WritePlan.Kind kind, QueryResult r, Preferences prefer, boolean upsertMerge,
+                                Negotiation.Shape shape, String applied) {
+        String body = r.body();
+        if (kind == WritePlan.Kind.PUT) {
+            if (r.rows() != 1) {
+                throw new ApiException(400, "PGRST115", "Payload values do not match URL in primary key column(s)", null, null);
+            }
+        } else if (shape.singular()) {
+            body = single(r);
         }
+        String total = prefer.countsRows() ? Long.toString(r.rows()) : "*";
+        String range = switch (kind) {
+            case UPDATE -> r.rows() > 0 ? "0-" + (r.rows() - 1) + "/" + total : "*/" + total;
+            case INSERT, DELETE -> "*/" + total;
+            case PUT -> null;
+        };
+        boolean inserted = r.inserted() == null || r.inserted() > 0;
+        int status = switch (kind) {
+            case INSERT -> upsertMerge && !inserted ? 200 : 201;
+            case PUT -> inserted ? 201 : 200;
+            case UPDATE, DELETE -> 200;
+        };
+        if (!prefer.representation()) {
+            return new Reply(kind == WritePlan.Kind.INSERT ? status : 204, headers(range, applied), null, null);
+        }
+        return new Reply(status, headers(range, applied), body, shape.contentType());
     }
 
-    public static void body(Context ctx, int status, String json, boolean head) {
-        ctx.status(status).contentType(JSON);
-        if (!head) {
-            ctx.result(json);
+    private static Map<String, String> headers(String range, String applied) {
+        Map<String, String> h = new LinkedHashMap<>();
+        if (range != null) {
+            h.put("Content-Range", range);
+        }
+        if (!applied.isEmpty()) {
+            h.put("Preference-Applied", applied);
+        }
+        return h;
+    }
+
+    /** Sends the reply; a HEAD request gets its status and headers only. */
+    public static void send(Context ctx, Reply reply, boolean head) {
+        reply.headers().forEach(ctx::header);
+        ctx.status(reply.status());
+        if (reply.contentType() != null) {
+            ctx.contentType(reply.contentType());
+        }
+        if (reply.body() != null && !head) {
+            ctx.result(reply.body());
         }
     }
 
@@ -72,7 +126,7 @@ public final class Responses {
 
     private static String single(QueryResult r) {
         if (r.rows() != 1) {
-            throw new ApiException(406, "PGRST116", "JSON object requested, multiple (or no) rows returned",
+            throw new ApiException(406, "PGRST116", "Cannot coerce the result to a single JSON object",
                     "The result contains " + r.rows() + " rows", null);
         }
         try {

@@ -7,10 +7,11 @@ import java.util.Map;
 /**
  * A function of an {@code api_vN} schema callable as {@code /rpc/<name>}: its input arguments
  * (names and types; the last {@code defaults} have defaults), whether it returns a set, and the
- * columns of its result rows when it returns rows (empty for a scalar result).
+ * columns of its result rows when it returns rows (empty for a scalar result), and whether it
+ * returns {@code void} (answered 204, as in PostgREST).
  */
 public record Routine(String schema, String name, List<String> argNames, List<String> argTypes, int defaults,
-                      boolean returnsSet, Map<String, Column> resultColumns, char volatility) {
+                      boolean returnsSet, Map<String, Column> resultColumns, char volatility, boolean returnsVoid) {
     public Routine {
         argNames = List.copyOf(argNames);
         argTypes = List.copyOf(argTypes);
