@@ -68,6 +68,8 @@ BEGIN
     ELSE
         ALTER TABLE tmi.ts_obs DROP CONSTRAINT ts_obs_pkey;
         ALTER TABLE tmi.ts_obs ADD CONSTRAINT ts_obs_pkey PRIMARY KEY (target_id, ts);
+        -- the default index TimescaleDB made beside the 0.1 key; the new key serves its queries
+        DROP INDEX IF EXISTS tmi.ts_obs_target_id_ts_idx;
     END IF;
 END
 $once$;
@@ -548,3 +550,149 @@ $fn$;
 
 REVOKE ALL ON FUNCTION tmi.default_partition_used() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tmi.default_partition_used() TO tmi_admin;
+
+-------------------------------------------------------------------------------
+-- Observations and targets over REST: POST /<kind>_obs goes through
+-- tmi.observe, POST /<kind> upserts by ext_key; speakers can tmi.ingest.
+-------------------------------------------------------------------------------
+CREATE OR REPLACE FUNCTION tmi.api_target_write()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $fn$
+DECLARE
+    kind text := TG_ARGV[0];
+    renamed jsonb := TG_ARGV[1]::jsonb;
+    doc jsonb;
+    attrs jsonb := '{}';
+    col text;
+    val jsonb;
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        DELETE FROM tmi.target t WHERE t.target_id = OLD.target_id;
+        RETURN OLD;
+    END IF;
+    doc := to_jsonb(NEW) - ARRAY['target_id', 'name', 'ext_key', 'created_at', 'updated_at'];
+    FOR col, val IN SELECT key, value FROM jsonb_each(doc) LOOP
+        IF jsonb_typeof(val) <> 'null' THEN
+            attrs := attrs || jsonb_build_object(coalesce(renamed->>col, col), val);
+        END IF;
+    END LOOP;
+    IF TG_OP = 'INSERT' THEN
+        -- by ext_key, as tmi.add_target: a known key updates the target (attributes merge; the name
+        -- changes only when given); a new one is named by its key unless a name is given
+        INSERT INTO tmi.target AS t (name, kind, ext_key, meta) VALUES (coalesce(NEW.name, NEW.ext_key), kind, NEW.ext_key, attrs)
+        ON CONFLICT ON CONSTRAINT target_kind_ext_key_key DO UPDATE
+           SET name = coalesce(NEW.name, t.name), meta = t.meta || EXCLUDED.meta, updated_at = now()
+        RETURNING t.target_id, t.name, t.created_at, t.updated_at INTO NEW.target_id, NEW.name, NEW.created_at, NEW.updated_at;
+    ELSE
+        UPDATE tmi.target t SET name = NEW.name, ext_key = NEW.ext_key, meta = t.meta || attrs, updated_at = now()
+         WHERE t.target_id = OLD.target_id
+        RETURNING t.updated_at INTO NEW.updated_at;
+    END IF;
+    RETURN NEW;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.api_target_write() IS
+    'Writes to api_vN.<kind> views go to tmi.target: attributes into meta; an insert of a known ext_key updates that target';
+
+-- Observations written through api_vN.<kind>_obs take the front door, tmi.observe: the same
+-- validation, events, alarms and once-per-target-and-time rule. The target is named by target_id
+-- or ext_key; lat/lon give a position. Columns are read from the row as JSON, so views made by
+-- earlier versions (without ext_key, lat, lon) work too.
+CREATE FUNCTION tmi.api_obs_write()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $fn$
+DECLARE
+    kind text := TG_ARGV[0];
+    renamed jsonb := TG_ARGV[1]::jsonb;
+    row_doc jsonb := to_jsonb(NEW);
+    target uuid := (row_doc->>'target_id')::uuid;
+    payload jsonb := '{}';
+    actual text;
+    col text;
+    val jsonb;
+BEGIN
+    IF target IS NULL AND row_doc->>'ext_key' IS NULL THEN
+        RAISE EXCEPTION 'an observation needs its target' USING ERRCODE = '22004',
+            HINT = 'Give target_id, or ext_key (the target''s key within its kind).';
+    ELSIF target IS NULL THEN
+        target := tmi.target_id(kind, row_doc->>'ext_key');
+    ELSE
+        SELECT t.kind INTO actual FROM tmi.target t WHERE t.target_id = target;
+        IF actual IS DISTINCT FROM kind THEN
+            RAISE EXCEPTION 'target % is not a %', target, kind USING ERRCODE = '42704',
+                DETAIL = pg_catalog.format('Its kind is %s.', coalesce(actual, 'unknown: no such target')),
+                HINT = 'Write a target''s observations through the resource of its kind, /<kind>_obs.';
+        END IF;
+    END IF;
+    FOR col, val IN SELECT e.key, e.value FROM jsonb_each(row_doc - ARRAY['obs_id', 'target_id', 'ext_key', 'ts', 'lat', 'lon']) e LOOP
+        IF jsonb_typeof(val) <> 'null' THEN
+            payload := payload || jsonb_build_object(coalesce(renamed->>col, col), val);
+        END IF;
+    END LOOP;
+    NEW.obs_id := tmi.observe(target, coalesce((row_doc->>'ts')::timestamptz, now()), payload,
+                              (row_doc->>'lat')::double precision, (row_doc->>'lon')::double precision);
+    RETURN NEW;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.api_obs_write() IS 'Inserts into api_vN.<kind>_obs views go through tmi.observe';
+
+-- the observation views of versions made by 0.1 take writes too
+DO $obs_views$
+DECLARE
+    v record;
+BEGIN
+    FOR v IN SELECT c.oid::regclass AS view, substring(pg_catalog.obj_description(c.oid, 'pg_class') FROM '^kind (\S+),') AS kind
+               FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+              WHERE n.nspname ~ '^api_v[0-9]+$' AND c.relkind = 'v' AND c.relname LIKE '%\_obs'
+                AND pg_catalog.obj_description(c.oid, 'pg_class') LIKE 'kind %, schema version %' LOOP
+        CONTINUE WHEN v.kind IS NULL OR v.view::text <> (pg_catalog.split_part(v.view::text, '.', 1) || '.' || pg_catalog.quote_ident(v.kind || '_obs'));
+        EXECUTE pg_catalog.format('CREATE TRIGGER api_write INSTEAD OF INSERT ON %s FOR EACH ROW'
+                                  ' EXECUTE FUNCTION tmi.api_obs_write(%L, %L)', v.view, v.kind, '{}');
+        EXECUTE pg_catalog.format('GRANT INSERT ON %s TO tmi_speaker', v.view);
+    END LOOP;
+END
+$obs_views$;
+
+REVOKE ALL ON FUNCTION tmi.api_obs_write() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tmi.api_obs_write() TO tmi_admin, tmi_speaker;
+GRANT SELECT (connector_id, name) ON tmi.ingest_connector TO tmi_speaker;
+
+-------------------------------------------------------------------------------
+-- Every function granted to a role works for it: tmi.host() and
+-- tmi.schema_history() run as their owner; tmi.listener_id() is for the
+-- listener functions only (granted, it would tell anyone which names exist).
+-------------------------------------------------------------------------------
+-- as its owner: speakers and listeners may ask, not read tmi.config
+CREATE OR REPLACE FUNCTION tmi.host()
+RETURNS text
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog
+BEGIN ATOMIC
+    SELECT value FROM tmi.config WHERE key = 'host';
+END;
+
+-- as its owner: speakers and listeners may read the versions, not tmi.model_versions
+CREATE OR REPLACE FUNCTION tmi.schema_history(kind text)
+RETURNS TABLE (version integer, change text, diff jsonb, attrs jsonb, created_at timestamptz)
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $fn$
+#variable_conflict use_column
+BEGIN
+    PERFORM tmi.require(kind, 'kind', 'Name a kind, e.g. ''bike''.');
+    IF NOT EXISTS (SELECT 1 FROM tmi.model_versions m WHERE m.kind = schema_history.kind) THEN
+        RAISE EXCEPTION 'kind "%" has no schema versions', kind USING ERRCODE = '42704',
+            HINT = 'Versions appear once targets of the kind are written; see SELECT DISTINCT kind FROM tmi.model_versions.';
+    END IF;
+    RETURN QUERY SELECT m.version, m.change, m.diff, m.attrs, m.created_at
+                   FROM tmi.model_versions m WHERE m.kind = schema_history.kind ORDER BY m.version;
+END
+$fn$;
+
+REVOKE EXECUTE ON FUNCTION tmi.listener_id(text) FROM tmi_listener, tmi_anon;

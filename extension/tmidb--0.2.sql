@@ -1197,9 +1197,12 @@ CREATE TABLE tmi.config (
 COMMENT ON TABLE tmi.config IS 'tmiDB settings kept in the database (key host: worker or pljava)';
 INSERT INTO tmi.config VALUES ('host', 'worker');
 
+-- as its owner: speakers and listeners may ask, not read tmi.config
 CREATE FUNCTION tmi.host()
 RETURNS text
 LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog
 BEGIN ATOMIC
     SELECT value FROM tmi.config WHERE key = 'host';
 END;
@@ -1406,9 +1409,11 @@ $fn$;
 COMMENT ON FUNCTION tmi.remap(text, boolean) IS
     'Maps stored documents of a source again (failed and unmapped ones; mapped ones too if asked). Returns how many were queued.';
 
+-- as its owner: speakers and listeners may read the versions, not tmi.model_versions
 CREATE FUNCTION tmi.schema_history(kind text)
 RETURNS TABLE (version integer, change text, diff jsonb, attrs jsonb, created_at timestamptz)
 LANGUAGE plpgsql STABLE
+SECURITY DEFINER
 SET search_path = pg_catalog
 AS $fn$
 #variable_conflict use_column
@@ -2307,8 +2312,12 @@ BEGIN
         END IF;
     END LOOP;
     IF TG_OP = 'INSERT' THEN
-        INSERT INTO tmi.target AS t (name, kind, ext_key, meta) VALUES (NEW.name, kind, NEW.ext_key, attrs)
-        RETURNING t.target_id, t.created_at, t.updated_at INTO NEW.target_id, NEW.created_at, NEW.updated_at;
+        -- by ext_key, as tmi.add_target: a known key updates the target (attributes merge; the name
+        -- changes only when given); a new one is named by its key unless a name is given
+        INSERT INTO tmi.target AS t (name, kind, ext_key, meta) VALUES (coalesce(NEW.name, NEW.ext_key), kind, NEW.ext_key, attrs)
+        ON CONFLICT ON CONSTRAINT target_kind_ext_key_key DO UPDATE
+           SET name = coalesce(NEW.name, t.name), meta = t.meta || EXCLUDED.meta, updated_at = now()
+        RETURNING t.target_id, t.name, t.created_at, t.updated_at INTO NEW.target_id, NEW.name, NEW.created_at, NEW.updated_at;
     ELSE
         UPDATE tmi.target t SET name = NEW.name, ext_key = NEW.ext_key, meta = t.meta || attrs, updated_at = now()
          WHERE t.target_id = OLD.target_id
@@ -2317,7 +2326,52 @@ BEGIN
     RETURN NEW;
 END
 $fn$;
-COMMENT ON FUNCTION tmi.api_target_write() IS 'Writes to api_vN.<kind> views go to tmi.target: attributes into meta';
+COMMENT ON FUNCTION tmi.api_target_write() IS
+    'Writes to api_vN.<kind> views go to tmi.target: attributes into meta; an insert of a known ext_key updates that target';
+
+-- Observations written through api_vN.<kind>_obs take the front door, tmi.observe: the same
+-- validation, events, alarms and once-per-target-and-time rule. The target is named by target_id
+-- or ext_key; lat/lon give a position. Columns are read from the row as JSON, so views made by
+-- earlier versions (without ext_key, lat, lon) work too.
+CREATE FUNCTION tmi.api_obs_write()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $fn$
+DECLARE
+    kind text := TG_ARGV[0];
+    renamed jsonb := TG_ARGV[1]::jsonb;
+    row_doc jsonb := to_jsonb(NEW);
+    target uuid := (row_doc->>'target_id')::uuid;
+    payload jsonb := '{}';
+    actual text;
+    col text;
+    val jsonb;
+BEGIN
+    IF target IS NULL AND row_doc->>'ext_key' IS NULL THEN
+        RAISE EXCEPTION 'an observation needs its target' USING ERRCODE = '22004',
+            HINT = 'Give target_id, or ext_key (the target''s key within its kind).';
+    ELSIF target IS NULL THEN
+        target := tmi.target_id(kind, row_doc->>'ext_key');
+    ELSE
+        SELECT t.kind INTO actual FROM tmi.target t WHERE t.target_id = target;
+        IF actual IS DISTINCT FROM kind THEN
+            RAISE EXCEPTION 'target % is not a %', target, kind USING ERRCODE = '42704',
+                DETAIL = pg_catalog.format('Its kind is %s.', coalesce(actual, 'unknown: no such target')),
+                HINT = 'Write a target''s observations through the resource of its kind, /<kind>_obs.';
+        END IF;
+    END IF;
+    FOR col, val IN SELECT e.key, e.value FROM jsonb_each(row_doc - ARRAY['obs_id', 'target_id', 'ext_key', 'ts', 'lat', 'lon']) e LOOP
+        IF jsonb_typeof(val) <> 'null' THEN
+            payload := payload || jsonb_build_object(coalesce(renamed->>col, col), val);
+        END IF;
+    END LOOP;
+    NEW.obs_id := tmi.observe(target, coalesce((row_doc->>'ts')::timestamptz, now()), payload,
+                              (row_doc->>'lat')::double precision, (row_doc->>'lon')::double precision);
+    RETURN NEW;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.api_obs_write() IS 'Inserts into api_vN.<kind>_obs views go through tmi.observe';
 
 -------------------------------------------------------------------------------
 -- Relay: tmidb-worker relays event_log, in event_id order, to NATS JetStream.
@@ -2472,9 +2526,11 @@ GRANT SELECT ON tmi.geo_trace TO tmi_listener;
 GRANT DELETE ON tmi.target, tmi.ts_obs TO tmi_speaker;
 GRANT EXECUTE ON FUNCTION tmi.current_listener(), tmi.caller_is_speaker(), tmi.listener_sees(uuid),
     tmi.only_fields(jsonb, text[]), tmi.visible_meta(uuid), tmi.visible_payload(uuid, timestamptz, bigint),
-    tmi.listener_targets(text), tmi.listener_obs(text, text, timestamptz, integer), tmi.listener_id(text),
+    tmi.listener_targets(text), tmi.listener_obs(text, text, timestamptz, integer),
     tmi.require(anyelement, text, text)
     TO tmi_listener, tmi_anon;
-GRANT EXECUTE ON FUNCTION tmi.api_target_write() TO tmi_speaker;
+GRANT EXECUTE ON FUNCTION tmi.api_target_write(), tmi.api_obs_write() TO tmi_speaker;
+-- tmi.ingest links a document to the connector of the same name
+GRANT SELECT (connector_id, name) ON tmi.ingest_connector TO tmi_speaker;
 -- a speaker's write that repeats a stored observation merges it (tmi.obs_once)
 GRANT EXECUTE ON FUNCTION tmi.merge_reading(jsonb, bigint, jsonb, bigint) TO tmi_speaker;

@@ -17,12 +17,15 @@ import java.util.Set;
  * field). They are security_invoker views, so row-level security on tmi.target and tmi.ts_obs
  * applies to whoever reads them, and they read attributes through tmi.visible_meta and
  * tmi.visible_payload, which give a listener only its subscribed fields. Speakers write targets
- * through {@code api_vN.<kind>} (tmi.api_target_write). A value whose JSON type does not match its column reads as NULL,
- * so a view of an old version keeps working whatever arrives later.
+ * through {@code api_vN.<kind>} (tmi.api_target_write, an upsert by ext_key) and observations
+ * through {@code api_vN.<kind>_obs} (tmi.api_obs_write, which calls tmi.observe); an observation
+ * row also shows its target's ext_key and the position at its time. A value whose JSON type does
+ * not match its column reads as NULL, so a view of an old version keeps working whatever arrives
+ * later.
  */
 final class ApiViews {
     private static final Set<String> TARGET_COLUMNS = Set.of("target_id", "name", "ext_key", "created_at", "updated_at");
-    private static final Set<String> OBS_COLUMNS = Set.of("obs_id", "target_id", "ts");
+    private static final Set<String> OBS_COLUMNS = Set.of("obs_id", "target_id", "ext_key", "ts", "lat", "lon");
 
     private ApiViews() {
     }
@@ -32,11 +35,13 @@ final class ApiViews {
         StringBuilder targetCols = new StringBuilder();
         StringBuilder obsCols = new StringBuilder();
         StringBuilder renamed = new StringBuilder("{");
+        StringBuilder renamedObs = new StringBuilder("{");
         attrs.stream().sorted(java.util.Comparator.comparing(Attribute::name)).forEach(a -> {
             boolean attribute = "attribute".equals(a.scope());
             String column = column(a.name(), attribute ? TARGET_COLUMNS : OBS_COLUMNS, attribute ? "_attr" : "_field");
-            if (attribute && !column.equals(a.name())) {
-                renamed.append(renamed.length() > 1 ? "," : "").append('"').append(column).append("\":\"").append(a.name()).append('"');
+            if (!column.equals(a.name())) {
+                StringBuilder r = attribute ? renamed : renamedObs;
+                r.append(r.length() > 1 ? "," : "").append('"').append(column).append("\":\"").append(a.name()).append('"');
             }
             (attribute ? targetCols : obsCols).append(", ")
                     .append(typed(attribute ? "m.meta" : "p.payload", a)).append(" AS ").append(ident(column));
@@ -52,18 +57,22 @@ final class ApiViews {
                     + " t.created_at, t.updated_at" + targetCols + " FROM tmi.target t"
                     + " CROSS JOIN LATERAL (SELECT tmi.visible_meta(t.target_id) AS meta OFFSET 0) m"
                     + " WHERE t.kind = " + literal(kind));
-            st.execute("CREATE VIEW " + obsView + " WITH (security_invoker = true) AS SELECT o.obs_id, o.target_id, o.ts"
-                    + obsCols + " FROM tmi.ts_obs o JOIN tmi.target t ON t.target_id = o.target_id"
+            st.execute("CREATE VIEW " + obsView + " WITH (security_invoker = true) AS SELECT o.obs_id, o.target_id, t.ext_key,"
+                    + " o.ts, g.lat, g.lon" + obsCols + " FROM tmi.ts_obs o JOIN tmi.target t ON t.target_id = o.target_id"
+                    + " LEFT JOIN tmi.geo_trace g ON g.target_id = o.target_id AND g.ts = o.ts"
                     + " CROSS JOIN LATERAL (SELECT tmi.visible_payload(o.target_id, o.ts, o.obs_id) AS payload OFFSET 0) p"
                     + " WHERE t.kind = " + literal(kind));
             st.execute("CREATE TRIGGER api_write INSTEAD OF INSERT OR UPDATE OR DELETE ON " + view
                     + " FOR EACH ROW EXECUTE FUNCTION tmi.api_target_write(" + literal(kind) + ", " + literal(renamed + "}") + ")");
+            st.execute("CREATE TRIGGER api_write INSTEAD OF INSERT ON " + obsView
+                    + " FOR EACH ROW EXECUTE FUNCTION tmi.api_obs_write(" + literal(kind) + ", " + literal(renamedObs + "}") + ")");
             for (String v : new String[] {view, obsView}) {
                 st.execute("COMMENT ON VIEW " + v + " IS " + literal(comment));
                 st.execute("GRANT SELECT ON " + v + " TO tmi_speaker, tmi_listener");
                 st.execute("GRANT ALL ON " + v + " TO tmi_admin");
             }
             st.execute("GRANT INSERT, UPDATE, DELETE ON " + view + " TO tmi_speaker");
+            st.execute("GRANT INSERT ON " + obsView + " TO tmi_speaker");
             st.execute("NOTIFY pgrst, 'reload schema'");
         }
     }
