@@ -696,3 +696,68 @@ END
 $fn$;
 
 REVOKE EXECUTE ON FUNCTION tmi.listener_id(text) FROM tmi_listener, tmi_anon;
+
+-------------------------------------------------------------------------------
+-- What a caller may read, worked out once per statement: the api_vN views made
+-- from now on read through tmi.caller_scope() instead of calling
+-- tmi.visible_payload()/visible_meta() for every row.
+-------------------------------------------------------------------------------
+-- What the caller may read, worked out once per statement by the api_vN views (tmi.visible_meta
+-- and tmi.visible_payload answer the same per row): NULL for speakers and admins (everything);
+-- otherwise the request's listener's subscriptions, {"kinds": {kind: fields}, "targets": {id:
+-- fields}}, fields being an array or null for all of them ({} for a caller who is no listener:
+-- nothing).
+CREATE FUNCTION tmi.caller_scope()
+RETURNS jsonb
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog
+BEGIN ATOMIC
+    SELECT CASE WHEN tmi.caller_is_speaker() THEN NULL ELSE
+           jsonb_build_object(
+               'kinds', coalesce((SELECT jsonb_object_agg(k.kind, k.fields) FROM (
+                   SELECT s.kind, CASE WHEN bool_or(s.fields IS NULL) THEN NULL
+                                       ELSE coalesce(jsonb_agg(DISTINCT f.name) FILTER (WHERE f.name IS NOT NULL), '[]') END AS fields
+                     FROM tmi.listener l JOIN tmi.listener_subscription s ON s.listener_id = l.listener_id
+                     LEFT JOIN LATERAL unnest(s.fields) AS f(name) ON true
+                    WHERE l.name = tmi.current_listener() AND s.kind IS NOT NULL
+                    GROUP BY s.kind) k), '{}'),
+               'targets', coalesce((SELECT jsonb_object_agg(g.target_id, g.fields) FROM (
+                   SELECT s.target_id, CASE WHEN bool_or(s.fields IS NULL) THEN NULL
+                                            ELSE coalesce(jsonb_agg(DISTINCT f.name) FILTER (WHERE f.name IS NOT NULL), '[]') END AS fields
+                     FROM tmi.listener l JOIN tmi.listener_subscription s ON s.listener_id = l.listener_id
+                     LEFT JOIN LATERAL unnest(s.fields) AS f(name) ON true
+                    WHERE l.name = tmi.current_listener() AND s.target_id IS NOT NULL
+                    GROUP BY s.target_id) g), '{}'))
+           END;
+END;
+COMMENT ON FUNCTION tmi.caller_scope() IS
+    'What the caller may read: NULL (all) for speakers and admins, else its listener''s subscribed kinds and targets with their fields';
+
+-- per row, from a scope worked out once: cheap enough to inline
+CREATE FUNCTION tmi.scope_sees(scope jsonb, kind text, target uuid)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT scope IS NULL OR (scope -> 'kinds') ? kind OR (scope -> 'targets') ? target::text;
+END;
+COMMENT ON FUNCTION tmi.scope_sees(jsonb, text, uuid) IS 'Whether a caller with this scope (tmi.caller_scope) sees a target';
+
+CREATE FUNCTION tmi.scope_only(scope jsonb, kind text, target uuid, doc jsonb)
+RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT CASE WHEN scope IS NULL THEN doc
+                WHEN NOT tmi.scope_sees(scope, kind, target) THEN NULL
+                WHEN scope -> 'kinds' -> kind = 'null' OR scope -> 'targets' -> target::text = 'null' THEN doc
+                ELSE tmi.only_fields(doc, ARRAY(SELECT jsonb_array_elements_text(
+                         coalesce(scope -> 'kinds' -> kind, '[]') || coalesce(scope -> 'targets' -> target::text, '[]'))))
+           END;
+END;
+COMMENT ON FUNCTION tmi.scope_only(jsonb, text, uuid, jsonb) IS
+    'The fields of doc (a target''s attributes or an observation) that a caller with this scope may read, NULL when it sees none';
+
+REVOKE ALL ON FUNCTION tmi.caller_scope(), tmi.scope_sees(jsonb, text, uuid), tmi.scope_only(jsonb, text, uuid, jsonb)
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tmi.caller_scope(), tmi.scope_sees(jsonb, text, uuid), tmi.scope_only(jsonb, text, uuid, jsonb)
+    TO tmi_admin, tmi_listener, tmi_anon;

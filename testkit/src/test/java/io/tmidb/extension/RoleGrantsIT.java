@@ -53,7 +53,11 @@ class RoleGrantsIT {
             Map.entry("tmi.listener_targets(text)", "SELECT count(*) FROM tmi.listener_targets('alice')"),
             Map.entry("tmi.listener_obs(text,text,timestamp with time zone,integer)",
                     "SELECT count(*) FROM tmi.listener_obs('alice', 'bike')"),
-            Map.entry("tmi.merge_reading(jsonb,bigint,jsonb,bigint)", "SELECT tmi.merge_reading('{\"a\": 1}', 1, '{\"a\": 2}', 2)")));
+            Map.entry("tmi.merge_reading(jsonb,bigint,jsonb,bigint)", "SELECT tmi.merge_reading('{\"a\": 1}', 1, '{\"a\": 2}', 2)"),
+            Map.entry("tmi.caller_scope()", "SELECT tmi.caller_scope()"),
+            Map.entry("tmi.scope_sees(jsonb,text,uuid)", "SELECT tmi.scope_sees(tmi.caller_scope(), 'bike', '%bike%')"),
+            Map.entry("tmi.scope_only(jsonb,text,uuid,jsonb)",
+                    "SELECT tmi.scope_only(tmi.caller_scope(), 'bike', '%bike%', '{\"battery\": 1, \"model\": \"x\"}')")));
 
     @Test
     void everyGrantedFunctionWorksForItsRoles(TestDatabase db) throws SQLException {

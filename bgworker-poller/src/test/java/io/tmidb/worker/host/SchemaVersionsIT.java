@@ -52,9 +52,11 @@ class SchemaVersionsIT {
             // (one version per writing statement: the worker host batches work, yet versions match PL/Java's)
             assertEquals(List.of("61.5 true", "62 ", " "), Sql.column(c,
                     "SELECT coalesce(temp::text, '') || ' ' || coalesce(running::text, '') FROM api_v1.pump_obs ORDER BY ts"));
-            assertEquals(List.of("obs_id bigint", "target_id uuid", "ts timestamp with time zone", "running boolean",
+            assertEquals(List.of("obs_id bigint", "target_id uuid", "ext_key text", "ts timestamp with time zone",
+                    "lat double precision", "lon double precision", "running boolean",
                     "temp double precision"), columns(c, "api_v1", "pump_obs"));
-            assertEquals(List.of("obs_id bigint", "target_id uuid", "ts timestamp with time zone", "rpm double precision",
+            assertEquals(List.of("obs_id bigint", "target_id uuid", "ext_key text", "ts timestamp with time zone",
+                    "lat double precision", "lon double precision", "rpm double precision",
                     "running boolean", "temp jsonb"), columns(c, "api_v4", "pump_obs"));
             assertEquals("acme", scalar(c, "SELECT vendor FROM api_v2.pump WHERE ext_key = 'P1'"));
             assertEquals(List.of("\"overheated\""), Sql.column(c, "SELECT temp::text FROM api_v4.pump_obs WHERE ts = '2026-11-27 10:02Z'"));
@@ -88,7 +90,8 @@ class SchemaVersionsIT {
             assertEquals(List.of("1 initial", "2 breaking", "3 breaking {\"added\": [], \"changed\": [{\"to\": \"number\","
                     + " \"from\": \"mixed\", \"name\": \"pm10\", \"scope\": \"observation\"}]}"), Sql.column(c,
                     "SELECT version || ' ' || change || CASE WHEN version = 3 THEN ' ' || diff::text ELSE '' END FROM tmi.schema_history('air')"));
-            assertEquals(List.of("obs_id bigint", "target_id uuid", "ts timestamp with time zone", "pm10 double precision"),
+            assertEquals(List.of("obs_id bigint", "target_id uuid", "ext_key text", "ts timestamp with time zone",
+                    "lat double precision", "lon double precision", "pm10 double precision"),
                     columns(c, "api_v3", "air_obs"));
             assertEquals(List.of("31", "33"), Sql.column(c, "SELECT pm10 FROM api_v3.air_obs ORDER BY ts"));
         }

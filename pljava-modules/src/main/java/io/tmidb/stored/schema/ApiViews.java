@@ -14,9 +14,9 @@ import java.util.Set;
 /**
  * The typed views of one schema version of a kind: {@code api_vN.<kind>} (one row per target,
  * one column per attribute) and {@code api_vN.<kind>_obs} (one row per observation, one column per
- * field). They are security_invoker views, so row-level security on tmi.target and tmi.ts_obs
- * applies to whoever reads them, and they read attributes through tmi.visible_meta and
- * tmi.visible_payload, which give a listener only its subscribed fields. Speakers write targets
+ * field). They read as their owner, tmi_admin, and show each caller only what tmi.caller_scope()
+ * allows (all of it to speakers; to a listener its subscribed targets and fields), worked out once
+ * per statement rather than once per row. Speakers write targets
  * through {@code api_vN.<kind>} (tmi.api_target_write, an upsert by ext_key) and observations
  * through {@code api_vN.<kind>_obs} (tmi.api_obs_write, which calls tmi.observe); an observation
  * row also shows its target's ext_key and the position at its time. A value whose JSON type does
@@ -52,21 +52,26 @@ final class ApiViews {
         try (Statement st = c.createStatement()) {
             st.execute("CREATE SCHEMA IF NOT EXISTS " + schema);
             st.execute("GRANT USAGE ON SCHEMA " + schema + " TO tmi_admin, tmi_speaker, tmi_listener, tmi_anon");
-            // listeners may not read meta and payload: the visible_* functions give them their subscribed fields
-            st.execute("CREATE VIEW " + view + " WITH (security_invoker = true) AS SELECT t.target_id, t.name, t.ext_key,"
-                    + " t.created_at, t.updated_at" + targetCols + " FROM tmi.target t"
-                    + " CROSS JOIN LATERAL (SELECT tmi.visible_meta(t.target_id) AS meta OFFSET 0) m"
-                    + " WHERE t.kind = " + literal(kind));
-            st.execute("CREATE VIEW " + obsView + " WITH (security_invoker = true) AS SELECT o.obs_id, o.target_id, t.ext_key,"
-                    + " o.ts, g.lat, g.lon" + obsCols + " FROM tmi.ts_obs o JOIN tmi.target t ON t.target_id = o.target_id"
+            // The views read as tmi_admin (their owner) and show each caller what tmi.caller_scope() allows,
+            // worked out once per statement (a function scan in FROM is evaluated once): listeners may not
+            // read meta and payload themselves. security_barrier keeps a caller's own conditions from
+            // seeing rows before the view's do (leakproof ones, like target_id = X, still use indexes).
+            st.execute("CREATE VIEW " + view + " WITH (security_barrier = true) AS SELECT t.target_id, t.name, t.ext_key,"
+                    + " t.created_at, t.updated_at" + targetCols + " FROM tmi.caller_scope() AS c (scope) CROSS JOIN tmi.target t"
+                    + " CROSS JOIN LATERAL (SELECT tmi.scope_only(c.scope, t.kind, t.target_id, t.meta) AS meta OFFSET 0) m"
+                    + " WHERE t.kind = " + literal(kind) + " AND tmi.scope_sees(c.scope, t.kind, t.target_id)");
+            st.execute("CREATE VIEW " + obsView + " WITH (security_barrier = true) AS SELECT o.obs_id, o.target_id, t.ext_key,"
+                    + " o.ts, g.lat, g.lon" + obsCols + " FROM tmi.caller_scope() AS c (scope) CROSS JOIN tmi.ts_obs o"
+                    + " JOIN tmi.target t ON t.target_id = o.target_id"
                     + " LEFT JOIN tmi.geo_trace g ON g.target_id = o.target_id AND g.ts = o.ts"
-                    + " CROSS JOIN LATERAL (SELECT tmi.visible_payload(o.target_id, o.ts, o.obs_id) AS payload OFFSET 0) p"
-                    + " WHERE t.kind = " + literal(kind));
+                    + " CROSS JOIN LATERAL (SELECT tmi.scope_only(c.scope, t.kind, o.target_id, o.payload) AS payload OFFSET 0) p"
+                    + " WHERE t.kind = " + literal(kind) + " AND tmi.scope_sees(c.scope, t.kind, o.target_id)");
             st.execute("CREATE TRIGGER api_write INSTEAD OF INSERT OR UPDATE OR DELETE ON " + view
                     + " FOR EACH ROW EXECUTE FUNCTION tmi.api_target_write(" + literal(kind) + ", " + literal(renamed + "}") + ")");
             st.execute("CREATE TRIGGER api_write INSTEAD OF INSERT ON " + obsView
                     + " FOR EACH ROW EXECUTE FUNCTION tmi.api_obs_write(" + literal(kind) + ", " + literal(renamedObs + "}") + ")");
             for (String v : new String[] {view, obsView}) {
+                st.execute("ALTER VIEW " + v + " OWNER TO tmi_admin");
                 st.execute("COMMENT ON VIEW " + v + " IS " + literal(comment));
                 st.execute("GRANT SELECT ON " + v + " TO tmi_speaker, tmi_listener");
                 st.execute("GRANT ALL ON " + v + " TO tmi_admin");
