@@ -26,11 +26,11 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * worker host (an in-process tmidb-worker running StoredLogicHost) and the PL/Java host (the
  * same jar bound inside the server), the latter only where the pljava extension is installed.
  */
-enum Host {
+public enum Host {
     WORKER, PLJAVA;
 
     /** The stored logic of {@code db} running on this host until closed. */
-    Running start(TestDatabase db) throws Exception {
+    public Running start(TestDatabase db) throws Exception {
         if (this == WORKER) {
             Worker worker = Worker.start(new WorkerContext(db::connect, WorkerSettings.of(Map.of("sweep-interval", "PT0.2S"))),
                     List.copyOf(StoredLogicHost.all()));
@@ -54,7 +54,7 @@ enum Host {
     }
 
     /** A started host. */
-    static final class Running implements AutoCloseable {
+    public static final class Running implements AutoCloseable {
         private final Host host;
         private final TestDatabase db;
         private final Worker worker;
@@ -66,7 +66,7 @@ enum Host {
         }
 
         /** Waits until nothing is pending: raw documents, schema changes, alarm evaluations. */
-        void awaitIdle() throws SQLException, InterruptedException {
+        public void awaitIdle() throws SQLException, InterruptedException {
             long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
             try (Connection c = db.connect(); Statement st = c.createStatement()) {
                 while (System.nanoTime() < deadline) {
