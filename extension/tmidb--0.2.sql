@@ -2044,6 +2044,85 @@ END;
 COMMENT ON FUNCTION tmi.scope_only(jsonb, text, uuid, jsonb) IS
     'The fields of doc (a target''s attributes or an observation) that a caller with this scope may read, NULL when it sees none';
 
+-- A downsampled series: one numeric field of one target averaged per interval (date_bin, so
+-- the same on native partitions and on a hypertable), within what the caller may read.
+CREATE FUNCTION tmi.series(target uuid, field text, bucket interval,
+                           since timestamptz DEFAULT '-infinity', until timestamptz DEFAULT 'infinity')
+RETURNS TABLE (ts timestamptz, avg double precision, min double precision, max double precision, n bigint)
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $fn$
+#variable_conflict use_variable
+DECLARE
+    kind text;
+BEGIN
+    PERFORM tmi.require(target, 'target', 'Pass a target id, e.g. from /<kind>?ext_key=eq.<key>.');
+    PERFORM tmi.require(field, 'field', 'Name a numeric observation field, e.g. ''pm10''.');
+    PERFORM tmi.require(bucket, 'bucket', 'Pass the width of each point, e.g. ''1 hour''.');
+    IF bucket <= interval '0' OR extract(month FROM bucket) <> 0 OR extract(year FROM bucket) <> 0 THEN
+        RAISE EXCEPTION 'bucket must be a positive interval of days or less' USING ERRCODE = '22023',
+            DETAIL = format('bucket = %s', bucket), HINT = 'Pass e.g. ''5 minutes'', ''1 hour'' or ''7 days''.';
+    END IF;
+    SELECT t.kind INTO kind FROM tmi.target t WHERE t.target_id = target;
+    -- a target or field the caller may not read is answered as if it did not exist
+    IF kind IS NULL OR NOT tmi.scope_only(tmi.caller_scope(), kind, target, jsonb_build_object(field, 0)) ? field THEN
+        RAISE EXCEPTION 'no field "%" of target % to read', field, target USING ERRCODE = '42704',
+            HINT = 'Name a target you may read and one of its numeric fields.';
+    END IF;
+    RETURN QUERY
+    SELECT date_bin(bucket, o.ts, timestamptz '2000-01-01 00:00Z'), avg(v), min(v), max(v), count(*)
+      FROM tmi.ts_obs o, LATERAL (SELECT (o.payload ->> field)::double precision AS v) x
+     WHERE o.target_id = target AND o.ts >= since AND o.ts < until AND jsonb_typeof(o.payload -> field) = 'number'
+     GROUP BY 1 ORDER BY 1;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.series(uuid, text, interval, timestamptz, timestamptz) IS
+    'A numeric field of a target averaged per bucket (with min, max and count), for charts of long series';
+
+-- The SQL front door in an API schema, so that clients speaking only HTTP reach it as /rpc/<name>
+-- in every version; each wrapper is granted to the roles the function it calls is granted to.
+CREATE FUNCTION tmi.install_api_functions(api name)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $fn$
+DECLARE
+    f record;
+    fn regprocedure;
+BEGIN
+    FOR f IN SELECT * FROM (VALUES
+        ('ingest(source text, payload jsonb) RETURNS bigint VOLATILE', 'SELECT tmi.ingest(source, payload)',
+         'tmi_speaker'),
+        ('observe(target uuid, ts timestamptz, payload jsonb, lat double precision DEFAULT NULL,'
+         ' lon double precision DEFAULT NULL) RETURNS bigint VOLATILE', 'SELECT tmi.observe(target, ts, payload, lat, lon)',
+         'tmi_speaker'),
+        ('near(lat double precision, lon double precision, radius_m double precision, kind text DEFAULT NULL,'
+         ' since timestamptz DEFAULT NULL) RETURNS TABLE (target_id uuid, name text, target_kind text,'
+         ' target_lat double precision, target_lon double precision, seen_at timestamptz, distance_m double precision) STABLE',
+         'SELECT * FROM tmi.near(lat, lon, radius_m, kind, since)', 'tmi_speaker'),
+        ('target_id(kind text, ext_key text) RETURNS uuid STABLE', 'SELECT tmi.target_id(kind, ext_key)', 'tmi_speaker'),
+        ('events_since(after_id bigint DEFAULT 0, max_events integer DEFAULT 1000) RETURNS TABLE (event_id bigint,'
+         ' ts timestamptz, event_type text, kind text, target_id uuid, payload jsonb) VOLATILE',
+         'SELECT * FROM tmi.events_since(after_id, max_events)', 'tmi_admin'),
+        ('status() RETURNS TABLE (subsystem text, state text, detail text) STABLE', 'SELECT * FROM tmi.status()',
+         'tmi_listener'),
+        ('series(target uuid, field text, bucket interval, since timestamptz DEFAULT ''-infinity'','
+         ' until timestamptz DEFAULT ''infinity'') RETURNS TABLE (ts timestamptz, avg double precision,'
+         ' min double precision, max double precision, n bigint) STABLE',
+         'SELECT * FROM tmi.series(target, field, bucket, since, until)', 'tmi_listener')
+    ) AS v (signature, body, grantee) LOOP
+        EXECUTE format('CREATE OR REPLACE FUNCTION %I.%s LANGUAGE sql AS %L', api, f.signature, f.body);
+        SELECT p.oid::regprocedure INTO fn FROM pg_proc p
+         WHERE p.pronamespace = api::regnamespace AND p.proname = split_part(f.signature, '(', 1);
+        EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', fn);
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I', fn, f.grantee);
+    END LOOP;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.install_api_functions(name) IS
+    'Creates the front door''s /rpc functions (ingest, observe, near, target_id, events_since, status, series) in an API schema';
+
 CREATE FUNCTION tmi.visible_meta(target uuid)
 RETURNS jsonb
 LANGUAGE plpgsql STABLE
@@ -2582,6 +2661,7 @@ GRANT DELETE ON tmi.target, tmi.ts_obs TO tmi_speaker;
 GRANT EXECUTE ON FUNCTION tmi.current_listener(), tmi.caller_is_speaker(), tmi.listener_sees(uuid),
     tmi.only_fields(jsonb, text[]), tmi.visible_meta(uuid), tmi.visible_payload(uuid, timestamptz, bigint),
     tmi.caller_scope(), tmi.scope_sees(jsonb, text, uuid), tmi.scope_only(jsonb, text, uuid, jsonb),
+    tmi.series(uuid, text, interval, timestamptz, timestamptz),
     tmi.listener_targets(text), tmi.listener_obs(text, text, timestamptz, integer),
     tmi.require(anyelement, text, text)
     TO tmi_listener, tmi_anon;

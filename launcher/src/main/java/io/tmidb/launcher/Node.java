@@ -13,7 +13,7 @@ import java.util.List;
 
 /** What makes a plain PostgreSQL cluster a tmiDB node: server settings, the extension, the banner. */
 public final class Node {
-    public static final String VERSION = "0.1";
+    public static final String VERSION = "0.2";
     public static final String BANNER = "=== tmiDB " + VERSION + " ready ===";
     public static final String DEFAULT_DATABASE = "tmidb";
     /** The role the gateway logs in as; it holds no privilege of its own (see {@link #prepareAuthenticator}). */

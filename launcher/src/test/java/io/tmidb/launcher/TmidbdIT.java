@@ -290,7 +290,7 @@ class TmidbdIT {
         assertEquals(0, tmictl.exitCode, tmictl.output);
         assertTrue(tmictl.output.startsWith(status.output), tmictl.output);
         assertTrue(tmictl.output.contains("gateway     url      http://localhost:3000/"), tmictl.output);
-        assertEquals("tmiDB 0.1 (extension tmidb 0.2, Java 17)", run("tmictl", "version").output.strip());
+        assertEquals("tmiDB 0.2 (extension tmidb 0.2, Java 17)", run("tmictl", "version").output.strip());
         for (String part : List.of("server      running", "host        ok       tmidb 0.2, stored logic on the worker host",
                 "queue", "extension   ok", "storage", "geo", "raw_bucket", "connectors", "relay")) {
             assertTrue(status.output.contains(part), status.output);

@@ -86,7 +86,7 @@ class DebPackageIT {
             started = true;
             Command start = tmidbd("start", "-D", DATA_DIR.toString());
             assertEquals(0, start.exitCode(), start.output());
-            assertTrue(start.output().contains("=== tmiDB 0.1 ready ==="), start.output());
+            assertTrue(start.output().contains("=== tmiDB 0.2 ready ==="), start.output());
             assertTrue(start.output().contains("localhost:" + port), start.output());
 
             runTour(tmp);

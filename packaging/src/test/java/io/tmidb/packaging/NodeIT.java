@@ -59,7 +59,7 @@ class NodeIT {
             assertEquals(0, run(home, env, "tmidbd", "init", "-p", String.valueOf(port)).exitCode());
             Command start = run(home, env, "tmidbd", "start");
             assertEquals(0, start.exitCode(), start.output());
-            assertTrue(start.output().contains("=== tmiDB 0.1 ready ==="), start.output());
+            assertTrue(start.output().contains("=== tmiDB 0.2 ready ==="), start.output());
             try {
                 Command report = run(home, env, "tmictl", "status");
                 Matcher first = WORKER.matcher(report.output());

@@ -42,7 +42,7 @@ class TarballIT {
 
         Command version = Command.run(TIMEOUT, home.resolve("bin/tmictl").toString(), "--version");
         assertEquals(0, version.exitCode(), version.output());
-        assertEquals("tmictl 0.1", version.output().strip());
+        assertEquals("tmictl 0.2", version.output().strip());
     }
 
     @Test
@@ -53,6 +53,6 @@ class TarballIT {
 
         Command version = Command.run(TIMEOUT, link.toString(), "--version");
         assertEquals(0, version.exitCode(), version.output());
-        assertEquals("tmidbd 0.1", version.output().strip());
+        assertEquals("tmidbd 0.2", version.output().strip());
     }
 }

@@ -55,6 +55,8 @@ class RoleGrantsIT {
                     "SELECT count(*) FROM tmi.listener_obs('alice', 'bike')"),
             Map.entry("tmi.merge_reading(jsonb,bigint,jsonb,bigint)", "SELECT tmi.merge_reading('{\"a\": 1}', 1, '{\"a\": 2}', 2)"),
             Map.entry("tmi.caller_scope()", "SELECT tmi.caller_scope()"),
+            Map.entry("tmi.series(uuid,text,interval,timestamp with time zone,timestamp with time zone)",
+                    "SELECT count(*) FROM tmi.series('%bike%', 'battery', '1 hour')"),
             Map.entry("tmi.scope_sees(jsonb,text,uuid)", "SELECT tmi.scope_sees(tmi.caller_scope(), 'bike', '%bike%')"),
             Map.entry("tmi.scope_only(jsonb,text,uuid,jsonb)",
                     "SELECT tmi.scope_only(tmi.caller_scope(), 'bike', '%bike%', '{\"battery\": 1, \"model\": \"x\"}')")));
@@ -91,7 +93,10 @@ class RoleGrantsIT {
                     st.execute("SELECT set_config('request.jwt.claims', '{\"listener\": \"alice\"}', true)");
                     st.execute(call.replace("%bike%", bike).replace("%obs%", obs));
                 } catch (SQLException e) {
-                    failures.add(function + " as " + role + ": " + e.getSQLState() + " " + e.getMessage());
+                    // the function may refuse what this role may not see (tmi.series: 42704), never itself
+                    if ("42501".equals(e.getSQLState()) || !call.contains("series")) {
+                        failures.add(function + " as " + role + ": " + e.getSQLState() + " " + e.getMessage());
+                    }
                 } finally {
                     c.rollback();
                     c.setAutoCommit(true);

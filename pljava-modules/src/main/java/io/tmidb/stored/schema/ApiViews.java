@@ -13,15 +13,16 @@ import java.util.Set;
 
 /**
  * The typed views of one schema version of a kind: {@code api_vN.<kind>} (one row per target,
- * one column per attribute) and {@code api_vN.<kind>_obs} (one row per observation, one column per
- * field). They read as their owner, tmi_admin, and show each caller only what tmi.caller_scope()
- * allows (all of it to speakers; to a listener its subscribed targets and fields), worked out once
- * per statement rather than once per row. Speakers write targets
- * through {@code api_vN.<kind>} (tmi.api_target_write, an upsert by ext_key) and observations
- * through {@code api_vN.<kind>_obs} (tmi.api_obs_write, which calls tmi.observe); an observation
- * row also shows its target's ext_key and the position at its time. A value whose JSON type does
- * not match its column reads as NULL, so a view of an old version keeps working whatever arrives
- * later.
+ * one column per attribute), {@code api_vN.<kind>_obs} (one row per observation, one column per
+ * field) and {@code api_vN.<kind>_latest} (the latest observation of each target), beside the
+ * front door's /rpc functions (tmi.install_api_functions). They read as their owner, tmi_admin,
+ * and show each caller only what tmi.caller_scope() allows (all of it to speakers; to a listener
+ * its subscribed targets and fields), worked out once per statement rather than once per row.
+ * Speakers write targets through {@code api_vN.<kind>} (tmi.api_target_write, an upsert by
+ * ext_key) and observations through {@code api_vN.<kind>_obs} (tmi.api_obs_write, which calls
+ * tmi.observe); an observation row also shows its target's ext_key and the position at its time. A
+ * value whose JSON type does not match its column reads as NULL, so a view of an old version keeps
+ * working whatever arrives later.
  */
 final class ApiViews {
     private static final Set<String> TARGET_COLUMNS = Set.of("target_id", "name", "ext_key", "created_at", "updated_at");
@@ -48,10 +49,12 @@ final class ApiViews {
         });
         String view = schema + "." + ident(kind);
         String obsView = schema + "." + ident(kind + "_obs");
+        String latestView = schema + "." + ident(kind + "_latest");
         String comment = "kind " + kind + ", schema version " + version;
         try (Statement st = c.createStatement()) {
             st.execute("CREATE SCHEMA IF NOT EXISTS " + schema);
             st.execute("GRANT USAGE ON SCHEMA " + schema + " TO tmi_admin, tmi_speaker, tmi_listener, tmi_anon");
+            st.execute("SELECT tmi.install_api_functions(" + literal(schema) + ")");
             // The views read as tmi_admin (their owner) and show each caller what tmi.caller_scope() allows,
             // worked out once per statement (a function scan in FROM is evaluated once): listeners may not
             // read meta and payload themselves. security_barrier keeps a caller's own conditions from
@@ -66,11 +69,18 @@ final class ApiViews {
                     + " LEFT JOIN tmi.geo_trace g ON g.target_id = o.target_id AND g.ts = o.ts"
                     + " CROSS JOIN LATERAL (SELECT tmi.scope_only(c.scope, t.kind, o.target_id, o.payload) AS payload OFFSET 0) p"
                     + " WHERE t.kind = " + literal(kind) + " AND tmi.scope_sees(c.scope, t.kind, o.target_id)");
+            // the latest observation of every target of the kind: one index probe per target
+            st.execute("CREATE VIEW " + latestView + " WITH (security_barrier = true) AS SELECT l.obs_id, t.target_id,"
+                    + " t.ext_key, l.ts" + obsCols + " FROM tmi.caller_scope() AS c (scope) CROSS JOIN tmi.target t"
+                    + " CROSS JOIN LATERAL (SELECT o.obs_id, o.ts, o.payload FROM tmi.ts_obs o WHERE o.target_id = t.target_id"
+                    + " ORDER BY o.ts DESC LIMIT 1) l"
+                    + " CROSS JOIN LATERAL (SELECT tmi.scope_only(c.scope, t.kind, t.target_id, l.payload) AS payload OFFSET 0) p"
+                    + " WHERE t.kind = " + literal(kind) + " AND tmi.scope_sees(c.scope, t.kind, t.target_id)");
             st.execute("CREATE TRIGGER api_write INSTEAD OF INSERT OR UPDATE OR DELETE ON " + view
                     + " FOR EACH ROW EXECUTE FUNCTION tmi.api_target_write(" + literal(kind) + ", " + literal(renamed + "}") + ")");
             st.execute("CREATE TRIGGER api_write INSTEAD OF INSERT ON " + obsView
                     + " FOR EACH ROW EXECUTE FUNCTION tmi.api_obs_write(" + literal(kind) + ", " + literal(renamedObs + "}") + ")");
-            for (String v : new String[] {view, obsView}) {
+            for (String v : new String[] {view, obsView, latestView}) {
                 st.execute("ALTER VIEW " + v + " OWNER TO tmi_admin");
                 st.execute("COMMENT ON VIEW " + v + " IS " + literal(comment));
                 st.execute("GRANT SELECT ON " + v + " TO tmi_speaker, tmi_listener");
