@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
+import java.util.regex.Pattern;
 
 /**
  * The gateway's settings registry: every key with its default and meaning. A value comes from the
@@ -27,6 +28,7 @@ public final class GatewaySettings extends Settings<GatewaySettings.Key> {
         ANON_ROLE("anon-role", "tmi_anon", "role of requests without a token"),
         ANON_LISTENER("anon-listener", "", "listener whose subscriptions requests without a token see (with anon-role tmi_listener); empty: none"),
         JWT_ROLES("jwt-roles", "tmi_admin,tmi_speaker,tmi_listener,tmi_anon", "roles a token may name (comma-separated)"),
+        CORS_ORIGINS("cors-origins", "", "origins (scheme://host[:port], comma-separated, or *) whose browser pages may call the API; empty: same origin only"),
         SCHEMA_REFRESH("schema-refresh", "PT10S", "how often the schema cache is reloaded (ISO-8601 duration)"),
         WS_QUEUE("ws-queue", "10000", "frames a WebSocket client may lag behind before it is closed with 4008 (slow consumer)"),
         WS_HEARTBEAT("ws-heartbeat", "PT15S", "how often WebSocket clients get a heartbeat with the last event id (ISO-8601 duration)"),
@@ -45,6 +47,9 @@ public final class GatewaySettings extends Settings<GatewaySettings.Key> {
         }
     }
 
+    /** An origin as browsers send it: scheme, host and optional port, nothing else. */
+    private static final Pattern ORIGIN = Pattern.compile("https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?");
+
     private GatewaySettings(Map<String, String> explicit, Function<String, String> env) {
         super(Key.class, "gateway", explicit, env);
         getInt(Key.PORT);
@@ -56,6 +61,11 @@ public final class GatewaySettings extends Settings<GatewaySettings.Key> {
         for (Key k : new Key[] {Key.WS_HEARTBEAT, Key.WS_SWEEP, Key.WS_SCOPE_REFRESH}) {
             if (getDuration(k).isNegative() || getDuration(k).isZero()) {
                 throw new IllegalArgumentException(k.settingName() + " must be a positive duration, got " + get(k));
+            }
+        }
+        for (String origin : getList(Key.CORS_ORIGINS)) {
+            if (!origin.equals("*") && !ORIGIN.matcher(origin).matches()) {
+                throw new IllegalArgumentException("cors-origins: '" + origin + "' is not an origin such as https://app.example.com:8443, nor *");
             }
         }
         String secret = get(Key.JWT_SECRET);

@@ -18,7 +18,7 @@ import java.util.Optional;
 /** What every endpoint uses: the schema cache, the database and the authenticator. */
 public record Services(SchemaCache schemas, Database db, JwtAuthenticator auth) {
     public Caller caller(Context ctx) {
-        return auth.authenticate(ctx.header("Authorization"));
+        return auth.authenticate(ctx.header("Authorization"), ctx.header("apikey"));
     }
 
     /** The relation, reloading the cache once if it is not (yet) known; 404 PGRST205 otherwise. */
