@@ -16,7 +16,6 @@ import io.tmidb.gateway.internal.request.RangeHeader;
 import io.tmidb.gateway.internal.request.RequestParams;
 import io.tmidb.gateway.internal.response.Reply;
 import io.tmidb.gateway.internal.response.Responses;
-import io.tmidb.gateway.internal.schema.ApiSchemas;
 import io.tmidb.gateway.internal.schema.Relation;
 
 import java.util.Set;
@@ -36,9 +35,8 @@ public final class ResourceEndpoint {
         Caller caller = services.caller(ctx);
         HandlerType method = ctx.method();
         boolean read = method == HandlerType.GET || method == HandlerType.HEAD;
-        ApiSchemas snapshot = services.schemas().get();
-        String schema = Negotiation.profile(snapshot, ctx.header(read ? "Accept-Profile" : "Content-Profile"));
-        Relation relation = services.relation(snapshot, schema, ctx.pathParam("relation"));
+        Relation relation = services.relation(ctx.header(read ? "Accept-Profile" : "Content-Profile"), ctx.pathParam("relation"));
+        String schema = relation.schema();
         Negotiation.Shape shape = Negotiation.accept(ctx.header("Accept"));
         Preferences prefer = Services.preferences(ctx);
         RequestParams params = RequestParams.parse(ctx.queryString(), Set.of());

@@ -8,10 +8,13 @@ import io.tmidb.gateway.internal.error.ApiException;
 import io.tmidb.gateway.internal.query.Database;
 import io.tmidb.gateway.internal.request.Preferences;
 import io.tmidb.gateway.internal.schema.ApiSchemas;
+import io.tmidb.gateway.internal.request.Negotiation;
 import io.tmidb.gateway.internal.schema.Relation;
+import io.tmidb.gateway.internal.schema.Routine;
 import io.tmidb.gateway.internal.schema.SchemaCache;
 
 import java.util.Collections;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 
@@ -21,15 +24,50 @@ public record Services(SchemaCache schemas, Database db, JwtAuthenticator auth) 
         return auth.authenticate(ctx.header("Authorization"), ctx.header("apikey"));
     }
 
-    /** The relation, reloading the cache once if it is not (yet) known; 404 PGRST205 otherwise. */
-    public Relation relation(ApiSchemas snapshot, String schema, String name) {
-        Optional<Relation> r = snapshot.relation(schema, name);
+    /**
+     * The relation a request addresses: in the profile header's version, else in the newest
+     * version that has it. Reloads the cache once if it is not (yet) known; 404 PGRST205 otherwise.
+     */
+    public Relation relation(String profileHeader, String name) {
+        ApiSchemas snapshot = schemas.get();
+        Optional<Relation> r = relation(snapshot, profileHeader, name);
         if (r.isEmpty()) {
-            r = schemas.reloadIfStale().relation(schema, name);
+            snapshot = schemas.reloadIfStale();
+            r = relation(snapshot, profileHeader, name);
         }
-        return r.orElseThrow(() -> new ApiException(404, "PGRST205",
-                "Could not find the table '" + schema + "." + name + "' in the schema cache", null,
-                "Resources are the kinds of schema version " + schema + "; the OpenAPI document at / lists them."));
+        ApiSchemas last = snapshot;
+        return r.orElseThrow(() -> {
+            String schema = Negotiation.profile(last, profileHeader, v -> false);
+            return new ApiException(404, "PGRST205", "Could not find the table '" + schema + "." + name + "' in the schema cache", null,
+                    profileHeader == null || profileHeader.isBlank()
+                            ? "No API version has a resource " + name + "; the OpenAPI document at / lists the resources."
+                            : "Resources of " + schema + " are listed in the OpenAPI document at /.");
+        });
+    }
+
+    /**
+     * The overloads of a function a request addresses, chosen as {@link #relation} chooses the
+     * version; empty when no version has it (the caller answers 404 PGRST202 with the arguments).
+     */
+    public Routines routines(String profileHeader, String name) {
+        ApiSchemas snapshot = schemas.get();
+        String schema = Negotiation.profile(snapshot, profileHeader, v -> !snapshot.routines(v, name).isEmpty());
+        List<Routine> overloads = snapshot.routines(schema, name);
+        if (overloads.isEmpty()) {
+            ApiSchemas fresh = schemas.reloadIfStale();
+            schema = Negotiation.profile(fresh, profileHeader, v -> !fresh.routines(v, name).isEmpty());
+            overloads = fresh.routines(schema, name);
+        }
+        return new Routines(schema, overloads);
+    }
+
+    /** The overloads of a function in one schema version. */
+    public record Routines(String schema, List<Routine> overloads) {
+    }
+
+    private static Optional<Relation> relation(ApiSchemas snapshot, String profileHeader, String name) {
+        String schema = Negotiation.profile(snapshot, profileHeader, v -> snapshot.relation(v, name).isPresent());
+        return snapshot.relation(schema, name);
     }
 
     /** The request's preferences, from every Prefer header it has. */

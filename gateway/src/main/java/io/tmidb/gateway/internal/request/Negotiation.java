@@ -5,6 +5,7 @@ import io.tmidb.gateway.internal.error.ApiException;
 import io.tmidb.gateway.internal.schema.ApiSchemas;
 
 import java.util.Locale;
+import java.util.function.Predicate;
 
 /** Content negotiation: the API version (Accept-Profile / Content-Profile) and the response media type. */
 public final class Negotiation {
@@ -14,10 +15,14 @@ public final class Negotiation {
     private Negotiation() {
     }
 
-    /** The schema a request addresses: the profile header's, else the newest {@code api_vN}. */
-    public static String profile(ApiSchemas schemas, String header) {
+    /**
+     * The schema a request addresses: the profile header's; without one, the newest {@code api_vN}
+     * for which {@code has} holds (the newest version that has the resource or function asked
+     * for), else the newest.
+     */
+    public static String profile(ApiSchemas schemas, String header, Predicate<String> has) {
         if (header == null || header.isBlank()) {
-            return schemas.newest().orElseThrow(() -> new ApiException(406, "PGRST106",
+            return schemas.newest(has).or(schemas::newest).orElseThrow(() -> new ApiException(406, "PGRST106",
                     "The schema must be one of the following: (none)", "No api_v<N> schema exists yet.",
                     "Create a schema version of a kind; its views appear in api_v1, api_v2, ..."));
         }

@@ -31,7 +31,7 @@ public final class OpenApi {
         info.put("title", "tmiDB API");
         info.put("version", api.newest().orElse("none"));
         info.put("description", "Targets, observations and functions of tmiDB in PostgREST's URL dialect. "
-                + "Choose the API version with Accept-Profile (reads) or Content-Profile (writes); default: the newest.");
+                + "Choose the API version with Accept-Profile (reads) or Content-Profile (writes); default: the newest version that has the resource or function.");
         ObjectNode paths = doc.putObject("paths");
         ObjectNode schemas = doc.putObject("components").putObject("schemas");
         Map<String, List<String>> resources = new TreeMap<>();
