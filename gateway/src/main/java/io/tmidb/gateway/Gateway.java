@@ -71,7 +71,7 @@ public final class Gateway implements AutoCloseable {
             byte[] secret = secret(settings, db);
             JwtAuthenticator auth = new JwtAuthenticator(secret, settings.get(GatewaySettings.Key.ANON_ROLE),
                     settings.get(GatewaySettings.Key.ANON_LISTENER), settings.getList(GatewaySettings.Key.JWT_ROLES));
-            Services services = new Services(cache, db, auth);
+            Services services = new Services(cache, db, auth, settings.getLong(GatewaySettings.Key.MAX_BODY));
             ResourceEndpoint resources = new ResourceEndpoint(services);
             RpcEndpoint rpc = new RpcEndpoint(services);
             ListenerEndpoint listeners = new ListenerEndpoint(services);

@@ -28,6 +28,7 @@ public final class GatewaySettings extends Settings<GatewaySettings.Key> {
         ANON_ROLE("anon-role", "tmi_anon", "role of requests without a token"),
         ANON_LISTENER("anon-listener", "", "listener whose subscriptions requests without a token see (with anon-role tmi_listener); empty: none"),
         JWT_ROLES("jwt-roles", "tmi_admin,tmi_speaker,tmi_listener,tmi_anon", "roles a token may name (comma-separated)"),
+        MAX_BODY("max-body", "10485760", "largest request body accepted, in bytes (more: 413)"),
         CORS_ORIGINS("cors-origins", "", "origins (scheme://host[:port], comma-separated, or *) whose browser pages may call the API; empty: same origin only"),
         SCHEMA_REFRESH("schema-refresh", "PT10S", "how often the schema cache is reloaded (ISO-8601 duration)"),
         WS_QUEUE("ws-queue", "10000", "frames a WebSocket client may lag behind before it is closed with 4008 (slow consumer)"),
@@ -55,6 +56,9 @@ public final class GatewaySettings extends Settings<GatewaySettings.Key> {
         getInt(Key.PORT);
         getInt(Key.POOL_SIZE);
         getDuration(Key.SCHEMA_REFRESH);
+        if (getLong(Key.MAX_BODY) < 1) {
+            throw new IllegalArgumentException("max-body must be at least 1 byte, got " + get(Key.MAX_BODY));
+        }
         if (getInt(Key.WS_QUEUE) < 1) {
             throw new IllegalArgumentException("ws-queue must be at least 1, got " + get(Key.WS_QUEUE));
         }

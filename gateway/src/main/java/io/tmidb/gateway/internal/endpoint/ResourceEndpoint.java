@@ -48,7 +48,7 @@ public final class ResourceEndpoint {
             Responses.send(ctx, reply, method == HandlerType.HEAD);
             return;
         }
-        WritePlan plan = plan(ctx, method, relation, params, prefer, shape);
+        WritePlan plan = plan(ctx, services, method, relation, params, prefer, shape);
         Preferences.Target target = target(plan);
         Long maxAffected = target == Preferences.Target.UPDATE || target == Preferences.Target.DELETE ? prefer.strictMaxAffected() : null;
         boolean merge = plan.conflict() != null && plan.conflict().merge();
@@ -59,19 +59,20 @@ public final class ResourceEndpoint {
         Responses.send(ctx, reply, false);
     }
 
-    private static WritePlan plan(Context ctx, HandlerType method, Relation relation, RequestParams params, Preferences prefer,
+    private static WritePlan plan(Context ctx, Services services, HandlerType method, Relation relation, RequestParams params, Preferences prefer,
                                   Negotiation.Shape shape) {
         if (method == HandlerType.DELETE) {
             return WritePlanner.delete(relation, params, prefer, shape.stripNulls());
         }
         Services.requireJson(ctx);
+        String body = services.body(ctx);
         if (method == HandlerType.POST) {
-            return WritePlanner.insert(relation, params, ctx.body(), prefer, shape.stripNulls());
+            return WritePlanner.insert(relation, params, body, prefer, shape.stripNulls());
         }
         if (method == HandlerType.PUT) {
-            return WritePlanner.put(relation, params, ctx.body(), prefer, shape.stripNulls());
+            return WritePlanner.put(relation, params, body, prefer, shape.stripNulls());
         }
-        return WritePlanner.update(relation, params, ctx.body(), prefer, shape.stripNulls());
+        return WritePlanner.update(relation, params, body, prefer, shape.stripNulls());
     }
 
     /** Which preferences the write honours, for Preference-Applied. */

@@ -48,7 +48,7 @@ public final class RpcEndpoint {
             Services.requireJson(ctx);
         }
         RequestParams params = get ? RequestParams.parseCall(ctx.queryString(), argNames) : RequestParams.parse(ctx.queryString(), Set.of());
-        Map<String, String> args = get ? params.args() : Planner.args(ctx.body());
+        Map<String, String> args = get ? params.args() : Planner.args(services.body(ctx));
         if (overloads.isEmpty()) {
             throw new ApiException(404, "PGRST202", "Could not find the function " + schema + "." + name
                     + "(" + String.join(", ", args.keySet()) + ") in the schema cache", null,

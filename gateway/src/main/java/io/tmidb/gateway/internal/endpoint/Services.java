@@ -8,6 +8,7 @@ import io.tmidb.gateway.internal.error.ApiException;
 import io.tmidb.gateway.internal.query.Database;
 import io.tmidb.gateway.internal.request.Preferences;
 import io.tmidb.gateway.internal.schema.ApiSchemas;
+import io.tmidb.gateway.internal.request.Body;
 import io.tmidb.gateway.internal.request.Negotiation;
 import io.tmidb.gateway.internal.schema.Relation;
 import io.tmidb.gateway.internal.schema.Routine;
@@ -18,8 +19,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 
-/** What every endpoint uses: the schema cache, the database and the authenticator. */
-public record Services(SchemaCache schemas, Database db, JwtAuthenticator auth) {
+/** What every endpoint uses: the schema cache, the database, the authenticator and the largest body accepted. */
+public record Services(SchemaCache schemas, Database db, JwtAuthenticator auth, long maxBody) {
     public Caller caller(Context ctx) {
         return auth.authenticate(ctx.header("Authorization"), ctx.header("apikey"));
     }
@@ -84,6 +85,11 @@ public record Services(SchemaCache schemas, Database db, JwtAuthenticator auth) 
             throw new ApiException(400, "PGRST124", "Query result exceeds max-affected preference constraint",
                     "The query affects " + rows + " rows", null);
         }
+    }
+
+    /** The request body as text: within max-body, valid UTF-8 (see {@link Body}). */
+    public String body(Context ctx) {
+        return Body.read(ctx, maxBody);
     }
 
     /** Requests with a body must send JSON. */
