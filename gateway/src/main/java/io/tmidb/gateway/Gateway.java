@@ -2,19 +2,17 @@
 package io.tmidb.gateway;
 
 import io.javalin.Javalin;
-import io.javalin.http.Context;
 import io.javalin.websocket.WsHandlerType;
 import io.tmidb.gateway.internal.auth.JwtAuthenticator;
 import io.tmidb.gateway.internal.endpoint.Cors;
+import io.tmidb.gateway.internal.endpoint.OpenApiEndpoint;
 import io.tmidb.gateway.internal.endpoint.ResourceEndpoint;
 import io.tmidb.gateway.internal.endpoint.RpcEndpoint;
 import io.tmidb.gateway.internal.endpoint.Services;
 import io.tmidb.gateway.internal.error.ApiException;
 import io.tmidb.gateway.internal.listener.ListenerEndpoint;
 import io.tmidb.gateway.internal.query.Database;
-import io.tmidb.gateway.internal.request.Negotiation;
 import io.tmidb.gateway.internal.response.JettyErrors;
-import io.tmidb.gateway.internal.response.OpenApi;
 import io.tmidb.gateway.internal.response.Responses;
 import io.tmidb.gateway.internal.schema.SchemaCache;
 import io.tmidb.gateway.internal.schema.SchemaListener;
@@ -75,6 +73,7 @@ public final class Gateway implements AutoCloseable {
             ResourceEndpoint resources = new ResourceEndpoint(services);
             RpcEndpoint rpc = new RpcEndpoint(services);
             ListenerEndpoint listeners = new ListenerEndpoint(services);
+            OpenApiEndpoint openApi = new OpenApiEndpoint(services);
             ws = WsEndpoint.start(db::openAsAdmin, auth, settings.getInt(GatewaySettings.Key.WS_QUEUE),
                     settings.getDuration(GatewaySettings.Key.WS_HEARTBEAT), settings.getDuration(GatewaySettings.Key.WS_SWEEP),
                     settings.getDuration(GatewaySettings.Key.WS_SCOPE_REFRESH));
@@ -88,7 +87,7 @@ public final class Gateway implements AutoCloseable {
                 cfg.routes.addWsHandler(WsHandlerType.WEBSOCKET, "/tmi/ws", events::configure);
                 cfg.routes.addWsHandler(WsHandlerType.WEBSOCKET, "/tmi/ws/{listener}", events::configure);
                 for (String prefix : PREFIXES) {
-                    cfg.routes.get(prefix.isEmpty() ? "/" : prefix, ctx -> openApi(ctx, cache));
+                    cfg.routes.get(prefix.isEmpty() ? "/" : prefix, openApi::handle);
                     cfg.routes.get(prefix + "/rpc/{function}", rpc::handle);
                     cfg.routes.head(prefix + "/rpc/{function}", rpc::handle);
                     cfg.routes.post(prefix + "/rpc/{function}", rpc::handle);
@@ -146,11 +145,6 @@ public final class Gateway implements AutoCloseable {
         ws.close();
         http.stop();
         db.close();
-    }
-
-    private static void openApi(Context ctx, SchemaCache cache) {
-        Negotiation.accept(ctx.header("Accept"));
-        ctx.contentType("application/openapi+json; charset=utf-8").result(OpenApi.document(cache.reloadIfStale()));
     }
 
     private static byte[] secret(GatewaySettings settings, Database db) throws SQLException {
