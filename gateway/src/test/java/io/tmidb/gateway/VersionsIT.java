@@ -98,6 +98,17 @@ class VersionsIT {
     }
 
     @Test
+    void publicAsSupabaseClientsSendItNamesNoVersion() {
+        HttpResponse<String> obs = gw.get("/bike_obs", "Authorization", auth, "Accept-Profile", "public");
+        assertEquals(200, obs.statusCode(), obs.body());
+        assertEquals("api_v1", profile(obs));
+        HttpResponse<String> low = gw.send("POST", "/rpc/low_battery", "{\"threshold\": 90}", "Authorization", auth,
+                "Content-Type", "application/json", "Content-Profile", "public");
+        assertEquals(200, low.statusCode(), low.body());
+        assertEquals("api_v2", profile(low));
+    }
+
+    @Test
     void anExplicitProfileIsKept() {
         JsonNode e = assertError(gw.get("/bike", "Authorization", auth, "Accept-Profile", "api_v3"), 404, "PGRST205");
         assertTrue(e.path("message").asText().contains("api_v3.bike"), e::toString);

@@ -40,7 +40,7 @@ public record Services(SchemaCache schemas, Database db, JwtAuthenticator auth, 
         return r.orElseThrow(() -> {
             String schema = Negotiation.profile(last, profileHeader, v -> false);
             return new ApiException(404, "PGRST205", "Could not find the table '" + schema + "." + name + "' in the schema cache", null,
-                    profileHeader == null || profileHeader.isBlank()
+                    Negotiation.unnamed(profileHeader)
                             ? "No API version has a resource " + name + "; the OpenAPI document at / lists the resources."
                             : "Resources of " + schema + " are listed in the OpenAPI document at /.");
         });
