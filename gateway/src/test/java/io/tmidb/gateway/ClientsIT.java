@@ -17,6 +17,7 @@ import java.util.Map;
 import static io.tmidb.gateway.Json.assertError;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -134,7 +135,7 @@ class ClientsIT {
 
     @Test
     void aMalformedOriginSettingStopsTheGateway() {
-        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> GatewaySettings.of(Map.of("cors-origins", "app.example.test/path")));
         assertTrue(e.getMessage().contains("cors-origins"), e.getMessage());
     }

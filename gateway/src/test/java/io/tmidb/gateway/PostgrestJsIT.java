@@ -17,9 +17,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The gateway as an existing PostgREST client sees it: {@code src/test/js/postgrest.mjs} drives
- * {@code @supabase/postgrest-js} (pinned in package-lock.json, installed by {@link NodeClients}) through select, filters, order, range, insert with representation, rpc (also HEAD),
- * upsert, a limited delete, maxAffected, a singular update that must roll back, counts on insert
- * and stripNulls.
+ * {@code @supabase/postgrest-js} (pinned in package-lock.json, installed by {@link NodeClients})
+ * through select, filters, order, range, insert with representation, rpc (also HEAD), upsert, a
+ * limited delete, maxAffected, a singular update that must roll back, counts on insert and stripNulls.
  * Needs node and npm (scripts/install-deps installs them).
  */
 @TmidbTest

@@ -74,7 +74,7 @@ public final class ListenerEndpoint {
             throw new ApiException(SqlStates.status("42501", caller.authenticated()), "42501",
                     "permission denied for listener \"" + listener + "\"", null,
                     "The listener does not exist, or the token is not for it: use a token from tmi.issue_token(listener).",
-                    caller.authenticated() ? java.util.Map.of() : java.util.Map.of("WWW-Authenticate", "Bearer"));
+                    caller.authenticated() ? Map.of() : Map.of("WWW-Authenticate", "Bearer"));
         }
     }
 

@@ -12,6 +12,7 @@ import io.tmidb.gateway.internal.schema.Routine;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -55,7 +56,7 @@ public final class OpenApi {
             ObjectNode path = paths.putObject("/" + name);
             String newest = versions.get(versions.size() - 1);
             String ref = "#/components/schemas/" + newest + "." + name;
-            java.util.Set<String> held = grants.on(newest, name);
+            Set<String> held = grants.on(newest, name);
             String served = api.newest(v -> api.relation(v, name).isPresent()).orElse(newest);
             if (held.contains("SELECT")) {
                 operation(path, "get", name, "Rows of " + name, versions, served, "Accept-Profile", ref);
