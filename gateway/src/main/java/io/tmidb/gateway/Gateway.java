@@ -2,18 +2,17 @@
 package io.tmidb.gateway;
 
 import io.javalin.Javalin;
-import io.javalin.http.Context;
 import io.javalin.websocket.WsHandlerType;
 import io.tmidb.gateway.internal.auth.JwtAuthenticator;
+import io.tmidb.gateway.internal.endpoint.Cors;
+import io.tmidb.gateway.internal.endpoint.OpenApiEndpoint;
 import io.tmidb.gateway.internal.endpoint.ResourceEndpoint;
 import io.tmidb.gateway.internal.endpoint.RpcEndpoint;
 import io.tmidb.gateway.internal.endpoint.Services;
 import io.tmidb.gateway.internal.error.ApiException;
 import io.tmidb.gateway.internal.listener.ListenerEndpoint;
 import io.tmidb.gateway.internal.query.Database;
-import io.tmidb.gateway.internal.request.Negotiation;
 import io.tmidb.gateway.internal.response.JettyErrors;
-import io.tmidb.gateway.internal.response.OpenApi;
 import io.tmidb.gateway.internal.response.Responses;
 import io.tmidb.gateway.internal.schema.SchemaCache;
 import io.tmidb.gateway.internal.schema.SchemaListener;
@@ -24,6 +23,7 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -33,12 +33,18 @@ import java.util.logging.Logger;
 /**
  * A running gateway: HTTP server, connection pool and schema cache. {@link #start} returns once it
  * accepts requests; {@link #close} stops it. Routes: {@code /} (OpenAPI), {@code /<relation>},
- * {@code /rpc/<function>}, {@code /api/<listener>}, {@code /api/<listener>/<kind>/obs}, and the
+ * {@code /rpc/<function>}, {@code /api/<listener>}, {@code /api/<listener>/<kind>/obs} (each also under
+ * {@code /rest/v1}), and the
  * WebSocket event streams {@code /tmi/ws} and {@code /tmi/ws/<listener>} (docs/websocket.md).
  */
 public final class Gateway implements AutoCloseable {
     public static final String APP_NAME = "tmiDB-Gateway";
     private static final Logger LOG = Logger.getLogger(Gateway.class.getName());
+    /**
+     * Where the API is served: at the root, as PostgREST serves it, and under {@code /rest/v1},
+     * where Supabase clients ({@code createClient(url, key)}) address it.
+     */
+    private static final List<String> PREFIXES = List.of("", "/rest/v1");
     private final Javalin http;
     private final Database db;
     private final ScheduledExecutorService refresher;
@@ -63,10 +69,11 @@ public final class Gateway implements AutoCloseable {
             byte[] secret = secret(settings, db);
             JwtAuthenticator auth = new JwtAuthenticator(secret, settings.get(GatewaySettings.Key.ANON_ROLE),
                     settings.get(GatewaySettings.Key.ANON_LISTENER), settings.getList(GatewaySettings.Key.JWT_ROLES));
-            Services services = new Services(cache, db, auth);
+            Services services = new Services(cache, db, auth, settings.getLong(GatewaySettings.Key.MAX_BODY));
             ResourceEndpoint resources = new ResourceEndpoint(services);
             RpcEndpoint rpc = new RpcEndpoint(services);
             ListenerEndpoint listeners = new ListenerEndpoint(services);
+            OpenApiEndpoint openApi = new OpenApiEndpoint(services);
             ws = WsEndpoint.start(db::openAsAdmin, auth, settings.getInt(GatewaySettings.Key.WS_QUEUE),
                     settings.getDuration(GatewaySettings.Key.WS_HEARTBEAT), settings.getDuration(GatewaySettings.Key.WS_SWEEP),
                     settings.getDuration(GatewaySettings.Key.WS_SCOPE_REFRESH));
@@ -76,22 +83,25 @@ public final class Gateway implements AutoCloseable {
                 cfg.jetty.host = settings.get(GatewaySettings.Key.HOST);
                 cfg.jetty.port = settings.getInt(GatewaySettings.Key.PORT);
                 cfg.jetty.modifyServer(server -> server.setErrorHandler(new JettyErrors()));
-                cfg.routes.get("/", ctx -> openApi(ctx, cache));
+                Cors.configure(cfg, settings.getList(GatewaySettings.Key.CORS_ORIGINS));
                 cfg.routes.addWsHandler(WsHandlerType.WEBSOCKET, "/tmi/ws", events::configure);
                 cfg.routes.addWsHandler(WsHandlerType.WEBSOCKET, "/tmi/ws/{listener}", events::configure);
-                cfg.routes.get("/rpc/{function}", rpc::handle);
-                cfg.routes.head("/rpc/{function}", rpc::handle);
-                cfg.routes.post("/rpc/{function}", rpc::handle);
-                cfg.routes.get("/api/{listener}", listeners::targets);
-                cfg.routes.head("/api/{listener}", listeners::targets);
-                cfg.routes.get("/api/{listener}/{kind}/obs", listeners::observations);
-                cfg.routes.head("/api/{listener}/{kind}/obs", listeners::observations);
-                cfg.routes.get("/{relation}", resources::handle);
-                cfg.routes.head("/{relation}", resources::handle);
-                cfg.routes.post("/{relation}", resources::handle);
-                cfg.routes.put("/{relation}", resources::handle);
-                cfg.routes.patch("/{relation}", resources::handle);
-                cfg.routes.delete("/{relation}", resources::handle);
+                for (String prefix : PREFIXES) {
+                    cfg.routes.get(prefix.isEmpty() ? "/" : prefix, openApi::handle);
+                    cfg.routes.get(prefix + "/rpc/{function}", rpc::handle);
+                    cfg.routes.head(prefix + "/rpc/{function}", rpc::handle);
+                    cfg.routes.post(prefix + "/rpc/{function}", rpc::handle);
+                    cfg.routes.get(prefix + "/api/{listener}", listeners::targets);
+                    cfg.routes.head(prefix + "/api/{listener}", listeners::targets);
+                    cfg.routes.get(prefix + "/api/{listener}/{kind}/obs", listeners::observations);
+                    cfg.routes.head(prefix + "/api/{listener}/{kind}/obs", listeners::observations);
+                    cfg.routes.get(prefix + "/{relation}", resources::handle);
+                    cfg.routes.head(prefix + "/{relation}", resources::handle);
+                    cfg.routes.post(prefix + "/{relation}", resources::handle);
+                    cfg.routes.put(prefix + "/{relation}", resources::handle);
+                    cfg.routes.patch(prefix + "/{relation}", resources::handle);
+                    cfg.routes.delete(prefix + "/{relation}", resources::handle);
+                }
                 cfg.routes.exception(ApiException.class, (e, ctx) -> Responses.error(ctx, e));
                 cfg.routes.exception(Exception.class, (e, ctx) -> {
                     LOG.log(Level.SEVERE, "unexpected error on " + ctx.method() + " " + ctx.path(), e);
@@ -100,7 +110,7 @@ public final class Gateway implements AutoCloseable {
                 cfg.routes.error(404, ctx -> {
                     if (!Responses.answered(ctx)) {
                         Responses.error(ctx, new ApiException(404, "PGRST125", "Invalid path specified in request URL: " + ctx.path(),
-                                null, "Paths are /, /<resource>, /rpc/<function>, /api/<listener>, /api/<listener>/<kind>/obs."));
+                                null, "Paths are /, /<resource>, /rpc/<function>, /api/<listener>, /api/<listener>/<kind>/obs, each also under /rest/v1."));
                     }
                 });
             }).start();
@@ -135,11 +145,6 @@ public final class Gateway implements AutoCloseable {
         ws.close();
         http.stop();
         db.close();
-    }
-
-    private static void openApi(Context ctx, SchemaCache cache) {
-        Negotiation.accept(ctx.header("Accept"));
-        ctx.contentType("application/openapi+json; charset=utf-8").result(OpenApi.document(cache.reloadIfStale()));
     }
 
     private static byte[] secret(GatewaySettings settings, Database db) throws SQLException {

@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
+import java.util.regex.Pattern;
 
 /**
  * The gateway's settings registry: every key with its default and meaning. A value comes from the
@@ -27,6 +28,8 @@ public final class GatewaySettings extends Settings<GatewaySettings.Key> {
         ANON_ROLE("anon-role", "tmi_anon", "role of requests without a token"),
         ANON_LISTENER("anon-listener", "", "listener whose subscriptions requests without a token see (with anon-role tmi_listener); empty: none"),
         JWT_ROLES("jwt-roles", "tmi_admin,tmi_speaker,tmi_listener,tmi_anon", "roles a token may name (comma-separated)"),
+        MAX_BODY("max-body", "10485760", "largest request body accepted, in bytes (more: 413)"),
+        CORS_ORIGINS("cors-origins", "", "origins (scheme://host[:port], comma-separated, or *) whose browser pages may call the API; empty: same origin only"),
         SCHEMA_REFRESH("schema-refresh", "PT10S", "how often the schema cache is reloaded (ISO-8601 duration)"),
         WS_QUEUE("ws-queue", "10000", "frames a WebSocket client may lag behind before it is closed with 4008 (slow consumer)"),
         WS_HEARTBEAT("ws-heartbeat", "PT15S", "how often WebSocket clients get a heartbeat with the last event id (ISO-8601 duration)"),
@@ -45,17 +48,28 @@ public final class GatewaySettings extends Settings<GatewaySettings.Key> {
         }
     }
 
+    /** An origin as browsers send it: scheme, host and optional port, nothing else. */
+    private static final Pattern ORIGIN = Pattern.compile("https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?");
+
     private GatewaySettings(Map<String, String> explicit, Function<String, String> env) {
         super(Key.class, "gateway", explicit, env);
         getInt(Key.PORT);
         getInt(Key.POOL_SIZE);
         getDuration(Key.SCHEMA_REFRESH);
+        if (getLong(Key.MAX_BODY) < 1) {
+            throw new IllegalArgumentException("max-body must be at least 1 byte, got " + get(Key.MAX_BODY));
+        }
         if (getInt(Key.WS_QUEUE) < 1) {
             throw new IllegalArgumentException("ws-queue must be at least 1, got " + get(Key.WS_QUEUE));
         }
         for (Key k : new Key[] {Key.WS_HEARTBEAT, Key.WS_SWEEP, Key.WS_SCOPE_REFRESH}) {
             if (getDuration(k).isNegative() || getDuration(k).isZero()) {
                 throw new IllegalArgumentException(k.settingName() + " must be a positive duration, got " + get(k));
+            }
+        }
+        for (String origin : getList(Key.CORS_ORIGINS)) {
+            if (!origin.equals("*") && !ORIGIN.matcher(origin).matches()) {
+                throw new IllegalArgumentException("cors-origins: '" + origin + "' is not an origin such as https://app.example.com:8443, nor *");
             }
         }
         String secret = get(Key.JWT_SECRET);

@@ -144,12 +144,71 @@ class AuthIT {
         assertEquals(2, Json.of(as(bobToken, "/api/bob/bike/obs")).size());
         assertEquals(1, Json.of(as(bobToken, "/api/bob/bike/obs?limit=1")).size());
         assertError(as(bobToken, "/api/alice"), 403, "42501");
-        assertError(as(aliceToken, "/api/nobody"), 400, "42704");
+        // alice learns no more about a name that does not exist than about bob
+        JsonNode unknown = assertError(as(aliceToken, "/api/nobody"), 403, "42501");
+        assertEquals(Json.of(as(aliceToken, "/api/bob")).path("hint"), unknown.path("hint"));
         assertError(as(aliceToken, "/api/alice/bike/obs?since=yesterday-ish"), 400, "22007");
         assertError(as(aliceToken, "/api/alice/bike/obs?bogus=1"), 400, "PGRST100");
         // admins look through any listener's eyes
         String admin = gw.token("tmi_admin", null, Duration.ofMinutes(1));
         assertEquals(2, Json.of(as(admin, "/api/alice")).size());
+    }
+
+    @Test
+    void anUnknownListenerAnswersAsSomeoneElses() {
+        for (String path : List.of("/api/%s", "/api/%s/bike/obs", "/rest/v1/api/%s")) {
+            HttpResponse<String> existing = gw.get(String.format(path, "alice"));
+            HttpResponse<String> unknown = gw.get(String.format(path, "nobody"));
+            assertError(existing, 401, "42501");
+            assertError(unknown, 401, "42501");
+            assertEquals(Json.of(existing).path("hint"), Json.of(unknown).path("hint"), path);
+            assertEquals(existing.headers().firstValue("WWW-Authenticate"), unknown.headers().firstValue("WWW-Authenticate"), path);
+            String wrong = "Bearer " + gw.token("tmi_listener", "mallory", Duration.ofMinutes(1));
+            assertError(gw.get(String.format(path, "alice"), "Authorization", wrong), 403, "42501");
+            assertError(gw.get(String.format(path, "nobody"), "Authorization", wrong), 403, "42501");
+            HttpResponse<String> invalid = gw.get(String.format(path, "nobody"), "Authorization", "Bearer not-a-jwt");
+            assertError(invalid, 401, "PGRST301");
+            assertError(gw.get(String.format(path, "alice"), "Authorization", "Bearer not-a-jwt"), 401, "PGRST301");
+        }
+        // speakers and admins may read every listener, so they are told a name is unknown
+        String admin = gw.token("tmi_admin", null, Duration.ofMinutes(1));
+        assertError(as(admin, "/api/nobody"), 400, "42704");
+        assertError(as(gw.speaker(), "/api/nobody/bike/obs"), 400, "42704");
+    }
+
+    @Test
+    void theOpenApiDocumentListsWhatTheRoleMayUse() {
+        HttpResponse<String> anon = gw.get("/");
+        assertEquals(200, anon.statusCode(), anon.body());
+        assertTrue(anon.headers().firstValue("Content-Type").orElse("").startsWith("application/openapi+json"));
+        JsonNode anonPaths = Json.of(anon).path("paths");
+        assertFalse(anonPaths.has("/bike"), "tmi_anon may not read bike: " + anonPaths);
+        assertFalse(anonPaths.has("/bike_obs"), anonPaths::toString);
+        assertFalse(Json.of(anon).path("components").path("schemas").has("api_v2.bike"));
+        JsonNode listener = Json.of(as(aliceToken, "/")).path("paths");
+        assertTrue(listener.path("/bike").has("get"), listener::toString);
+        assertFalse(listener.path("/bike").has("post"), "listeners may not write: " + listener);
+        JsonNode speaker = Json.of(as(gw.speaker(), "/")).path("paths");
+        for (String method : List.of("get", "post", "patch", "delete")) {
+            assertTrue(speaker.path("/bike").has(method), () -> method + " " + speaker);
+        }
+        assertError(gw.get("/", "Authorization", "Bearer not-a-jwt"), 401, "PGRST301");
+    }
+
+    @Test
+    void theOpenApiDocumentLeavesOutFunctionsTheRoleMayNotExecute(TestDatabase db) throws SQLException {
+        try (Connection c = db.connect(); Statement st = c.createStatement()) {
+            st.execute("CREATE FUNCTION api_v2.speakers_only() RETURNS integer LANGUAGE sql AS 'SELECT 1'");
+            st.execute("REVOKE EXECUTE ON FUNCTION api_v2.speakers_only() FROM PUBLIC");
+            st.execute("GRANT EXECUTE ON FUNCTION api_v2.speakers_only() TO tmi_speaker");
+        }
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (!Json.of(as(gw.speaker(), "/")).path("paths").has("/rpc/speakers_only") && System.nanoTime() < deadline) {
+            gw.get("/rpc/speakers_only", "Authorization", "Bearer " + gw.speaker());
+        }
+        assertTrue(Json.of(as(gw.speaker(), "/")).path("paths").has("/rpc/speakers_only"));
+        assertFalse(Json.of(gw.get("/")).path("paths").has("/rpc/speakers_only"));
+        assertFalse(Json.of(as(aliceToken, "/")).path("paths").has("/rpc/speakers_only"));
     }
 
     @Test

@@ -41,7 +41,8 @@ class FilterFuzzIT {
     private static final String[] COLUMNS = {"name", "battery", "model", "in_service", "tags", "target_id", "ext_key",
             "created_at", "tags->>color", "tags->docks->0", "nope", "\"name\"", "name;", "Name"};
     private static final String[] OPS = {"eq", "neq", "gt", "gte", "lt", "lte", "like", "ilike", "in", "is", "cs", "cd",
-            "not.eq", "fts", "match", "", "not", "EQ"};
+            "not.eq", "fts", "match", "", "not", "EQ", "imatch", "isdistinct", "plfts", "phfts", "wfts", "fts(english)",
+            "fts(no_such_config)", "like(any)", "ilike(all)", "eq(any)", "gt(all)", "match(any)", "in(any)", "eq(some)"};
     private static final String ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789.,()\"'\\;:-> *{}[]=!&%|$_";
 
     private static GatewayFixture gw;

@@ -111,8 +111,18 @@ final class GatewayFixture implements AutoCloseable {
     }
 
     private HttpResponse<String> send(HttpClient client, String method, String path, String body, String... headers) {
+        return sendRaw(client, method, path, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body),
+                headers);
+    }
+
+    /** Sends a body as it is given: raw bytes (not necessarily UTF-8), or a stream sent chunked, without a length. */
+    HttpResponse<String> sendRaw(String method, String path, HttpRequest.BodyPublisher body, String... headers) {
+        return sendRaw(http, method, path, body, headers);
+    }
+
+    private HttpResponse<String> sendRaw(HttpClient client, String method, String path, HttpRequest.BodyPublisher body, String... headers) {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base() + escape(path))).timeout(Duration.ofSeconds(30))
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+                .method(method, body);
         if (headers.length > 0) {
             b.headers(headers);
         }

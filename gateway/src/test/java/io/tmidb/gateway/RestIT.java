@@ -184,7 +184,7 @@ class RestIT {
 
     @Test
     void openApiListsEveryVersionedResource() {
-        HttpResponse<String> r = gw.get("/");
+        HttpResponse<String> r = get("/");
         assertEquals(200, r.statusCode());
         JsonNode doc = Json.of(r);
         assertEquals("tmiDB API", doc.path("info").path("title").asText());

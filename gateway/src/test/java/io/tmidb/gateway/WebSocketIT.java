@@ -24,6 +24,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The WebSocket event streams against a real gateway and database, with the JDK's WebSocket client. */
@@ -205,6 +206,25 @@ class WebSocketIT {
             assertEquals("bad-subscribe", client.expect("error", 10).path("code").asText());
             client.send("not json");
             assertEquals("bad-message", client.expect("error", 10).path("code").asText());
+        }
+    }
+
+    @Test
+    void sinceBeyondTheLastEventAndBinaryFramesGetErrorFrames() throws Exception {
+        long last = lastEventId();
+        try (WsClient client = WsClient.connect(gw, "/tmi/ws?token=" + gw.speaker())) {
+            client.expect("ready", 10);
+            client.sendBinary(new byte[] {'{', '}'});
+            assertEquals("bad-message", client.expect("error", 10).path("code").asText());
+            client.send("{\"type\": \"subscribe\", \"since\": " + (last + 1000) + "}");
+            JsonNode refused = client.expect("error", 10);
+            assertEquals("bad-subscribe", refused.path("code").asText());
+            assertTrue(refused.path("message").asText().contains("beyond the last event"), refused::toString);
+            client.send("{\"type\": \"subscribe\", \"since\": " + last + "}");
+            assertEquals(last, client.expect("subscribed", 10).path("since").asLong(), "a refused since leaves the session ready");
+            client.sendBinary(new byte[] {1, 2, 3});
+            assertEquals("bad-message", client.expect("error", 10).path("code").asText());
+            assertFalse(client.isClosed());
         }
     }
 

@@ -33,11 +33,16 @@ final class WriteFixture implements AutoCloseable {
     }
 
     static WriteFixture start(TestDatabase db) throws SQLException {
+        return start(db, java.util.Map.of());
+    }
+
+    /** The same, with gateway settings added to (or replacing) the test settings. */
+    static WriteFixture start(TestDatabase db, java.util.Map<String, String> settings) throws SQLException {
         try (Connection c = db.connect(); Statement st = c.createStatement()) {
             ApiViews.create(c);
             st.execute(sql());
         }
-        return new WriteFixture(GatewayFixture.attach(Gateway.start(GatewayFixture.settings(db)), db), db);
+        return new WriteFixture(GatewayFixture.attach(Gateway.start(GatewayFixture.settings(db, settings)), db), db);
     }
 
     GatewayFixture gateway() {

@@ -40,6 +40,11 @@ final class WsClient implements WebSocket.Listener, AutoCloseable {
         socket.sendText(json, true).orTimeout(10, TimeUnit.SECONDS).join();
     }
 
+    /** Sends a binary frame (the protocol has none: the server answers with an error frame). */
+    void sendBinary(byte[] data) {
+        socket.sendBinary(java.nio.ByteBuffer.wrap(data), true).orTimeout(10, TimeUnit.SECONDS).join();
+    }
+
     /** The next frame, failing after {@code seconds}. */
     JsonNode next(int seconds) throws InterruptedException {
         JsonNode f = frames.poll(seconds, TimeUnit.SECONDS);

@@ -48,6 +48,38 @@ class GrammarTest {
     }
 
     @Test
+    void inListsAsPostgrestReadsThem() {
+        assertEquals(List.of("a\"b", "c\\d", "e,f)"), Grammar.filter("name", "in.(\"a\\\"b\",\"c\\\\d\",\"e,f)\")").values());
+        assertEquals(List.of("a\"b", "x"), Grammar.filter("name", "in.(a\"b,x)").values(), "a quote inside an unquoted element is kept");
+        assertEquals(List.of("\"ab\"c"), Grammar.filter("name", "in.(\"ab\"c)").values(), "a quoted part followed by more is not quoted");
+        assertEquals(List.of("a", "b"), Grammar.filter("name", "in.(a, \"b\")").values());
+        assertEquals("PGRST100", assertThrows(ApiException.class, () -> Grammar.filter("name", "in.(a)b)")).code());
+    }
+
+    @Test
+    void modifiersAndNewOperators() {
+        Condition.Filter any = Grammar.filter("model", "like(any).{ci*,ca*}");
+        assertEquals(Operator.LIKE, any.op());
+        assertEquals("ANY", any.quantifier());
+        assertEquals(List.of("{ci*,ca*}"), any.values());
+        assertEquals("ALL", Grammar.filter("battery", "gt(all).{1,2}").quantifier());
+        Condition.Filter fts = Grammar.filter("model", "not.fts(english).fast");
+        assertTrue(fts.negated());
+        assertEquals(Operator.FTS, fts.op());
+        assertEquals("english", fts.language());
+        assertEquals(null, Grammar.filter("model", "wfts.fast bike").language());
+        assertEquals(Operator.ISDISTINCT, Grammar.filter("model", "isdistinct.city").op());
+        assertEquals(Operator.IMATCH, Grammar.filter("model", "imatch.^ci").op());
+        for (String bad : List.of("in(any).{1}", "like(some).{a}", "eq(any).1", "fts(eng lish).a", "is(any).null",
+                "cs(any).{1}", "isdistinct(all).{1}")) {
+            assertEquals("PGRST100", assertThrows(ApiException.class, () -> Grammar.filter("a", bad)).code(), bad);
+        }
+        Condition.Logic l = (Condition.Logic) Grammar.logic("or", "(tags.cs.{a,b},model.like(any).{x*,y*},battery.eq.1)");
+        assertEquals(3, l.children().size());
+        assertEquals(List.of("{a,b}"), ((Condition.Filter) l.children().get(0)).values());
+    }
+
+    @Test
     void logicTrees() {
         Condition.Logic l = (Condition.Logic) Grammar.logic("not.or", "(a.eq.1,and(b.gt.2,c.is.null),d.in.(1,2))");
         assertTrue(l.negated());

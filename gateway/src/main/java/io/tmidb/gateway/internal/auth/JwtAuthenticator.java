@@ -23,6 +23,9 @@ import java.util.Set;
  * role; {@code Bearer <jwt>} must be an HS256 token signed with the server's key, not expired,
  * whose {@code role} claim names one of the roles the gateway serves. Any other algorithm (and
  * {@code alg: none}) is refused.
+ * <p>Supabase clients also send their key in an {@code apikey} header. As behind Supabase's API
+ * gateway, that key is the token when there is no {@code Authorization} header; when both are
+ * present, {@code Authorization} wins (it carries the signed-in user, the key only the app).
  */
 public final class JwtAuthenticator {
     private final JWTVerifier verifier;
@@ -43,8 +46,16 @@ public final class JwtAuthenticator {
     }
 
     public Caller authenticate(String authorization) {
+        return authenticate(authorization, null);
+    }
+
+    /** The caller of a request with these {@code Authorization} and {@code apikey} headers (either may be null). */
+    public Caller authenticate(String authorization, String apikey) {
         if (authorization == null || authorization.isBlank()) {
-            return anonymous;
+            if (apikey == null || apikey.isBlank()) {
+                return anonymous;
+            }
+            authorization = "Bearer " + apikey.trim();
         }
         if (!authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
             throw invalid("PGRST301", "Expected an Authorization header of the form 'Bearer <jwt>'");

@@ -16,7 +16,6 @@ import io.tmidb.gateway.internal.request.RangeHeader;
 import io.tmidb.gateway.internal.request.RequestParams;
 import io.tmidb.gateway.internal.response.Reply;
 import io.tmidb.gateway.internal.response.Responses;
-import io.tmidb.gateway.internal.schema.ApiSchemas;
 import io.tmidb.gateway.internal.schema.Relation;
 
 import java.util.Set;
@@ -36,9 +35,8 @@ public final class ResourceEndpoint {
         Caller caller = services.caller(ctx);
         HandlerType method = ctx.method();
         boolean read = method == HandlerType.GET || method == HandlerType.HEAD;
-        ApiSchemas snapshot = services.schemas().get();
-        String schema = Negotiation.profile(snapshot, ctx.header(read ? "Accept-Profile" : "Content-Profile"));
-        Relation relation = services.relation(snapshot, schema, ctx.pathParam("relation"));
+        Relation relation = services.relation(ctx.header(read ? "Accept-Profile" : "Content-Profile"), ctx.pathParam("relation"));
+        String schema = relation.schema();
         Negotiation.Shape shape = Negotiation.accept(ctx.header("Accept"));
         Preferences prefer = Services.preferences(ctx);
         RequestParams params = RequestParams.parse(ctx.queryString(), Set.of());
@@ -50,7 +48,7 @@ public final class ResourceEndpoint {
             Responses.send(ctx, reply, method == HandlerType.HEAD);
             return;
         }
-        WritePlan plan = plan(ctx, method, relation, params, prefer, shape);
+        WritePlan plan = plan(ctx, services, method, relation, params, prefer, shape);
         Preferences.Target target = target(plan);
         Long maxAffected = target == Preferences.Target.UPDATE || target == Preferences.Target.DELETE ? prefer.strictMaxAffected() : null;
         boolean merge = plan.conflict() != null && plan.conflict().merge();
@@ -61,19 +59,20 @@ public final class ResourceEndpoint {
         Responses.send(ctx, reply, false);
     }
 
-    private static WritePlan plan(Context ctx, HandlerType method, Relation relation, RequestParams params, Preferences prefer,
+    private static WritePlan plan(Context ctx, Services services, HandlerType method, Relation relation, RequestParams params, Preferences prefer,
                                   Negotiation.Shape shape) {
         if (method == HandlerType.DELETE) {
             return WritePlanner.delete(relation, params, prefer, shape.stripNulls());
         }
         Services.requireJson(ctx);
+        String body = services.body(ctx);
         if (method == HandlerType.POST) {
-            return WritePlanner.insert(relation, params, ctx.body(), prefer, shape.stripNulls());
+            return WritePlanner.insert(relation, params, body, prefer, shape.stripNulls());
         }
         if (method == HandlerType.PUT) {
-            return WritePlanner.put(relation, params, ctx.body(), prefer, shape.stripNulls());
+            return WritePlanner.put(relation, params, body, prefer, shape.stripNulls());
         }
-        return WritePlanner.update(relation, params, ctx.body(), prefer, shape.stripNulls());
+        return WritePlanner.update(relation, params, body, prefer, shape.stripNulls());
     }
 
     /** Which preferences the write honours, for Preference-Applied. */

@@ -14,7 +14,6 @@ import io.tmidb.gateway.internal.request.RangeHeader;
 import io.tmidb.gateway.internal.request.RequestParams;
 import io.tmidb.gateway.internal.response.Reply;
 import io.tmidb.gateway.internal.response.Responses;
-import io.tmidb.gateway.internal.schema.ApiSchemas;
 import io.tmidb.gateway.internal.schema.Routine;
 
 import java.util.HashSet;
@@ -39,20 +38,17 @@ public final class RpcEndpoint {
         Caller caller = services.caller(ctx);
         boolean head = ctx.method() == HandlerType.HEAD;
         boolean get = ctx.method() == HandlerType.GET || head;
-        ApiSchemas snapshot = services.schemas().get();
-        String schema = Negotiation.profile(snapshot, ctx.header(get ? "Accept-Profile" : "Content-Profile"));
         String name = ctx.pathParam("function");
-        List<Routine> overloads = snapshot.routines(schema, name);
-        if (overloads.isEmpty()) {
-            overloads = services.schemas().reloadIfStale().routines(schema, name);
-        }
+        Services.Routines found = services.routines(ctx.header(get ? "Accept-Profile" : "Content-Profile"), name);
+        String schema = found.schema();
+        List<Routine> overloads = found.overloads();
         Set<String> argNames = new HashSet<>();
         overloads.forEach(r -> argNames.addAll(r.argNames()));
         if (!get) {
             Services.requireJson(ctx);
         }
         RequestParams params = get ? RequestParams.parseCall(ctx.queryString(), argNames) : RequestParams.parse(ctx.queryString(), Set.of());
-        Map<String, String> args = get ? params.args() : Planner.args(ctx.body());
+        Map<String, String> args = get ? params.args() : Planner.args(services.body(ctx));
         if (overloads.isEmpty()) {
             throw new ApiException(404, "PGRST202", "Could not find the function " + schema + "." + name
                     + "(" + String.join(", ", args.keySet()) + ") in the schema cache", null,

@@ -8,28 +8,67 @@ import io.tmidb.gateway.internal.error.ApiException;
 import io.tmidb.gateway.internal.query.Database;
 import io.tmidb.gateway.internal.request.Preferences;
 import io.tmidb.gateway.internal.schema.ApiSchemas;
+import io.tmidb.gateway.internal.request.Body;
+import io.tmidb.gateway.internal.request.Negotiation;
 import io.tmidb.gateway.internal.schema.Relation;
+import io.tmidb.gateway.internal.schema.Routine;
 import io.tmidb.gateway.internal.schema.SchemaCache;
 
 import java.util.Collections;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 
-/** What every endpoint uses: the schema cache, the database and the authenticator. */
-public record Services(SchemaCache schemas, Database db, JwtAuthenticator auth) {
+/** What every endpoint uses: the schema cache, the database, the authenticator and the largest body accepted. */
+public record Services(SchemaCache schemas, Database db, JwtAuthenticator auth, long maxBody) {
     public Caller caller(Context ctx) {
-        return auth.authenticate(ctx.header("Authorization"));
+        return auth.authenticate(ctx.header("Authorization"), ctx.header("apikey"));
     }
 
-    /** The relation, reloading the cache once if it is not (yet) known; 404 PGRST205 otherwise. */
-    public Relation relation(ApiSchemas snapshot, String schema, String name) {
-        Optional<Relation> r = snapshot.relation(schema, name);
+    /**
+     * The relation a request addresses: in the profile header's version, else in the newest
+     * version that has it. Reloads the cache once if it is not (yet) known; 404 PGRST205 otherwise.
+     */
+    public Relation relation(String profileHeader, String name) {
+        ApiSchemas snapshot = schemas.get();
+        Optional<Relation> r = relation(snapshot, profileHeader, name);
         if (r.isEmpty()) {
-            r = schemas.reloadIfStale().relation(schema, name);
+            snapshot = schemas.reloadIfStale();
+            r = relation(snapshot, profileHeader, name);
         }
-        return r.orElseThrow(() -> new ApiException(404, "PGRST205",
-                "Could not find the table '" + schema + "." + name + "' in the schema cache", null,
-                "Resources are the kinds of schema version " + schema + "; the OpenAPI document at / lists them."));
+        ApiSchemas last = snapshot;
+        return r.orElseThrow(() -> {
+            String schema = Negotiation.profile(last, profileHeader, v -> false);
+            return new ApiException(404, "PGRST205", "Could not find the table '" + schema + "." + name + "' in the schema cache", null,
+                    Negotiation.unnamed(profileHeader)
+                            ? "No API version has a resource " + name + "; the OpenAPI document at / lists the resources."
+                            : "Resources of " + schema + " are listed in the OpenAPI document at /.");
+        });
+    }
+
+    /**
+     * The overloads of a function a request addresses, chosen as {@link #relation} chooses the
+     * version; empty when no version has it (the caller answers 404 PGRST202 with the arguments).
+     */
+    public Routines routines(String profileHeader, String name) {
+        ApiSchemas snapshot = schemas.get();
+        String schema = Negotiation.profile(snapshot, profileHeader, v -> !snapshot.routines(v, name).isEmpty());
+        List<Routine> overloads = snapshot.routines(schema, name);
+        if (overloads.isEmpty()) {
+            ApiSchemas fresh = schemas.reloadIfStale();
+            schema = Negotiation.profile(fresh, profileHeader, v -> !fresh.routines(v, name).isEmpty());
+            overloads = fresh.routines(schema, name);
+        }
+        return new Routines(schema, overloads);
+    }
+
+    /** The overloads of a function in one schema version. */
+    public record Routines(String schema, List<Routine> overloads) {
+    }
+
+    private static Optional<Relation> relation(ApiSchemas snapshot, String profileHeader, String name) {
+        String schema = Negotiation.profile(snapshot, profileHeader, v -> snapshot.relation(v, name).isPresent());
+        return snapshot.relation(schema, name);
     }
 
     /** The request's preferences, from every Prefer header it has. */
@@ -46,6 +85,11 @@ public record Services(SchemaCache schemas, Database db, JwtAuthenticator auth) 
             throw new ApiException(400, "PGRST124", "Query result exceeds max-affected preference constraint",
                     "The query affects " + rows + " rows", null);
         }
+    }
+
+    /** The request body as text: within max-body, valid UTF-8 (see {@link Body}). */
+    public String body(Context ctx) {
+        return Body.read(ctx, maxBody);
     }
 
     /** Requests with a body must send JSON. */

@@ -12,6 +12,7 @@ import io.tmidb.gateway.internal.query.Sql;
 import io.tmidb.gateway.internal.request.Grammar;
 import io.tmidb.gateway.internal.request.QueryString;
 import io.tmidb.gateway.internal.error.ApiException;
+import io.tmidb.gateway.internal.error.SqlStates;
 import io.tmidb.gateway.internal.response.Responses;
 
 import java.util.Map;
@@ -33,7 +34,7 @@ public final class ListenerEndpoint {
         Caller caller = services.caller(ctx);
         Sql sql = new Sql().add("WITH pgrst_source AS (SELECT * FROM tmi.listener_targets(CAST(")
                 .param(ctx.pathParam("listener")).add(" AS text))) SELECT NULL, " + Statements.aggregate(false));
-        QueryResult r = services.db().run(caller, true, sql);
+        QueryResult r = run(caller, sql, ctx.pathParam("listener"));
         Responses.send(ctx, Responses.rows(r, 0, Negotiation.Shape.ARRAY, ""), ctx.method() == HandlerType.HEAD);
     }
 
@@ -51,7 +52,38 @@ public final class ListenerEndpoint {
         Sql sql = new Sql().add("WITH pgrst_source AS (SELECT * FROM tmi.listener_obs(CAST(").param(ctx.pathParam("listener"))
                 .add(" AS text), CAST(").param(ctx.pathParam("kind")).add(" AS text), CAST(").param(since)
                 .add(" AS timestamptz), CAST(").param(limit).add(" AS integer))) SELECT NULL, " + Statements.aggregate(false));
-        QueryResult r = services.db().run(caller, true, sql);
+        QueryResult r = run(caller, sql, ctx.pathParam("listener"));
         Responses.send(ctx, Responses.rows(r, 0, Negotiation.Shape.ARRAY, ""), ctx.method() == HandlerType.HEAD);
+    }
+
+    /**
+     * Runs a listener function. The database looks the listener up before it checks the caller, so
+     * an unknown name (42704) and someone else's listener (42501) would answer 400 and 401/403 and
+     * tell a stranger which names exist. Both become one answer, with the status the database's
+     * 42501 has for this caller; only speakers and admins, who may read every listener, still learn
+     * that a name is unknown. Whether the caller is one is the database's own rule,
+     * {@code tmi.caller_is_speaker()}.
+     */
+    private QueryResult run(Caller caller, Sql sql, String listener) {
+        try {
+            return services.db().run(caller, true, sql);
+        } catch (ApiException e) {
+            if (!e.code().equals("42501") && !(e.code().equals("42704") && !callerIsSpeaker(caller))) {
+                throw e;
+            }
+            throw new ApiException(SqlStates.status("42501", caller.authenticated()), "42501",
+                    "permission denied for listener \"" + listener + "\"", null,
+                    "The listener does not exist, or the token is not for it: use a token from tmi.issue_token(listener).",
+                    caller.authenticated() ? Map.of() : Map.of("WWW-Authenticate", "Bearer"));
+        }
+    }
+
+    private boolean callerIsSpeaker(Caller caller) {
+        Sql sql = new Sql().add("WITH pgrst_source AS (SELECT tmi.caller_is_speaker() AS speaker) SELECT NULL, " + Statements.aggregate(false));
+        try {
+            return services.db().run(caller, true, sql).body().contains("true");
+        } catch (ApiException e) {
+            return false;
+        }
     }
 }

@@ -92,8 +92,13 @@ final class Expressions {
         Sql field = field(f.field());
         String type = type(r, f.field());
         Operator op = f.op();
+        if (f.quantifier() != null) {
+            return sql.add(quantified(f, field, type)).add(")");
+        }
         switch (op) {
             case LIKE, ILIKE -> sql.add("CAST(").add(field).add(" AS text) " + op.sql() + " ").param(f.values().get(0).replace('*', '%'));
+            case MATCH, IMATCH -> sql.add("CAST(").add(field).add(" AS text) " + op.sql() + " ").param(f.values().get(0));
+            case FTS, PLFTS, PHFTS, WFTS -> sql.add(fullText(f, field, type));
             case IN -> {
                 if (f.values().isEmpty()) {
                     sql.add("false");
@@ -118,6 +123,42 @@ final class Expressions {
             default -> sql.add(field).add(" " + op.sql() + " CAST(").param(f.values().get(0)).add(" AS " + type + ")");
         }
         return sql.add(")");
+    }
+
+    /**
+     * {@code op(any)}/{@code op(all)}: the field compared with each element of the value, a
+     * PostgreSQL array literal cast to an array of the field's type (text for patterns).
+     */
+    private static Sql quantified(Condition.Filter f, Sql field, String type) {
+        Operator op = f.op();
+        String value = f.values().get(0);
+        if (op.pattern()) {
+            return new Sql().add("CAST(").add(field).add(" AS text) " + op.sql() + " " + f.quantifier() + " (CAST(")
+                    .param(op == Operator.LIKE || op == Operator.ILIKE ? value.replace('*', '%') : value).add(" AS text[]))");
+        }
+        return new Sql().add(field).add(" " + op.sql() + " " + f.quantifier() + " (CAST(").param(value).add(" AS " + type + "[]))");
+    }
+
+    /**
+     * Full-text search as PostgREST does it: a tsvector column is searched as it is, any other
+     * field as {@code to_tsvector} of its text; the language, when given, is a regconfig parameter.
+     */
+    private static Sql fullText(Condition.Filter f, Sql field, String type) {
+        Sql sql = new Sql();
+        if (type.equals("tsvector")) {
+            sql.add(field);
+        } else {
+            sql.add("to_tsvector(");
+            if (f.language() != null) {
+                sql.add("CAST(").param(f.language()).add(" AS regconfig), ");
+            }
+            sql.add("CAST(").add(field).add(" AS text))");
+        }
+        sql.add(" @@ " + f.op().sql() + "(");
+        if (f.language() != null) {
+            sql.add("CAST(").param(f.language()).add(" AS regconfig), ");
+        }
+        return sql.add("CAST(").param(f.values().get(0)).add(" AS text))");
     }
 
     static Sql orderBy(List<OrderItem> order) {

@@ -17,6 +17,8 @@ public final class Grammar {
     static final Set<String> CASTS = Set.of("text", "integer", "int", "bigint", "numeric", "double precision", "float8",
             "real", "boolean", "bool", "json", "jsonb", "date", "timestamptz", "timestamp", "uuid");
     private static final int MAX_DEPTH = 16;
+    /** A text search configuration name, as {@code fts(english)} gives it; it travels as a parameter cast to regconfig. */
+    private static final java.util.regex.Pattern LANGUAGE = java.util.regex.Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,62}");
 
     private Grammar() {
     }
@@ -109,27 +111,97 @@ public final class Grammar {
         if (dot <= 0) {
             throw ApiException.parse("failed to parse filter (" + whole + ")", "expected operator.value, e.g. eq.42");
         }
-        String opName = rest.substring(0, dot);
+        String opText = rest.substring(0, dot);
+        String argument = null;
+        int paren = opText.indexOf('(');
+        if (paren > 0 && opText.endsWith(")")) {
+            argument = opText.substring(paren + 1, opText.length() - 1);
+            opText = opText.substring(0, paren);
+        }
+        String opName = opText;
         Operator op = Operator.byName(opName).orElseThrow(() -> ApiException.parse("failed to parse filter (" + whole + ")",
-                "unknown operator '" + opName + "'; supported: eq, neq, gt, gte, lt, lte, like, ilike, in, is, cs, cd"));
+                "unknown operator '" + opName + "'; supported: " + Operator.NAMES));
         String value = rest.substring(dot + 1);
         if (op == Operator.IN) {
-            if (value.length() < 2 || value.charAt(0) != '(' || value.charAt(value.length() - 1) != ')') {
+            if (argument != null || value.length() < 2 || value.charAt(0) != '(' || value.charAt(value.length() - 1) != ')') {
                 throw ApiException.parse("failed to parse filter (" + whole + ")", "in takes a list in parentheses: in.(a,b)");
             }
-            List<String> values = new ArrayList<>();
-            String inner = value.substring(1, value.length() - 1);
-            if (!inner.isEmpty()) {
-                for (String v : splitTopLevel(inner, ',')) {
-                    values.add(unquote(v.trim()));
-                }
-            }
-            return new Condition.Filter(field, negated, op, values);
+            return new Condition.Filter(field, negated, op, listValues(value.substring(1, value.length() - 1), whole));
         }
-        if (op == Operator.IS && !Set.of("null", "not_null", "true", "false", "unknown").contains(value.toLowerCase(java.util.Locale.ROOT))) {
+        if (op == Operator.IS && (argument != null
+                || !Set.of("null", "not_null", "true", "false", "unknown").contains(value.toLowerCase(java.util.Locale.ROOT)))) {
             throw ApiException.parse("failed to parse filter (" + whole + ")", "is takes null, not_null, true, false or unknown");
         }
-        return new Condition.Filter(field, negated, op, List.of(inLogic ? unquote(value) : value));
+        String quantifier = null;
+        String language = null;
+        if (argument != null) {
+            if (op.fullText() && LANGUAGE.matcher(argument).matches()) {
+                language = argument;
+            } else if (op.quantifiable() && (argument.equals("any") || argument.equals("all"))) {
+                quantifier = argument.toUpperCase(java.util.Locale.ROOT);
+                if (value.length() < 2 || value.charAt(0) != '{' || value.charAt(value.length() - 1) != '}') {
+                    throw ApiException.parse("failed to parse filter (" + whole + ")",
+                            opName + "(" + argument + ") takes a list in braces: " + opName + "(" + argument + ").{a,b}");
+                }
+            } else {
+                throw ApiException.parse("failed to parse filter (" + whole + ")", op.fullText()
+                        ? "the language of " + opName + " is a text search configuration name, e.g. " + opName + "(english)"
+                        : op.quantifiable() ? opName + " takes (any) or (all)" : opName + " takes no modifier");
+            }
+        }
+        return new Condition.Filter(field, negated, op, List.of(inLogic ? unquote(value) : value), quantifier, language);
+    }
+
+    /**
+     * The elements of an {@code in} list, as PostgREST reads them: an element in double quotes may
+     * hold {@code ,} and {@code )}, and a backslash in it takes the next character as it is
+     * ({@code \"} and {@code \\}); any other element runs to the next comma, quotes included.
+     */
+    static List<String> listValues(String inner, String whole) {
+        List<String> values = new ArrayList<>();
+        if (inner.isEmpty()) {
+            return values;
+        }
+        int i = 0;
+        while (true) {
+            String element = null;
+            int end = -1;
+            while (i < inner.length() - 1 && inner.charAt(i) == ' ') {
+                i++;
+            }
+            if (inner.charAt(i) == '"') {
+                StringBuilder quoted = new StringBuilder();
+                int j = i + 1;
+                while (j < inner.length() && inner.charAt(j) != '"') {
+                    if (inner.charAt(j) == '\\' && j + 1 < inner.length()) {
+                        j++;
+                    }
+                    quoted.append(inner.charAt(j++));
+                }
+                if (j < inner.length() && (j + 1 == inner.length() || inner.charAt(j + 1) == ',')) {
+                    element = quoted.toString();
+                    end = j + 1;
+                }
+            }
+            if (element == null) {
+                end = inner.indexOf(',', i);
+                end = end < 0 ? inner.length() : end;
+                element = inner.substring(i, end).trim();
+                if (element.indexOf(')') >= 0) {
+                    throw ApiException.parse("failed to parse filter (" + whole + ")",
+                            "a list element with ')' or ',' must be in double quotes: \"" + element + "\"");
+                }
+            }
+            values.add(element);
+            if (end >= inner.length()) {
+                return values;
+            }
+            i = end + 1;
+            if (i >= inner.length()) {
+                values.add("");
+                return values;
+            }
+        }
     }
 
     public static List<OrderItem> order(String value) {
@@ -167,7 +239,10 @@ public final class Grammar {
         throw ApiException.parse("failed to parse " + name + " parameter (" + value + ")", "a non-negative integer is expected");
     }
 
-    /** Splits on {@code sep} outside parentheses and double quotes. */
+    /**
+     * Splits on {@code sep} outside parentheses, braces (array literals such as {@code cs.{a,b}}
+     * inside a logic tree) and double quotes.
+     */
     public static List<String> splitTopLevel(String s, char sep) {
         List<String> out = new ArrayList<>();
         int depth = 0;
@@ -183,12 +258,12 @@ public final class Grammar {
                 }
             } else if (ch == '"') {
                 quoted = true;
-            } else if (ch == '(') {
+            } else if (ch == '(' || ch == '{') {
                 depth++;
-            } else if (ch == ')') {
+            } else if (ch == ')' || ch == '}') {
                 depth--;
                 if (depth < 0) {
-                    throw ApiException.parse("failed to parse (" + s + ")", "unbalanced parentheses");
+                    throw ApiException.parse("failed to parse (" + s + ")", "unbalanced parentheses or braces");
                 }
             } else if (ch == sep && depth == 0) {
                 out.add(s.substring(start, i));
@@ -196,7 +271,7 @@ public final class Grammar {
             }
         }
         if (depth != 0 || quoted) {
-            throw ApiException.parse("failed to parse (" + s + ")", quoted ? "unterminated double quote" : "unbalanced parentheses");
+            throw ApiException.parse("failed to parse (" + s + ")", quoted ? "unterminated double quote" : "unbalanced parentheses or braces");
         }
         out.add(s.substring(start));
         return out;

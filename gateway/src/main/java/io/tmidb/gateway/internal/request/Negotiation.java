@@ -5,19 +5,29 @@ import io.tmidb.gateway.internal.error.ApiException;
 import io.tmidb.gateway.internal.schema.ApiSchemas;
 
 import java.util.Locale;
+import java.util.function.Predicate;
 
 /** Content negotiation: the API version (Accept-Profile / Content-Profile) and the response media type. */
 public final class Negotiation {
     public static final String OBJECT = "application/vnd.pgrst.object+json";
     public static final String ARRAY = "application/vnd.pgrst.array+json";
+    /**
+     * The profile Supabase clients send unless told another schema ({@code createClient}'s
+     * default {@code db.schema}); there is no such schema here, so it means "no profile".
+     */
+    public static final String DEFAULT_PROFILE = "public";
 
     private Negotiation() {
     }
 
-    /** The schema a request addresses: the profile header's, else the newest {@code api_vN}. */
-    public static String profile(ApiSchemas schemas, String header) {
-        if (header == null || header.isBlank()) {
-            return schemas.newest().orElseThrow(() -> new ApiException(406, "PGRST106",
+    /**
+     * The schema a request addresses: the profile header's; without one, the newest {@code api_vN}
+     * for which {@code has} holds (the newest version that has the resource or function asked
+     * for), else the newest. {@value #DEFAULT_PROFILE} counts as no header.
+     */
+    public static String profile(ApiSchemas schemas, String header, Predicate<String> has) {
+        if (unnamed(header)) {
+            return schemas.newest(has).or(schemas::newest).orElseThrow(() -> new ApiException(406, "PGRST106",
                     "The schema must be one of the following: (none)", "No api_v<N> schema exists yet.",
                     "Create a schema version of a kind; its views appear in api_v1, api_v2, ..."));
         }
@@ -27,6 +37,11 @@ public final class Negotiation {
                     + String.join(", ", schemas.versions()), null, "Send one of them in Accept-Profile (reads) or Content-Profile (writes).");
         }
         return wanted;
+    }
+
+    /** Whether a profile header names no version: absent, empty or {@value #DEFAULT_PROFILE}. */
+    public static boolean unnamed(String header) {
+        return header == null || header.isBlank() || header.trim().equals(DEFAULT_PROFILE);
     }
 
     /**

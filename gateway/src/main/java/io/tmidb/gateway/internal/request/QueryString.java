@@ -3,7 +3,6 @@ package io.tmidb.gateway.internal.request;
 
 import io.tmidb.gateway.internal.error.ApiException;
 
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,11 +33,37 @@ public final class QueryString {
         return out;
     }
 
+    /**
+     * Percent-decoding with {@code +} as a space, as {@link java.net.URLDecoder} does, but refusing
+     * malformed escapes and bytes that are not UTF-8 instead of replacing them.
+     */
     private static String decode(String s) {
-        try {
-            return URLDecoder.decode(s, StandardCharsets.UTF_8);
-        } catch (IllegalArgumentException e) {
-            throw ApiException.parse("malformed percent-encoding in the query string", s);
+        if (s.indexOf('%') < 0 && s.indexOf('+') < 0) {
+            return s;
         }
+        byte[] raw = s.getBytes(StandardCharsets.UTF_8);
+        byte[] out = new byte[raw.length];
+        int n = 0;
+        for (int i = 0; i < raw.length; i++) {
+            byte b = raw[i];
+            if (b == '+') {
+                out[n++] = ' ';
+            } else if (b == '%') {
+                int hi = i + 2 < raw.length ? Character.digit(raw[i + 1], 16) : -1;
+                int lo = hi >= 0 ? Character.digit(raw[i + 2], 16) : -1;
+                if (lo < 0) {
+                    throw ApiException.parse("malformed percent-encoding in the query string", s);
+                }
+                out[n++] = (byte) (hi << 4 | lo);
+                i += 2;
+            } else {
+                out[n++] = b;
+            }
+        }
+        String text = Utf8.decode(out, n);
+        if (text == null) {
+            throw ApiException.parse("the query string is not valid UTF-8", "in '" + s + "'");
+        }
+        return text;
     }
 }

@@ -17,7 +17,7 @@ public record RequestParams(List<SelectItem> select, List<Condition> where, List
                             Long limit, long offset, List<String> columns, List<String> onConflict,
                             Map<String, String> args) {
 
-    private static final java.util.regex.Pattern FILTER = java.util.regex.Pattern.compile("(not\\.)?[a-z]+\\.");
+    private static final java.util.regex.Pattern FILTER = java.util.regex.Pattern.compile("(not\\.)?[a-z]+(\\([A-Za-z0-9_]+\\))?\\.");
 
     public static RequestParams parse(String rawQuery, Set<String> argNames) {
         return parse(rawQuery, argNames, false);

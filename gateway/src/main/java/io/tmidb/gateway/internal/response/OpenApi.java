@@ -6,16 +6,18 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tmidb.gateway.internal.schema.ApiSchemas;
 import io.tmidb.gateway.internal.schema.Column;
+import io.tmidb.gateway.internal.schema.Grants;
 import io.tmidb.gateway.internal.schema.Relation;
 import io.tmidb.gateway.internal.schema.Routine;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
  * The OpenAPI 3 document served at {@code /}, titled "tmiDB API": one path per resource and
- * function, whose {@code Accept-Profile}/{@code Content-Profile} parameter lists the API versions
+ * function the caller's role may use, whose {@code Accept-Profile}/{@code Content-Profile} parameter lists the API versions
  * that have it, and one schema per versioned resource ({@code api_v1.bike}, {@code api_v2.bike}, ...).
  */
 public final class OpenApi {
@@ -24,38 +26,56 @@ public final class OpenApi {
     private OpenApi() {
     }
 
-    public static String document(ApiSchemas api) {
+    /**
+     * The document for a role: only the relations it holds a privilege on, with the operations
+     * those privileges allow, and the functions it may execute.
+     */
+    public static String document(ApiSchemas api, Grants grants) {
         ObjectNode doc = JSON.createObjectNode();
         doc.put("openapi", "3.0.3");
         ObjectNode info = doc.putObject("info");
         info.put("title", "tmiDB API");
         info.put("version", api.newest().orElse("none"));
         info.put("description", "Targets, observations and functions of tmiDB in PostgREST's URL dialect. "
-                + "Choose the API version with Accept-Profile (reads) or Content-Profile (writes); default: the newest.");
+                + "Choose the API version with Accept-Profile (reads) or Content-Profile (writes); default: the newest version that has the resource or function.");
         ObjectNode paths = doc.putObject("paths");
         ObjectNode schemas = doc.putObject("components").putObject("schemas");
         Map<String, List<String>> resources = new TreeMap<>();
         Map<String, List<String>> functions = new TreeMap<>();
         for (String version : api.versions()) {
             for (Relation r : new TreeMap<>(api.relations().getOrDefault(version, Map.of())).values()) {
-                resources.computeIfAbsent(r.name(), k -> new java.util.ArrayList<>()).add(version);
-                schemas.set(version + "." + r.name(), objectSchema(r.columnList()));
+                if (!grants.on(version, r.name()).isEmpty()) {
+                    resources.computeIfAbsent(r.name(), k -> new java.util.ArrayList<>()).add(version);
+                    schemas.set(version + "." + r.name(), objectSchema(r.columnList()));
+                }
             }
-            api.routines().getOrDefault(version, Map.of()).keySet()
+            api.routines().getOrDefault(version, Map.of()).keySet().stream().filter(f -> grants.mayExecute(version, f))
                     .forEach(f -> functions.computeIfAbsent(f, k -> new java.util.ArrayList<>()).add(version));
         }
         resources.forEach((name, versions) -> {
             ObjectNode path = paths.putObject("/" + name);
-            String ref = "#/components/schemas/" + versions.get(versions.size() - 1) + "." + name;
-            operation(path, "get", name, "Rows of " + name, versions, "Accept-Profile", ref);
-            operation(path, "post", name, "Insert rows into " + name, versions, "Content-Profile", ref);
-            operation(path, "patch", name, "Update rows of " + name, versions, "Content-Profile", ref);
-            operation(path, "delete", name, "Delete rows of " + name, versions, "Content-Profile", ref);
+            String newest = versions.get(versions.size() - 1);
+            String ref = "#/components/schemas/" + newest + "." + name;
+            Set<String> held = grants.on(newest, name);
+            String served = api.newest(v -> api.relation(v, name).isPresent()).orElse(newest);
+            if (held.contains("SELECT")) {
+                operation(path, "get", name, "Rows of " + name, versions, served, "Accept-Profile", ref);
+            }
+            if (held.contains("INSERT")) {
+                operation(path, "post", name, "Insert rows into " + name, versions, served, "Content-Profile", ref);
+            }
+            if (held.contains("UPDATE")) {
+                operation(path, "patch", name, "Update rows of " + name, versions, served, "Content-Profile", ref);
+            }
+            if (held.contains("DELETE")) {
+                operation(path, "delete", name, "Delete rows of " + name, versions, served, "Content-Profile", ref);
+            }
         });
         functions.forEach((name, versions) -> {
             ObjectNode path = paths.putObject("/rpc/" + name);
             Routine r = api.routines(versions.get(versions.size() - 1), name).get(0);
-            ObjectNode get = operation(path, "get", "(rpc) " + name, "Calls " + name, versions, "Accept-Profile", null);
+            String served = api.newest(v -> !api.routines(v, name).isEmpty()).orElseThrow();
+            ObjectNode get = operation(path, "get", "(rpc) " + name, "Calls " + name, versions, served, "Accept-Profile", null);
             ArrayNode params = (ArrayNode) get.get("parameters");
             for (int i = 0; i < r.argNames().size(); i++) {
                 ObjectNode p = params.addObject();
@@ -64,15 +84,19 @@ public final class OpenApi {
                 p.put("required", i < r.argNames().size() - r.defaults());
                 p.set("schema", typeSchema(r.argTypes().get(i)));
             }
-            operation(path, "post", "(rpc) " + name, "Calls " + name, versions, "Content-Profile", null)
+            operation(path, "post", "(rpc) " + name, "Calls " + name, versions, served, "Content-Profile", null)
                     .putObject("requestBody").putObject("content").putObject("application/json")
                     .set("schema", objectSchema(columnsOf(r)));
         });
         return doc.toPrettyString();
     }
 
+    /**
+     * One operation; its profile header lists the {@code versions} the role may use, and its
+     * default is the version {@code served} without the header (the newest that has the name).
+     */
     private static ObjectNode operation(ObjectNode path, String method, String tag, String summary, List<String> versions,
-                                        String profileHeader, String ref) {
+                                        String served, String profileHeader, String ref) {
         ObjectNode op = path.putObject(method);
         op.putArray("tags").add(tag);
         op.put("summary", summary);
@@ -82,7 +106,7 @@ public final class OpenApi {
         ObjectNode schema = profile.putObject("schema");
         schema.put("type", "string");
         versions.forEach(schema.putArray("enum")::add);
-        schema.put("default", versions.get(versions.size() - 1));
+        schema.put("default", served);
         ObjectNode ok = op.putObject("responses").putObject(method.equals("post") && ref != null ? "201" : "200");
         ok.put("description", "OK");
         if (ref != null) {

@@ -39,6 +39,18 @@ final class WsDatabase implements AutoCloseable {
         }
     }
 
+    /** The id of the newest numbered event (0: none), as the database has it now. */
+    synchronized long lastEventId() throws SQLException {
+        try (PreparedStatement ps = connection().prepareStatement("SELECT coalesce(max(event_id), 0) FROM tmi.event_log");
+             ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getLong(1);
+        } catch (SQLException e) {
+            closeConnection();
+            throw e;
+        }
+    }
+
     static List<Event> eventsSince(Connection c, long afterId, int max) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(
                 "SELECT event_id, ts::text, event_type, kind, target_id::text, payload::text FROM tmi.events_since(?, ?)")) {

@@ -66,6 +66,12 @@ public final class WsEndpoint implements AutoCloseable {
     public void configure(WsConfig ws) {
         ws.onConnect(ctx -> connected(ctx));
         ws.onMessage(ctx -> message(ctx, ctx.message()));
+        ws.onBinaryMessage(ctx -> {
+            WsSession s = sessions.get(ctx.sessionId());
+            if (s != null) {
+                s.error("bad-message", "binary frames are not accepted; messages are JSON objects in text frames");
+            }
+        });
         ws.onClose(ctx -> gone(ctx));
         ws.onError(ctx -> gone(ctx));
     }
@@ -176,9 +182,35 @@ public final class WsEndpoint implements AutoCloseable {
         }
         Hub hub = reader.hub();
         long from = since == null || since.isNull() ? hub.lastId() : since.asLong();
+        if (from > hub.lastId() && beyondTheLastEvent(s, from)) {
+            return;
+        }
         s.subscribe(filter, from);
         hub.add(s);
         replays.execute(new Replay(s, from, hub, db));
+    }
+
+    /**
+     * Whether {@code since} names an event that does not exist yet, answered with an error frame
+     * (the session stays ready to subscribe again). Such a cursor comes from another database or
+     * a restored backup: replaying "after" it would silently skip every event up to it. The
+     * database is asked too, since this gateway's reader may lag behind the newest event.
+     */
+    private boolean beyondTheLastEvent(WsSession s, long since) {
+        long last;
+        try {
+            last = db.lastEventId();
+        } catch (SQLException e) {
+            LOG.log(Level.WARNING, "cannot read the last event id to check a subscription's since; the client got an error frame", e);
+            s.error("unavailable", "cannot check since now (" + e.getSQLState() + "); subscribe again");
+            return true;
+        }
+        if (since <= last) {
+            return false;
+        }
+        s.error("bad-subscribe", "since " + since + " is beyond the last event, " + last
+                + "; use an id this server sent, or omit since for live events only");
+        return true;
     }
 
     private void gone(WsContext ctx) {
