@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 package io.tmidb.extension;
 
+import io.tmidb.launcher.Node;
 import io.tmidb.testkit.SchemaFingerprint;
 import io.tmidb.testkit.TestDatabase;
 import io.tmidb.testkit.TmidbTest;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -106,6 +108,24 @@ class UpgradeIT {
             st.execute("SELECT tmi.observe(tmi.target_id('meter', 'M3'), '2026-11-02 03:00Z', '{\"kwh\": 301}')");
             assertEquals(5 * 168 + 1, scalarLong(c, "SELECT count(*) FROM tmi.ts_obs"));
             assertEquals(before, scalarLong(c, "SELECT count(*) FROM tmi.event_log"));
+        }
+    }
+
+    /** What tmidbd does when a node starts (Node.prepareDatabase) updates a 0.1 database too. */
+    @Test
+    void startingANodeUpdatesItsExtension(TestDatabase db) throws SQLException {
+        List<String> fresh;
+        try (Connection c = db.connect()) {
+            fresh = SchemaFingerprint.of(c);
+        }
+        String old = db.emptySibling("old_node");
+        try (Connection c = db.cluster().connect(old, TestDatabase.TEST_APP_NAME); Statement st = c.createStatement()) {
+            st.execute("CREATE EXTENSION tmidb VERSION '0.1' CASCADE");
+            st.execute("SELECT tmi.add_target('Meter 1', 'meter', '{}', 'M1')");
+            Node.prepareDatabase(db.cluster(), old, false);
+            assertEquals("0.2", scalar(c, "SELECT extversion FROM pg_extension WHERE extname = 'tmidb'"));
+            assertEquals(fresh, SchemaFingerprint.of(c), () -> difference(fresh, c));
+            assertEquals("Meter 1", scalar(c, "SELECT name FROM tmi.target"));
         }
     }
 
