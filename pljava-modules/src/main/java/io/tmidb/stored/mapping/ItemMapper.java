@@ -47,6 +47,10 @@ final class ItemMapper {
                 throw error(item, la.absent() ? "lat" : "lon", la.absent() ? rule.latPath() : rule.lonPath(), missing,
                         "is missing while the other coordinate is given");
             }
+            JsonValue geometry = extractor.geometryType(item);
+            if (!la.absent() && rule.geometryTypePath() != null && !"Point".equals(geometry.text())) {
+                throw error(item, "position", rule.geometryTypePath(), geometry, "is not a GeoJSON Point");
+            }
             if (!la.absent()) {
                 lat = coordinate(item, "lat", rule.latPath(), la, 90);
                 lon = coordinate(item, "lon", rule.lonPath(), lo, 180);
@@ -87,7 +91,7 @@ final class ItemMapper {
     }
 
     /** E.g. {@code item 3: field "bikes" at $.num_bikes: "abc" is not an integer}. */
-    private static ItemException error(Extractor.RawItem item, String what, String path, JsonValue v, String reason) {
+    static ItemException error(Extractor.RawItem item, String what, String path, JsonValue v, String reason) {
         String detail = v.absent()
                 ? " found nothing" + (reason.startsWith("is missing") ? reason.substring("is missing".length()) : "")
                 : ": " + v.describe() + " " + reason;
