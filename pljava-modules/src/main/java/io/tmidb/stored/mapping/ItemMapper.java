@@ -26,8 +26,10 @@ final class ItemMapper {
     MappedItem map(Extractor.RawItem item) throws ItemException {
         String key = identifier(item, "key", rule.keyPath(), extractor.key(item));
         JsonValue nameValue = extractor.name(item);
-        // no name: a new target is named by its key, a known one keeps its name
-        String name = nameValue.absent() ? null : identifier(item, "name", rule.namePath(), nameValue);
+        // no name (or a blank one, as feeds pad unknown callsigns): a new target is named by its key,
+        // a known one keeps its name
+        boolean blank = nameValue.isString() && nameValue.text().isBlank();
+        String name = nameValue.absent() || blank ? null : identifier(item, "name", rule.namePath(), nameValue);
         String ts = item.fetchedAt();
         if (rule.tsPath() != null) {
             JsonValue t = extractor.ts(item);
