@@ -3,6 +3,7 @@ package io.tmidb.stored.mapping;
 
 import java.math.BigDecimal;
 import java.math.RoundingMode;
+import java.time.DateTimeException;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
@@ -23,7 +24,7 @@ import java.util.Locale;
  * {@code epoch_ms} or {@code pattern}), the pattern of the last, and the time zone of times
  * written without an offset. tmi.check_mapping_rule() has validated all three.
  */
-record TimeFormat(Style style, DateTimeFormatter pattern, String patternText, ZoneId zone) {
+record TimeFormat(Style style, DateTimeFormatter pattern, String patternText, ZoneId zone, String zoneName) {
     enum Style { ISO8601, EPOCH_S, EPOCH_MS, PATTERN }
 
     static final TimeFormat ISO8601 = of(null, null, null);
@@ -54,7 +55,17 @@ record TimeFormat(Style style, DateTimeFormatter pattern, String patternText, Zo
         // strict, so 31/02 fails instead of becoming 28/02; yyyy (year of era) then needs the era, which is ours
         DateTimeFormatter p = style == Style.PATTERN ? new DateTimeFormatterBuilder().appendPattern(pattern)
                 .parseDefaulting(ChronoField.ERA, 1).toFormatter(Locale.ROOT).withResolverStyle(ResolverStyle.STRICT) : null;
-        return new TimeFormat(style, p, pattern, timezone == null ? ZoneOffset.UTC : ZoneId.of(timezone));
+        ZoneId zone = ZoneOffset.UTC;
+        if (timezone != null) {
+            try {
+                zone = ZoneId.of(timezone);
+            } catch (DateTimeException e) {
+                // PostgreSQL's time zone data knew the name (the rule passed its check), this JVM's does
+                // not: times that need the zone fail with the reason instead of stopping the batch
+                zone = null;
+            }
+        }
+        return new TimeFormat(style, p, pattern, zone, timezone);
     }
 
     /** Parses a JSON value (its jsonb type and text) or throws with the reason. */
@@ -93,6 +104,10 @@ record TimeFormat(Style style, DateTimeFormatter pattern, String patternText, Zo
             }
             if (parsed instanceof OffsetDateTime o) {
                 return o.toInstant();
+            }
+            if (zone == null) {
+                throw new ConversionException("has no offset and the time zone \"" + zoneName
+                        + "\" is unknown to this host's Java; update its time zone data");
             }
             LocalDateTime local = parsed instanceof LocalDate d ? d.atStartOfDay() : (LocalDateTime) parsed;
             return local.atZone(zone).toInstant();

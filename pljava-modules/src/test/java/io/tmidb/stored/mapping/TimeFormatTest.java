@@ -44,6 +44,10 @@ class TimeFormatTest {
         assertEquals("2026-07-19T22:00:00Z", parse(paris, "2026-07-20T00:00:00"));
         // an offset written in the value wins over the zone
         assertEquals("2026-11-20T00:00:00Z", parse(paris, "2026-11-20T00:00:00Z"));
+        TimeFormat unknown = TimeFormat.of("iso8601", null, "Mars/Olympus_Mons");
+        assertEquals("2026-11-20T00:00:00Z", parse(unknown, "2026-11-20T00:00:00Z"));
+        assertEquals("has no offset and the time zone \"Mars/Olympus_Mons\" is unknown to this host's Java;"
+                + " update its time zone data", failure(unknown, "string", "2026-11-20 00:00:00"));
     }
 
     @Test
