@@ -101,16 +101,17 @@ public final class Pipeline {
         for (Extractor.RawItem item : extractor.fromRawBucket(c, Ids.toArrayLiteral(ids.stream().mapToLong(Long::longValue).toArray()))) {
             documents.get(item.rawId()).add(item);
         }
-        Map<Long, DocumentMapper.Result> tallies = new LinkedHashMap<>();
+        // documents are judged whole: swapped coordinates and paths that matched nothing show only across items
+        Map<Long, Tally> tallies = new LinkedHashMap<>();
         List<MappedItem> good = new ArrayList<>();
         documents.forEach((id, items) -> {
             DocumentMapper.Result r = mapper.map(items);
-            tallies.put(id, r);
+            tallies.put(id, new Tally(r.items(), r.errors(), r.warnings()));
             good.addAll(r.good());
         });
         BatchWriter.Outcomes written = BatchWriter.write(c, rule.kind(), good);
         List<Outcome> outcomes = new ArrayList<>();
-        tallies.forEach((id, r) -> outcomes.add(Tally.outcome(id, r, rule, written)));
+        tallies.forEach((id, t) -> outcomes.add(t.outcome(id, rule, written)));
         return outcomes;
     }
 
@@ -121,15 +122,10 @@ public final class Pipeline {
      * {@code *_repeated} (the same target and time earlier in the batch). {@code warnings}, when
      * there are any, names rule paths that matched nothing in any item; they do not fail the row.
      */
-    private static final class Tally {
+    private record Tally(int items, List<String> errors, List<String> warnings) {
         private static final List<String> REDELIVERED = List.of("corrected", "unchanged", "repeated");
 
-        private Tally() {
-        }
-
-        static Outcome outcome(long rawId, DocumentMapper.Result r, MappingRule rule, BatchWriter.Outcomes written) {
-            int items = r.items();
-            List<String> errors = r.errors();
+        Outcome outcome(long rawId, MappingRule rule, BatchWriter.Outcomes written) {
             JsonWriter doc = new JsonWriter().beginObject().name("items").value(items)
                     .name("failed_items").value(errors.size())
                     .name("observations").value(written.of(rawId, "observations_new"))
@@ -142,9 +138,9 @@ public final class Pipeline {
                     }
                 }
             }
-            if (!r.warnings().isEmpty()) {
+            if (!warnings.isEmpty()) {
                 doc.name("warnings").beginArray();
-                r.warnings().forEach(doc::value);
+                warnings.forEach(doc::value);
                 doc.endArray();
             }
             String counts = doc.endObject().toString();
