@@ -14,7 +14,8 @@ import java.util.Map;
 /**
  * A mapping rule as the stored logic uses it. Rules are validated by tmi.check_mapping_rule()
  * when registered; here they are read apart by SQL (jsonb operators), so the Java needs no JSON
- * parser.
+ * parser. A rule with {@code "position": {"geojson": G}} has lat and lon paths into G's coordinates
+ * and {@code geometryTypePath} to check that G is a Point; otherwise that path is null.
  */
 record MappingRule(long ruleId, String kind, String iterate, String keyPath, String namePath, String tsPath,
                    TimeFormat tsFormat, String latPath, String lonPath, String geometryTypePath, List<FieldSpec> fields) {
