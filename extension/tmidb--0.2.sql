@@ -1278,13 +1278,16 @@ AS $fn$
 DECLARE
     k text;
     f record;
+    t record;
     ts_format text;
+    run text;
+    letters text;
 BEGIN
     PERFORM tmi.require_object(rule, 'rule');
     FOR k IN SELECT jsonb_object_keys(rule) LOOP
-        IF k NOT IN ('iterate', 'kind', 'key', 'name', 'timestamp', 'lat', 'lon', 'fields') THEN
+        IF k NOT IN ('iterate', 'kind', 'key', 'name', 'timestamp', 'lat', 'lon', 'position', 'fields') THEN
             RAISE EXCEPTION 'mapping rule: unknown key "%"', k USING ERRCODE = '22023',
-                HINT = 'A rule has iterate, kind, key, name, timestamp, lat, lon and fields.';
+                HINT = 'A rule has iterate, kind, key, name, timestamp, lat, lon, position and fields.';
         END IF;
     END LOOP;
     IF coalesce(rule->>'kind', '') !~ '^[a-z][a-z0-9_]{0,62}$' THEN
@@ -1302,17 +1305,27 @@ BEGIN
         RAISE EXCEPTION 'mapping rule: lat and lon go together' USING ERRCODE = '22023',
             HINT = 'Give both paths, or neither when the items carry no position.';
     END IF;
+    IF rule ? 'position' THEN
+        IF jsonb_typeof(rule->'position') <> 'object' OR rule ? 'lat'
+                OR (SELECT array_agg(pk) FROM jsonb_object_keys(rule->'position') AS pk) IS DISTINCT FROM '{geojson}' THEN
+            RAISE EXCEPTION 'mapping rule: position is {"geojson": PATH}, instead of lat and lon' USING ERRCODE = '22023',
+                DETAIL = format('position = %s', rule->'position'),
+                HINT = 'Name the GeoJSON geometry, e.g. {"geojson": "$.geometry"}; it must be a Point [lon, lat, alt?].';
+        END IF;
+        PERFORM tmi.check_path(rule->'position'->>'geojson', 'position.geojson');
+    END IF;
     IF rule ? 'timestamp' THEN
         IF jsonb_typeof(rule->'timestamp') <> 'object' THEN
             RAISE EXCEPTION 'mapping rule: timestamp must be an object' USING ERRCODE = '22023',
                 HINT = 'Write e.g. {"path": "$.last_reported", "format": "epoch_s"}.';
         END IF;
+        FOR k IN SELECT jsonb_object_keys(rule->'timestamp') LOOP
+            IF k NOT IN ('path', 'format', 'pattern', 'timezone') THEN
+                RAISE EXCEPTION 'mapping rule: timestamp has unknown key "%"', k USING ERRCODE = '22023',
+                    HINT = 'A timestamp has path, format, pattern and timezone.';
+            END IF;
+        END LOOP;
         PERFORM tmi.check_path(rule->'timestamp'->>'path', 'timestamp.path');
-        ts_format := coalesce(rule->'timestamp'->>'format', 'iso8601');
-        IF ts_format NOT IN ('iso8601', 'epoch_s', 'epoch_ms') THEN
-            RAISE EXCEPTION 'mapping rule: unknown timestamp format "%"', ts_format USING ERRCODE = '22023',
-                HINT = 'Use iso8601, epoch_s or epoch_ms.';
-        END IF;
     END IF;
     IF jsonb_typeof(coalesce(rule->'fields', '{}')) <> 'object' THEN
         RAISE EXCEPTION 'mapping rule: fields must be an object' USING ERRCODE = '22023',
@@ -1329,9 +1342,9 @@ BEGIN
                 HINT = 'Write e.g. {"path": "$.temp", "type": "number"}.';
         END IF;
         FOR k IN SELECT jsonb_object_keys(f.value) LOOP
-            IF k NOT IN ('path', 'type', 'as', 'scale', 'offset', 'format', 'required') THEN
+            IF k NOT IN ('path', 'type', 'as', 'scale', 'offset', 'unit', 'trim', 'format', 'pattern', 'timezone', 'required') THEN
                 RAISE EXCEPTION 'mapping rule: field "%" has unknown key "%"', f.key, k USING ERRCODE = '22023',
-                    HINT = 'A field has path, type, as, scale, offset, format and required.';
+                    HINT = 'A field has path, type, as, scale, offset, unit, trim, format, pattern, timezone and required.';
             END IF;
         END LOOP;
         PERFORM tmi.check_path(f.value->>'path', format('fields.%s.path', f.key));
@@ -1351,13 +1364,82 @@ BEGIN
                 USING ERRCODE = '22023',
                 HINT = 'value = raw * scale + offset, e.g. {"type": "number", "scale": 0.1} for tenths.';
         END IF;
-        IF f.value ? 'format' AND (f.value->>'type' <> 'timestamp' OR f.value->>'format' NOT IN ('iso8601', 'epoch_s', 'epoch_ms')) THEN
-            RAISE EXCEPTION 'mapping rule: field "%": format is iso8601, epoch_s or epoch_ms, for timestamp fields', f.key
-                USING ERRCODE = '22023', HINT = 'Remove format, or make the field a timestamp.';
+        IF (f.value ? 'format' OR f.value ? 'pattern' OR f.value ? 'timezone') AND f.value->>'type' <> 'timestamp' THEN
+            RAISE EXCEPTION 'mapping rule: field "%": format, pattern and timezone are for timestamp fields', f.key
+                USING ERRCODE = '22023', HINT = 'Remove them, or make the field a timestamp.';
+        END IF;
+        -- the unit follows the number in the text ("819 ms"), so it cannot start like a number
+        IF f.value ? 'unit' AND (f.value->>'type' NOT IN ('number', 'integer') OR jsonb_typeof(f.value->'unit') <> 'string'
+                OR f.value->>'unit' !~ '^[^0-9.,+[:space:]-]([^[:space:]]|.*[^[:space:]])?$') THEN
+            RAISE EXCEPTION 'mapping rule: field "%": unit is the text after the number, for number and integer fields', f.key
+                USING ERRCODE = '22023', DETAIL = format('type = %s, unit = %s', f.value->'type', f.value->'unit'),
+                HINT = 'Write the unit as the feed does, e.g. "unit": "ms" for values like "819 ms".';
+        END IF;
+        IF f.value ? 'trim' AND (f.value->>'type' <> 'text' OR jsonb_typeof(f.value->'trim') <> 'boolean') THEN
+            RAISE EXCEPTION 'mapping rule: field "%": trim is true or false, for text fields', f.key USING ERRCODE = '22023',
+                HINT = 'trim: true strips leading and trailing white space from the text.';
         END IF;
         IF f.value ? 'required' AND jsonb_typeof(f.value->'required') <> 'boolean' THEN
             RAISE EXCEPTION 'mapping rule: field "%": required is true or false', f.key USING ERRCODE = '22023',
                 HINT = 'required: true makes an item without this field fail.';
+        END IF;
+    END LOOP;
+    -- one check for every way a timestamp is read: the rule's timestamp and timestamp fields
+    FOR t IN SELECT 'timestamp' AS what, rule->'timestamp' AS spec WHERE rule ? 'timestamp'
+             UNION ALL
+             SELECT format('field "%s"', key), value FROM jsonb_each(coalesce(rule->'fields', '{}'))
+              WHERE value->>'type' = 'timestamp' LOOP
+        ts_format := coalesce(t.spec->>'format', 'iso8601');
+        IF ts_format NOT IN ('iso8601', 'epoch_s', 'epoch_ms', 'pattern') THEN
+            RAISE EXCEPTION 'mapping rule: %: unknown format "%"', t.what, ts_format USING ERRCODE = '22023',
+                HINT = 'Use iso8601, epoch_s, epoch_ms or pattern (with "pattern": e.g. "dd/MM/yyyy HH:mm").';
+        END IF;
+        IF (ts_format = 'pattern') <> (t.spec ? 'pattern') THEN
+            RAISE EXCEPTION 'mapping rule: %: "pattern" goes with "format": "pattern"', t.what USING ERRCODE = '22023',
+                HINT = 'Write e.g. {"format": "pattern", "pattern": "dd/MM/yyyy HH:mm"}.';
+        END IF;
+        IF ts_format = 'pattern' THEN
+            -- Patterns are java.time's; this allow-list of letter runs is a subset that java.time
+            -- accepts (TimeFormatTest checks each run). Text in single quotes is literal.
+            letters := regexp_replace(coalesce(t.spec->>'pattern', ''), '''[^'']*''', '', 'g');
+            IF jsonb_typeof(t.spec->'pattern') <> 'string' OR letters ~ '[^A-Za-z /:.,_-]' THEN
+                RAISE EXCEPTION 'mapping rule: %: pattern has a character it does not allow', t.what USING ERRCODE = '22023',
+                    DETAIL = format('pattern = %s', t.spec->'pattern'),
+                    HINT = 'Use pattern letters, space and - / : . , _; put other literal text in single quotes, e.g. ''T''.';
+            END IF;
+            FOR run IN SELECT m[1] FROM regexp_matches(letters, '(([A-Za-z])\2*)', 'g') AS m LOOP
+                IF run NOT IN ('yyyy', 'yy', 'uuuu', 'MMMM', 'MMM', 'MM', 'M', 'dd', 'd', 'HH', 'H', 'hh', 'h', 'mm', 'm',
+                        'ss', 's', 'a', 'EEE', 'EEEE', 'XXX', 'XX', 'X', 'xxx', 'xx', 'x', 'Z', 'VV')
+                        AND run !~ '^S{1,9}$' THEN
+                    RAISE EXCEPTION 'mapping rule: %: pattern letters "%" are not allowed', t.what, run USING ERRCODE = '22023',
+                        DETAIL = format('pattern = %s', t.spec->'pattern'),
+                        HINT = 'Use yyyy yy uuuu M MM MMM MMMM d dd H HH h hh a m mm s ss S..SSSSSSSSS EEE EEEE'
+                            ' X XX XXX x xx xxx Z VV; quote literal letters, e.g. ''T''.';
+                END IF;
+            END LOOP;
+            IF letters !~ '[yu]' OR letters !~ 'M' OR letters !~ 'd' OR (letters ~ 'h') <> (letters ~ 'a') THEN
+                RAISE EXCEPTION 'mapping rule: %: pattern lacks a part of the date or time', t.what USING ERRCODE = '22023',
+                    DETAIL = format('pattern = %s', t.spec->'pattern'),
+                    HINT = 'A pattern has a year (yyyy), a month (MM) and a day (dd); h (1-12) goes with a (AM/PM), HH (0-23) without.';
+            END IF;
+        END IF;
+        IF t.spec ? 'timezone' THEN
+            IF ts_format NOT IN ('iso8601', 'pattern') THEN
+                RAISE EXCEPTION 'mapping rule: %: timezone is for iso8601 and pattern times', t.what USING ERRCODE = '22023',
+                    DETAIL = format('format = %s', ts_format),
+                    HINT = 'Epoch values are absolute: remove timezone.';
+            END IF;
+            BEGIN
+                -- IANA names only: PostgreSQL also takes abbreviations and POSIX strings that java.time does not
+                IF coalesce(t.spec->>'timezone', '') !~ '^(UTC|[A-Z][A-Za-z_]+(/[A-Za-z0-9_+-]+){1,2})$' THEN
+                    RAISE EXCEPTION USING ERRCODE = '22023';
+                END IF;
+                PERFORM timestamp '2000-01-01' AT TIME ZONE (t.spec->>'timezone');
+            EXCEPTION WHEN invalid_parameter_value THEN
+                RAISE EXCEPTION 'mapping rule: %: unknown time zone', t.what USING ERRCODE = '22023',
+                    DETAIL = format('timezone = %s', t.spec->'timezone'),
+                    HINT = 'Use an IANA time zone name such as "Europe/Paris" or "UTC"; it applies to times written without an offset.';
+            END;
         END IF;
     END LOOP;
 END

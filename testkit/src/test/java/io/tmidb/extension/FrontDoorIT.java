@@ -170,6 +170,10 @@ class FrontDoorIT {
                 {"{\"kind\": \"bike\", \"key\": \"$.id\", \"fields\": {\"v\": {\"path\": \"$.v\", \"type\": \"text\", \"scale\": 2}}}", "22023"},
                 {"{\"kind\": \"bike\", \"key\": \"$.id\", \"fields\": {\"bad name\": {\"path\": \"$.v\", \"type\": \"text\"}}}", "22023"},
                 {"{\"kind\": \"bike\", \"key\": \"$.id\", \"fields\": {\"v\": {\"path\": \"$.v\", \"type\": \"text\", \"as\": \"meta\"}}}", "22023"},
+                {"{\"kind\": \"bike\", \"key\": \"$.id\", \"timestamp\": {\"path\": \"$.t\", \"timezone\": \"CEST\"}}", "22023"},
+                {"{\"kind\": \"bike\", \"key\": \"$.id\", \"timestamp\": {\"path\": \"$.t\", \"format\": \"pattern\", \"pattern\": \"yyyy-MM-ddTHH\"}}", "22023"},
+                {"{\"kind\": \"bike\", \"key\": \"$.id\", \"fields\": {\"v\": {\"path\": \"$.v\", \"type\": \"text\", \"unit\": \"ms\"}}}", "22023"},
+                {"{\"kind\": \"bike\", \"key\": \"$.id\", \"position\": {\"geojson\": \"$.g\"}, \"lat\": \"$.a\", \"lon\": \"$.o\"}", "22023"},
             };
             for (String[] b : bad) {
                 assertFails(c, b[1], "SELECT tmi.add_mapping('feed', '" + b[0] + "')");

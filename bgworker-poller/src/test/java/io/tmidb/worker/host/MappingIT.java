@@ -153,7 +153,7 @@ class MappingIT {
             assertEquals("{\"kind\": \"quake\", \"items\": 3, \"errors\": [\"item 3: lat at $.geometry.coordinates[1]: 95.0 is"
                     + " outside [-90, 90]\"], \"targets\": [{\"name\": \"12 km SSW of Pohang\", \"ext_key\": \"ev2026abcd\","
                     + " \"attributes\": {\"mag_type\": \"mb\"}}, {\"name\": \"off the east coast\", \"ext_key\": \"ev2026abce\","
-                    + " \"attributes\": {\"mag_type\": \"ml\"}}], \"positions\": [{\"ts\": \"2026-11-27T11:55:00Z\", \"lat\":"
+                    + " \"attributes\": {\"mag_type\": \"ml\"}}], \"warnings\": [], \"positions\": [{\"ts\": \"2026-11-27T11:55:00Z\", \"lat\":"
                     + " 35.9281, \"lon\": 129.3411, \"ext_key\": \"ev2026abcd\"}, {\"ts\": \"2026-11-27T11:57:00Z\", \"lat\": 37.11,"
                     + " \"lon\": 130.02, \"ext_key\": \"ev2026abce\"}], \"observations\": [{\"ts\": \"2026-11-27T11:55:00Z\","
                     + " \"ext_key\": \"ev2026abcd\", \"payload\": {\"mag\": 4.6, \"felt\": 210, \"depth_km\": 10.5}}, {\"ts\":"

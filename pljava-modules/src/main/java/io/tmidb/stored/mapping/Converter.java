@@ -9,8 +9,8 @@ import java.util.Locale;
 
 /**
  * Turns a found value into its field's type, as JSON text for the stored document. Numbers may
- * arrive as numeric strings (common in feeds); everything else that does not fit is an error
- * whose message says why.
+ * arrive as text (see {@link NumberText}); everything else that does not fit is an error whose
+ * message says why.
  */
 final class Converter {
     private Converter() {
@@ -26,7 +26,7 @@ final class Converter {
         }
         return switch (f.type()) {
             case NUMBER -> {
-                BigDecimal n = v.number().orElseThrow(() -> new ConversionException("is not a number"));
+                BigDecimal n = NumberText.read(v, f.unit(), "a number");
                 if (f.scale() != null) {
                     n = n.multiply(f.scale());
                 }
@@ -36,7 +36,7 @@ final class Converter {
                 yield n.stripTrailingZeros().toPlainString();
             }
             case INTEGER -> {
-                BigDecimal n = v.number().orElseThrow(() -> new ConversionException("is not an integer"));
+                BigDecimal n = NumberText.read(v, f.unit(), "an integer");
                 try {
                     BigInteger i = n.stripTrailingZeros().toBigIntegerExact();
                     yield i.toString();
@@ -48,20 +48,31 @@ final class Converter {
                 if ("object".equals(v.type()) || "array".equals(v.type())) {
                     throw new ConversionException("is an " + v.type() + ", not text");
                 }
-                yield new JsonWriter().value(v.text()).toString();
+                yield new JsonWriter().value(f.trim() ? v.text().strip() : v.text()).toString();
             }
-            case BOOLEAN -> {
-                String t = v.text().strip().toLowerCase(Locale.ROOT);
-                if ("boolean".equals(v.type()) || v.isString() && (t.equals("true") || t.equals("false"))) {
-                    yield t;
-                }
-                if ("number".equals(v.type()) && (t.equals("0") || t.equals("1"))) {
-                    yield t.equals("1") ? "true" : "false";
-                }
-                throw new ConversionException("is not a boolean");
-            }
+            case BOOLEAN -> bool(v);
             case TIMESTAMP -> new JsonWriter().value(f.format().parse(v).toString()).toString();
         };
+    }
+
+    /** true, false, "true", "false", "yes", "no" (any case, trimmed), 1, 0, "1" and "0"; nothing else. */
+    static String bool(JsonValue v) throws ConversionException {
+        if ("boolean".equals(v.type())) {
+            return v.text();
+        }
+        if ("number".equals(v.type()) || v.isString()) {
+            switch (v.text().strip().toLowerCase(Locale.ROOT)) {
+                case "true", "yes", "1" -> {
+                    return "true";
+                }
+                case "false", "no", "0" -> {
+                    return "false";
+                }
+                default -> {
+                }
+            }
+        }
+        throw new ConversionException("is not a boolean (true/false, yes/no or 1/0)");
     }
 
     /** A number in [-limit, limit] for a coordinate, or an error. */
@@ -74,13 +85,14 @@ final class Converter {
         return d;
     }
 
-    /** An identifier (key or name): a string or a number. */
+    /** An identifier (key or name): a string (trimmed: feeds pad fixed-width codes) or a number. */
     static String identifier(JsonValue v) throws ConversionException {
         if ("string".equals(v.type()) || "number".equals(v.type())) {
-            if (v.text().isEmpty()) {
-                throw new ConversionException("is an empty string");
+            String id = v.text().strip();
+            if (id.isEmpty()) {
+                throw new ConversionException(v.text().isEmpty() ? "is an empty string" : "is blank");
             }
-            return v.text();
+            return id;
         }
         throw new ConversionException(v.absent() ? "is missing" : "is " + v.describe() + ", not a string or number");
     }

@@ -26,6 +26,7 @@ final class Extractor {
     private final int ts;
     private final int lat;
     private final int lon;
+    private final int geometryType;
     private final int firstField;
 
     Extractor(MappingRule rule) {
@@ -35,6 +36,7 @@ final class Extractor {
         ts = optional(rule.tsPath());
         lat = optional(rule.latPath());
         lon = optional(rule.lonPath());
+        geometryType = optional(rule.geometryTypePath());
         firstField = paths.size();
         rule.fields().forEach(f -> paths.add(f.path()));
     }
@@ -67,6 +69,11 @@ final class Extractor {
 
     JsonValue lon(RawItem item) {
         return at(item, lon);
+    }
+
+    /** The type of the GeoJSON geometry the position is read from (missing when the rule gives lat/lon paths). */
+    JsonValue geometryType(RawItem item) {
+        return at(item, geometryType);
     }
 
     JsonValue field(RawItem item, int fieldIndex) {

@@ -26,8 +26,10 @@ final class ItemMapper {
     MappedItem map(Extractor.RawItem item) throws ItemException {
         String key = identifier(item, "key", rule.keyPath(), extractor.key(item));
         JsonValue nameValue = extractor.name(item);
-        // no name: a new target is named by its key, a known one keeps its name
-        String name = nameValue.absent() ? null : identifier(item, "name", rule.namePath(), nameValue);
+        // no name (or a blank one, as feeds pad unknown callsigns): a new target is named by its key,
+        // a known one keeps its name
+        boolean blank = nameValue.isString() && nameValue.text().isBlank();
+        String name = nameValue.absent() || blank ? null : identifier(item, "name", rule.namePath(), nameValue);
         String ts = item.fetchedAt();
         if (rule.tsPath() != null) {
             JsonValue t = extractor.ts(item);
@@ -46,6 +48,10 @@ final class ItemMapper {
                 JsonValue missing = la.absent() ? la : lo;
                 throw error(item, la.absent() ? "lat" : "lon", la.absent() ? rule.latPath() : rule.lonPath(), missing,
                         "is missing while the other coordinate is given");
+            }
+            JsonValue geometry = extractor.geometryType(item);
+            if (!la.absent() && rule.geometryTypePath() != null && !"Point".equals(geometry.text())) {
+                throw error(item, "position", rule.geometryTypePath(), geometry, "is not a GeoJSON Point");
             }
             if (!la.absent()) {
                 lat = coordinate(item, "lat", rule.latPath(), la, 90);
@@ -87,7 +93,7 @@ final class ItemMapper {
     }
 
     /** E.g. {@code item 3: field "bikes" at $.num_bikes: "abc" is not an integer}. */
-    private static ItemException error(Extractor.RawItem item, String what, String path, JsonValue v, String reason) {
+    static ItemException error(Extractor.RawItem item, String what, String path, JsonValue v, String reason) {
         String detail = v.absent()
                 ? " found nothing" + (reason.startsWith("is missing") ? reason.substring("is missing".length()) : "")
                 : ": " + v.describe() + " " + reason;

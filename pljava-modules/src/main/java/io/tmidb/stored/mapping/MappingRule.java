@@ -14,17 +14,21 @@ import java.util.Map;
 /**
  * A mapping rule as the stored logic uses it. Rules are validated by tmi.check_mapping_rule()
  * when registered; here they are read apart by SQL (jsonb operators), so the Java needs no JSON
- * parser.
+ * parser. A rule with {@code "position": {"geojson": G}} has lat and lon paths into G's coordinates
+ * and {@code geometryTypePath} to check that G is a Point; otherwise that path is null.
  */
 record MappingRule(long ruleId, String kind, String iterate, String keyPath, String namePath, String tsPath,
-                   TimeFormat tsFormat, String latPath, String lonPath, List<FieldSpec> fields) {
+                   TimeFormat tsFormat, String latPath, String lonPath, String geometryTypePath, List<FieldSpec> fields) {
 
     private static final String PARTS = """
             SELECT r.rule->>'kind', coalesce(r.rule->>'iterate', '$'), r.rule->>'key', r.rule->>'name',
                    r.rule->'timestamp'->>'path', r.rule->'timestamp'->>'format', r.rule->>'lat', r.rule->>'lon',
                    f.key, f.value->>'path', f.value->>'type', coalesce(f.value->>'as', 'observation'),
                    (f.value->>'scale'), (f.value->>'offset'), f.value->>'format',
-                   coalesce((f.value->>'required')::boolean, false)
+                   coalesce((f.value->>'required')::boolean, false),
+                   r.rule->'timestamp'->>'pattern', r.rule->'timestamp'->>'timezone', r.rule->'position'->>'geojson',
+                   f.value->>'pattern', f.value->>'timezone', f.value->>'unit',
+                   coalesce((f.value->>'trim')::boolean, false)
               FROM (SELECT CAST(? AS jsonb) AS rule) r
               LEFT JOIN LATERAL jsonb_each(coalesce(r.rule->'fields', '{}')) f ON true
              ORDER BY f.key""";
@@ -52,26 +56,32 @@ record MappingRule(long ruleId, String kind, String iterate, String keyPath, Str
         }
         List<FieldSpec> fields = new ArrayList<>();
         String[] head = null;
-        String tsFormat = null;
+        TimeFormat tsFormat = null;
         try (PreparedStatement ps = c.prepareStatement(PARTS)) {
             ps.setString(1, ruleJson);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     if (head == null) {
+                        String geometry = rs.getString(19);
+                        // a GeoJSON Point is [lon, lat, alt?]: the rule names the geometry, not the order
                         head = new String[] {rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
-                                rs.getString(5), rs.getString(7), rs.getString(8)};
-                        tsFormat = rs.getString(6);
+                                rs.getString(5),
+                                geometry == null ? rs.getString(7) : "(" + geometry + ").coordinates[1]",
+                                geometry == null ? rs.getString(8) : "(" + geometry + ").coordinates[0]",
+                                geometry == null ? null : "(" + geometry + ").type"};
+                        tsFormat = TimeFormat.of(rs.getString(6), rs.getString(17), rs.getString(18));
                     }
                     if (rs.getString(9) != null) {
                         fields.add(new FieldSpec(rs.getString(9), rs.getString(10), FieldType.of(rs.getString(11)),
                                 "attribute".equals(rs.getString(12)), decimal(rs.getString(13)), decimal(rs.getString(14)),
-                                TimeFormat.of(rs.getString(15)), rs.getBoolean(16)));
+                                TimeFormat.of(rs.getString(15), rs.getString(20), rs.getString(21)), rs.getBoolean(16),
+                                rs.getString(22), rs.getBoolean(23)));
                     }
                 }
             }
         }
-        return new MappingRule(ruleId, head[0], head[1], head[2], head[3], head[4], TimeFormat.of(tsFormat),
-                head[5], head[6], List.copyOf(fields));
+        return new MappingRule(ruleId, head[0], head[1], head[2], head[3], head[4], tsFormat,
+                head[5], head[6], head[7], List.copyOf(fields));
     }
 
     static String textArray(List<String> values) {

@@ -95,19 +95,20 @@ public final class Pipeline {
 
     private static List<Outcome> map(Connection c, MappingRule rule, List<Long> ids) throws SQLException {
         Extractor extractor = new Extractor(rule);
-        ItemMapper mapper = new ItemMapper(rule, extractor);
-        Map<Long, Tally> tallies = new LinkedHashMap<>();
-        ids.forEach(id -> tallies.put(id, new Tally()));
-        List<MappedItem> good = new ArrayList<>();
+        DocumentMapper mapper = new DocumentMapper(rule, extractor);
+        Map<Long, List<Extractor.RawItem>> documents = new LinkedHashMap<>();
+        ids.forEach(id -> documents.put(id, new ArrayList<>()));
         for (Extractor.RawItem item : extractor.fromRawBucket(c, Ids.toArrayLiteral(ids.stream().mapToLong(Long::longValue).toArray()))) {
-            Tally t = tallies.get(item.rawId());
-            t.items++;
-            try {
-                good.add(mapper.map(item));
-            } catch (ItemMapper.ItemException e) {
-                t.errors.add(e.getMessage());
-            }
+            documents.get(item.rawId()).add(item);
         }
+        // documents are judged whole: swapped coordinates and paths that matched nothing show only across items
+        Map<Long, Tally> tallies = new LinkedHashMap<>();
+        List<MappedItem> good = new ArrayList<>();
+        documents.forEach((id, items) -> {
+            DocumentMapper.Result r = mapper.map(items);
+            tallies.put(id, new Tally(r.items(), r.errors(), r.warnings()));
+            good.addAll(r.good());
+        });
         BatchWriter.Outcomes written = BatchWriter.write(c, rule.kind(), good);
         List<Outcome> outcomes = new ArrayList<>();
         tallies.forEach((id, t) -> outcomes.add(t.outcome(id, rule, written)));
@@ -118,13 +119,11 @@ public final class Pipeline {
      * Counts and errors of one raw row. {@code observations} and {@code positions} count the rows
      * stored anew; readings that were stored before appear, when there are any, as
      * {@code *_corrected} (values changed), {@code *_unchanged} (nothing to do) and
-     * {@code *_repeated} (the same target and time earlier in the batch).
+     * {@code *_repeated} (the same target and time earlier in the batch). {@code warnings}, when
+     * there are any, names rule paths that matched nothing in any item; they do not fail the row.
      */
-    private static final class Tally {
+    private record Tally(int items, List<String> errors, List<String> warnings) {
         private static final List<String> REDELIVERED = List.of("corrected", "unchanged", "repeated");
-
-        int items;
-        final List<String> errors = new ArrayList<>();
 
         Outcome outcome(long rawId, MappingRule rule, BatchWriter.Outcomes written) {
             JsonWriter doc = new JsonWriter().beginObject().name("items").value(items)
@@ -138,6 +137,11 @@ public final class Pipeline {
                         doc.name(reading + "_" + outcome).value(n);
                     }
                 }
+            }
+            if (!warnings.isEmpty()) {
+                doc.name("warnings").beginArray();
+                warnings.forEach(doc::value);
+                doc.endArray();
             }
             String counts = doc.endObject().toString();
             if (items == 0) {
@@ -176,35 +180,34 @@ public final class Pipeline {
     public static String preview(Connection c, String ruleJson, String payloadJson) throws SQLException {
         MappingRule rule = MappingRule.parse(c, 0, ruleJson);
         Extractor extractor = new Extractor(rule);
-        ItemMapper mapper = new ItemMapper(rule, extractor);
         List<Extractor.RawItem> items = extractor.fromDocument(c, payloadJson);
+        DocumentMapper.Result result = new DocumentMapper(rule, extractor).map(items);
         JsonWriter targets = new JsonWriter().beginArray();
         JsonWriter observations = new JsonWriter().beginArray();
         JsonWriter positions = new JsonWriter().beginArray();
         JsonWriter errors = new JsonWriter().beginArray();
-        for (Extractor.RawItem item : items) {
-            try {
-                MappedItem m = mapper.map(item);
-                targets.beginObject().name("ext_key").value(m.key()).name("name").value(m.name()).name("attributes");
-                BatchWriter.object(targets, m.attributes());
-                targets.endObject();
-                if (!m.observation().isEmpty()) {
-                    observations.beginObject().name("ext_key").value(m.key()).name("ts").value(m.ts()).name("payload");
-                    BatchWriter.object(observations, m.observation());
-                    observations.endObject();
-                }
-                if (m.lat() != null) {
-                    positions.beginObject().name("ext_key").value(m.key()).name("ts").value(m.ts())
-                            .name("lat").value(m.lat()).name("lon").value(m.lon()).endObject();
-                }
-            } catch (ItemMapper.ItemException e) {
-                errors.value(e.getMessage());
+        for (MappedItem m : result.good()) {
+            targets.beginObject().name("ext_key").value(m.key()).name("name").value(m.name()).name("attributes");
+            BatchWriter.object(targets, m.attributes());
+            targets.endObject();
+            if (!m.observation().isEmpty()) {
+                observations.beginObject().name("ext_key").value(m.key()).name("ts").value(m.ts()).name("payload");
+                BatchWriter.object(observations, m.observation());
+                observations.endObject();
+            }
+            if (m.lat() != null) {
+                positions.beginObject().name("ext_key").value(m.key()).name("ts").value(m.ts())
+                        .name("lat").value(m.lat()).name("lon").value(m.lon()).endObject();
             }
         }
+        result.errors().forEach(errors::value);
+        JsonWriter warnings = new JsonWriter().beginArray();
+        result.warnings().forEach(warnings::value);
         return new JsonWriter().beginObject().name("kind").value(rule.kind()).name("items").value(items.size())
                 .name("targets").raw(targets.endArray().toString())
                 .name("observations").raw(observations.endArray().toString())
                 .name("positions").raw(positions.endArray().toString())
-                .name("errors").raw(errors.endArray().toString()).endObject().toString();
+                .name("errors").raw(errors.endArray().toString())
+                .name("warnings").raw(warnings.endArray().toString()).endObject().toString();
     }
 }
