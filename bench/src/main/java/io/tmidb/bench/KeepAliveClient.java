@@ -31,7 +31,19 @@ final class KeepAliveClient implements AutoCloseable {
 
     /** Sends {@code GET target} with the header and returns the status; the body is read and dropped. */
     int get(String target, String headerLine) throws IOException {
-        out.write(("GET " + target + " HTTP/1.1\r\nHost: " + host + "\r\n" + headerLine + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        return send("GET", target, headerLine, null);
+    }
+
+    /** Sends a JSON {@code body} to {@code target} with the header lines; returns the status, dropping the answer's body. */
+    int post(String target, String headerLines, String body) throws IOException {
+        return send("POST", target, headerLines + "\r\nContent-Type: application/json", body);
+    }
+
+    private int send(String method, String target, String headerLines, String body) throws IOException {
+        byte[] content = body == null ? new byte[0] : body.getBytes(StandardCharsets.UTF_8);
+        out.write((method + " " + target + " HTTP/1.1\r\nHost: " + host + "\r\n" + headerLines
+                + (body == null ? "" : "\r\nContent-Length: " + content.length) + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        out.write(content);
         out.flush();
         String status = line();
         int code = Integer.parseInt(status.substring(9, 12));
@@ -41,7 +53,7 @@ final class KeepAliveClient implements AutoCloseable {
                 length = Long.parseLong(h.substring(15).trim());
             }
         }
-        if (length < 0) {
+        if (length < 0 && code != 204) {
             throw new IOException("response without Content-Length");
         }
         while (length > 0) {

@@ -13,14 +13,8 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
-import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * {@code bench/run RestBench [seconds] [clients]}: single-row GETs through the REST gateway
@@ -33,20 +27,6 @@ public final class RestBench {
     private static final int TARGETS = 10_000;
 
     private RestBench() {
-    }
-
-    /** One measured load: requests per second and latency percentiles in milliseconds. */
-    record Result(double perSecond, double p50, double p95, long errors) {
-        @Override
-        public String toString() {
-            return String.format("%,.0f req/s, p50 %.2f ms, p95 %.2f ms, %d errors", perSecond, p50, p95, errors);
-        }
-    }
-
-    @FunctionalInterface
-    interface Client {
-        /** Makes one request; returns whether it succeeded. */
-        boolean call(int key) throws Exception;
     }
 
     public static void main(String[] args) throws Exception {
@@ -71,15 +51,15 @@ public final class RestBench {
                     "db-user", "postgres", "db-password", password, "pool-size", Integer.toString(poolSize)));
             String token = JWT.create().withClaim("role", "tmi_speaker").withExpiresAt(Instant.now().plusSeconds(3600))
                     .sign(Algorithm.HMAC256(secret));
-            Result rest;
+            Load.Result rest;
             try (Gateway gateway = Gateway.start(settings)) {
                 String auth = "Authorization: Bearer " + token;
-                rest = measure("REST gateway", seconds, clients, () -> {
+                rest = Load.measure("REST gateway", seconds, clients, TARGETS, () -> {
                     KeepAliveClient http = new KeepAliveClient("127.0.0.1", gateway.port());
                     return key -> http.get("/bike?ext_key=eq.B" + key, auth) == 200;
                 });
             }
-            Result jdbc = measure("JDBC baseline", seconds, clients, () -> {
+            Load.Result jdbc = Load.measure("JDBC baseline", seconds, clients, TARGETS, () -> {
                 Connection c = db.connect();
                 PreparedStatement ps = c.prepareStatement("SELECT * FROM api_v2.bike WHERE ext_key = ?");
                 return key -> {
@@ -96,79 +76,5 @@ public final class RestBench {
             System.out.printf("ratio gateway/JDBC: %.2f (throughput), %.2f (p95 latency)%n",
                     rest.perSecond() / jdbc.perSecond(), rest.p95() / jdbc.p95());
         }
-    }
-
-    @FunctionalInterface
-    interface ClientFactory {
-        Client open() throws Exception;
-    }
-
-    private static Result measure(String what, int seconds, int clients, ClientFactory factory) throws Exception {
-        List<Client> all = new ArrayList<>();
-        for (int i = 0; i < clients; i++) {
-            all.add(factory.open());
-        }
-        run(all, 5, null);
-        long[][] latencies = new long[clients][];
-        AtomicLong errors = new AtomicLong();
-        long t0 = System.nanoTime();
-        int[] counts = run(all, seconds, (thread, lat) -> latencies[thread] = lat, errors);
-        double elapsed = (System.nanoTime() - t0) / 1e9;
-        long total = Arrays.stream(counts).sum();
-        long[] merged = new long[(int) total];
-        int at = 0;
-        for (int i = 0; i < clients; i++) {
-            System.arraycopy(latencies[i], 0, merged, at, counts[i]);
-            at += counts[i];
-        }
-        Arrays.sort(merged);
-        Result r = new Result(total / elapsed, merged[(int) (total * 0.50)] / 1e6, merged[(int) (total * 0.95)] / 1e6, errors.get());
-        System.out.println(what + ": " + r);
-        return r;
-    }
-
-    private static int[] run(List<Client> clients, int seconds, java.util.function.BiConsumer<Integer, long[]> sink) throws InterruptedException {
-        return run(clients, seconds, sink, new AtomicLong());
-    }
-
-    private static int[] run(List<Client> clients, int seconds, java.util.function.BiConsumer<Integer, long[]> sink,
-                             AtomicLong errors) throws InterruptedException {
-        long end = System.nanoTime() + Duration.ofSeconds(seconds).toNanos();
-        int[] counts = new int[clients.size()];
-        List<Thread> threads = new ArrayList<>();
-        for (int t = 0; t < clients.size(); t++) {
-            int id = t;
-            Thread th = new Thread(() -> {
-                long[] lat = new long[1 << 16];
-                int n = 0;
-                Client c = clients.get(id);
-                while (System.nanoTime() < end) {
-                    long s = System.nanoTime();
-                    boolean ok;
-                    try {
-                        ok = c.call(1 + ThreadLocalRandom.current().nextInt(TARGETS));
-                    } catch (Exception e) {
-                        ok = false;
-                    }
-                    if (!ok) {
-                        errors.incrementAndGet();
-                    }
-                    if (n == lat.length) {
-                        lat = Arrays.copyOf(lat, n * 2);
-                    }
-                    lat[n++] = System.nanoTime() - s;
-                }
-                counts[id] = n;
-                if (sink != null) {
-                    sink.accept(id, lat);
-                }
-            });
-            threads.add(th);
-            th.start();
-        }
-        for (Thread th : threads) {
-            th.join();
-        }
-        return counts;
     }
 }
