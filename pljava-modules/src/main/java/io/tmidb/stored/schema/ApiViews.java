@@ -57,20 +57,22 @@ final class ApiViews {
             st.execute("SELECT tmi.install_api_functions(" + literal(schema) + ")");
             // The views read as tmi_admin (their owner) and show each caller what tmi.caller_scope() allows,
             // worked out once per statement (a function scan in FROM is evaluated once): listeners may not
-            // read meta and payload themselves. security_barrier keeps a caller's own conditions from
-            // seeing rows before the view's do (leakproof ones, like target_id = X, still use indexes).
-            st.execute("CREATE VIEW " + view + " WITH (security_barrier = true) AS SELECT t.target_id, t.name, t.ext_key,"
+            // read meta and payload themselves. No security_barrier: it would keep ORDER BY ... LIMIT from
+            // reaching the (target_id, ts) index. Every column derived from a document goes through
+            // tmi.scope_only, so a caller's condition evaluated early sees no hidden field, and callers
+            // below speakers reach the views only through the gateway, with built-in operators.
+            st.execute("CREATE VIEW " + view + " AS SELECT t.target_id, t.name, t.ext_key,"
                     + " t.created_at, t.updated_at" + targetCols + " FROM tmi.caller_scope() AS c (scope) CROSS JOIN tmi.target t"
                     + " CROSS JOIN LATERAL (SELECT tmi.scope_only(c.scope, t.kind, t.target_id, t.meta) AS meta OFFSET 0) m"
                     + " WHERE t.kind = " + literal(kind) + " AND tmi.scope_sees(c.scope, t.kind, t.target_id)");
-            st.execute("CREATE VIEW " + obsView + " WITH (security_barrier = true) AS SELECT o.obs_id, o.target_id, t.ext_key,"
+            st.execute("CREATE VIEW " + obsView + " AS SELECT o.obs_id, o.target_id, t.ext_key,"
                     + " o.ts, g.lat, g.lon" + obsCols + " FROM tmi.caller_scope() AS c (scope) CROSS JOIN tmi.ts_obs o"
                     + " JOIN tmi.target t ON t.target_id = o.target_id"
                     + " LEFT JOIN tmi.geo_trace g ON g.target_id = o.target_id AND g.ts = o.ts"
                     + " CROSS JOIN LATERAL (SELECT tmi.scope_only(c.scope, t.kind, o.target_id, o.payload) AS payload OFFSET 0) p"
                     + " WHERE t.kind = " + literal(kind) + " AND tmi.scope_sees(c.scope, t.kind, o.target_id)");
             // the latest observation of every target of the kind: one index probe per target
-            st.execute("CREATE VIEW " + latestView + " WITH (security_barrier = true) AS SELECT l.obs_id, t.target_id,"
+            st.execute("CREATE VIEW " + latestView + " AS SELECT l.obs_id, t.target_id,"
                     + " t.ext_key, l.ts" + obsCols + " FROM tmi.caller_scope() AS c (scope) CROSS JOIN tmi.target t"
                     + " CROSS JOIN LATERAL (SELECT o.obs_id, o.ts, o.payload FROM tmi.ts_obs o WHERE o.target_id = t.target_id"
                     + " ORDER BY o.ts DESC LIMIT 1) l"
