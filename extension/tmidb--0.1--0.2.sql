@@ -94,9 +94,14 @@ DECLARE
     stored tmi.ts_obs;
     merged jsonb;
 BEGIN
+    -- most readings are new: a plain existence check costs a fraction of the locking read below
+    IF NOT EXISTS (SELECT 1 FROM tmi.ts_obs o
+                    WHERE o.target_id OPERATOR(pg_catalog.=) NEW.target_id AND o.ts OPERATOR(pg_catalog.=) NEW.ts) THEN
+        RETURN NEW;
+    END IF;
     SELECT * INTO stored FROM tmi.ts_obs o
      WHERE o.target_id OPERATOR(pg_catalog.=) NEW.target_id AND o.ts OPERATOR(pg_catalog.=) NEW.ts FOR UPDATE;
-    IF NOT FOUND THEN
+    IF NOT FOUND THEN  -- deleted meanwhile
         RETURN NEW;
     END IF;
     merged := tmi.merge_reading(stored.payload, stored.raw_id, NEW.payload, NEW.raw_id);
@@ -121,9 +126,13 @@ AS $fn$
 DECLARE
     stored tmi.geo_trace;
 BEGIN
+    IF NOT EXISTS (SELECT 1 FROM tmi.geo_trace g
+                    WHERE g.target_id OPERATOR(pg_catalog.=) NEW.target_id AND g.ts OPERATOR(pg_catalog.=) NEW.ts) THEN
+        RETURN NEW;
+    END IF;
     SELECT * INTO stored FROM tmi.geo_trace g
      WHERE g.target_id OPERATOR(pg_catalog.=) NEW.target_id AND g.ts OPERATOR(pg_catalog.=) NEW.ts FOR UPDATE;
-    IF NOT FOUND THEN
+    IF NOT FOUND THEN  -- deleted meanwhile
         RETURN NEW;
     END IF;
     IF (stored.lat, stored.lon) IS DISTINCT FROM (NEW.lat, NEW.lon) THEN

@@ -63,6 +63,11 @@ class TimeSeriesIT {
             assertEquals("24 " + (24 * 700 + (96 + 119) * 24 / 2), scalar(c, DAILY));
             assertEquals("2026-11-14 23:00:00+00", scalar(c,
                     "SELECT max(ts) FROM tmi.ts_obs WHERE target_id = tmi.target_id('meter', 'M3')"));
+            // the same day downsampled to 6-hour points: kwh = 700 + h, averaged per bucket
+            assertEquals(List.of("2026-11-05 00:00:00+00 798.5 6", "2026-11-05 06:00:00+00 804.5 6",
+                    "2026-11-05 12:00:00+00 810.5 6", "2026-11-05 18:00:00+00 816.5 6"), Sql.column(c,
+                    "SELECT ts || ' ' || avg || ' ' || n FROM tmi.series(tmi.target_id('meter', 'M7'), 'kwh', '6 hours',"
+                            + " '2026-11-05', '2026-11-06')"));
         }
     }
 
