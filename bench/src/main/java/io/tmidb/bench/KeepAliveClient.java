@@ -11,8 +11,8 @@ import java.nio.charset.StandardCharsets;
 /**
  * A minimal HTTP/1.1 client on one kept-alive connection, for load generation: it costs far less
  * CPU than java.net.http, which matters when the load generator shares two cores with the server
- * and the database. It understands only what the gateway sends: a status line, headers with
- * Content-Length, and a body.
+ * and the database. It understands only what the gateway sends: a status line, headers, and a
+ * body of a Content-Length or in chunks.
  */
 final class KeepAliveClient implements AutoCloseable {
     private final Socket socket;
@@ -48,14 +48,31 @@ final class KeepAliveClient implements AutoCloseable {
         String status = line();
         int code = Integer.parseInt(status.substring(9, 12));
         long length = -1;
+        boolean chunked = false;
         for (String h = line(); !h.isEmpty(); h = line()) {
             if (h.regionMatches(true, 0, "Content-Length:", 0, 15)) {
                 length = Long.parseLong(h.substring(15).trim());
+            } else if (h.regionMatches(true, 0, "Transfer-Encoding:", 0, 18) && h.toLowerCase().contains("chunked")) {
+                chunked = true;
             }
         }
-        if (length < 0 && code != 204) {
+        if (chunked) {
+            // larger bodies come in chunks: a hex size line, the data, CRLF; a size of 0 ends them
+            for (long size = Long.parseLong(line().split(";")[0].trim(), 16); size > 0;
+                 size = Long.parseLong(line().split(";")[0].trim(), 16)) {
+                skip(size);
+                line();
+            }
+            line();
+        } else if (length >= 0) {
+            skip(length);
+        } else if (code != 204) {
             throw new IOException("response without Content-Length");
         }
+        return code;
+    }
+
+    private void skip(long length) throws IOException {
         while (length > 0) {
             int n = in.read(buffer, 0, (int) Math.min(buffer.length, length));
             if (n < 0) {
@@ -63,7 +80,6 @@ final class KeepAliveClient implements AutoCloseable {
             }
             length -= n;
         }
-        return code;
     }
 
     private String line() throws IOException {

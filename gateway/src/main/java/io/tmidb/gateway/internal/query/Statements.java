@@ -64,11 +64,13 @@ public final class Statements {
         Sql where = Expressions.where(p.relation(), p.where());
         Sql sql = new Sql().add("WITH ").add(ctes).add("pgrst_source AS (SELECT ").add(Expressions.selectList(p.select()))
                 .add(" FROM ").add(from).add(where).add(Expressions.orderBy(p.order()));
+        // literal numbers (parsed longs, nothing to inject): a plan that knows the limit reads the
+        // first rows of an ordered index instead of sorting every matching row, also when cached
         if (p.limit() != null) {
-            sql.add(" LIMIT CAST(").param(Long.toString(p.limit())).add(" AS bigint)");
+            sql.add(" LIMIT " + p.limit());
         }
         if (p.offset() > 0) {
-            sql.add(" OFFSET CAST(").param(Long.toString(p.offset())).add(" AS bigint)");
+            sql.add(" OFFSET " + p.offset());
         }
         sql.add(") SELECT ");
         if (p.count() == Preferences.Count.EXACT || p.count() == Preferences.Count.ESTIMATED) {
