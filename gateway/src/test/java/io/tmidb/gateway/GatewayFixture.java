@@ -4,6 +4,7 @@ package io.tmidb.gateway;
 import com.auth0.jwt.JWT;
 import com.auth0.jwt.algorithms.Algorithm;
 import io.tmidb.launcher.Node;
+import io.tmidb.stored.schema.SchemaVersions;
 import io.tmidb.testkit.ApiViews;
 import io.tmidb.testkit.TestDatabase;
 
@@ -46,6 +47,20 @@ final class GatewayFixture implements AutoCloseable {
             }
         }
         return new GatewayFixture(Gateway.start(settings(db)), secret);
+    }
+
+    /**
+     * Starts a gateway over the API views tmiDB itself generates: the schema versions the worker
+     * would make of what was written so far (the database must have pending attributes).
+     */
+    static GatewayFixture startOverGeneratedViews(TestDatabase db) throws SQLException {
+        try (Connection c = db.connect()) {
+            c.setAutoCommit(false);
+            SchemaVersions.apply(c, io.tmidb.testkit.Sql.column(c, "SELECT pending_id FROM tmi.schema_pending").stream()
+                    .mapToLong(Long::parseLong).toArray());
+            c.commit();
+        }
+        return attach(Gateway.start(settings(db)), db);
     }
 
     /** A client for a gateway the test started itself (and closes itself). */

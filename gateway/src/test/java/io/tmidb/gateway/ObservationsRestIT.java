@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 package io.tmidb.gateway;
 
-import io.tmidb.stored.schema.SchemaVersions;
 import io.tmidb.testkit.Sql;
 import io.tmidb.testkit.TestDatabase;
 import io.tmidb.testkit.TmidbTest;
@@ -40,13 +39,9 @@ class ObservationsRestIT {
             sensor = scalar(c, "SELECT tmi.add_target('Jung-gu', 'air_sensor', '{\"site\": \"roof\"}', 'AQ-1')");
             st.execute("SELECT tmi.add_target('Bike 1', 'bike', '{}', 'B1')");
             st.execute("SELECT tmi.observe('" + sensor + "', '2026-11-20 09:00Z', '{\"pm10\": 30, \"temp\": 4.5}')");
-            // the schema versions the worker would make: api_v1.air_sensor(_obs) and api_v1.bike
-            c.setAutoCommit(false);
-            SchemaVersions.apply(c, Sql.column(c, "SELECT pending_id FROM tmi.schema_pending").stream()
-                    .mapToLong(Long::parseLong).toArray());
-            c.commit();
         }
-        gw = GatewayFixture.attach(Gateway.start(GatewayFixture.settings(db)), db);
+        // the schema versions the worker would make of what was written
+        gw = GatewayFixture.startOverGeneratedViews(db);
     }
 
     @AfterAll

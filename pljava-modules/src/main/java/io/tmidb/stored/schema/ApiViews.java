@@ -61,23 +61,19 @@ final class ApiViews {
             // reaching the (target_id, ts) index. Every column derived from a document goes through
             // tmi.scope_only, so a caller's condition evaluated early sees no hidden field, and callers
             // below speakers reach the views only through the gateway, with built-in operators.
-            st.execute("CREATE VIEW " + view + " AS SELECT t.target_id, t.name, t.ext_key,"
-                    + " t.created_at, t.updated_at" + targetCols + " FROM tmi.caller_scope() AS c (scope) CROSS JOIN tmi.target t"
-                    + " CROSS JOIN LATERAL (SELECT tmi.scope_only(c.scope, t.kind, t.target_id, t.meta) AS meta OFFSET 0) m"
-                    + " WHERE t.kind = " + literal(kind) + " AND tmi.scope_sees(c.scope, t.kind, t.target_id)");
-            st.execute("CREATE VIEW " + obsView + " AS SELECT o.obs_id, o.target_id, t.ext_key,"
-                    + " o.ts, g.lat, g.lon" + obsCols + " FROM tmi.caller_scope() AS c (scope) CROSS JOIN tmi.ts_obs o"
-                    + " JOIN tmi.target t ON t.target_id = o.target_id"
+            st.execute("CREATE VIEW " + view + " AS SELECT t.target_id, t.name, t.ext_key, t.created_at, t.updated_at"
+                    + targetCols + SCOPE + " CROSS JOIN tmi.target t" + readable("t.meta", "t.target_id", "m", "meta")
+                    + visible(kind, "t.target_id"));
+            st.execute("CREATE VIEW " + obsView + " AS SELECT o.obs_id, o.target_id, t.ext_key, o.ts, g.lat, g.lon"
+                    + obsCols + SCOPE + " CROSS JOIN tmi.ts_obs o JOIN tmi.target t ON t.target_id = o.target_id"
                     + " LEFT JOIN tmi.geo_trace g ON g.target_id = o.target_id AND g.ts = o.ts"
-                    + " CROSS JOIN LATERAL (SELECT tmi.scope_only(c.scope, t.kind, o.target_id, o.payload) AS payload OFFSET 0) p"
-                    + " WHERE t.kind = " + literal(kind) + " AND tmi.scope_sees(c.scope, t.kind, o.target_id)");
+                    + readable("o.payload", "o.target_id", "p", "payload") + visible(kind, "o.target_id"));
             // the latest observation of every target of the kind: one index probe per target
-            st.execute("CREATE VIEW " + latestView + " AS SELECT l.obs_id, t.target_id,"
-                    + " t.ext_key, l.ts" + obsCols + " FROM tmi.caller_scope() AS c (scope) CROSS JOIN tmi.target t"
+            st.execute("CREATE VIEW " + latestView + " AS SELECT l.obs_id, t.target_id, t.ext_key, l.ts"
+                    + obsCols + SCOPE + " CROSS JOIN tmi.target t"
                     + " CROSS JOIN LATERAL (SELECT o.obs_id, o.ts, o.payload FROM tmi.ts_obs o WHERE o.target_id = t.target_id"
-                    + " ORDER BY o.ts DESC LIMIT 1) l"
-                    + " CROSS JOIN LATERAL (SELECT tmi.scope_only(c.scope, t.kind, t.target_id, l.payload) AS payload OFFSET 0) p"
-                    + " WHERE t.kind = " + literal(kind) + " AND tmi.scope_sees(c.scope, t.kind, t.target_id)");
+                    + " ORDER BY o.ts DESC LIMIT 1) l" + readable("l.payload", "t.target_id", "p", "payload")
+                    + visible(kind, "t.target_id"));
             st.execute("CREATE TRIGGER api_write INSTEAD OF INSERT OR UPDATE OR DELETE ON " + view
                     + " FOR EACH ROW EXECUTE FUNCTION tmi.api_target_write(" + literal(kind) + ", " + literal(renamed + "}") + ")");
             st.execute("CREATE TRIGGER api_write INSTEAD OF INSERT ON " + obsView
@@ -92,6 +88,20 @@ final class ApiViews {
             st.execute("GRANT INSERT ON " + obsView + " TO tmi_speaker");
             st.execute("NOTIFY pgrst, 'reload schema'");
         }
+    }
+
+    /** What the caller may read, once per statement (a function scan in FROM is evaluated once). */
+    private static final String SCOPE = " FROM tmi.caller_scope() AS c (scope)";
+
+    /** The document {@code doc} of {@code target} as the caller may read it: column {@code column} of lateral {@code alias}. */
+    private static String readable(String doc, String target, String alias, String column) {
+        return " CROSS JOIN LATERAL (SELECT tmi.scope_only(c.scope, t.kind, " + target + ", " + doc + ") AS " + column
+                + " OFFSET 0) " + alias;
+    }
+
+    /** The rows of the kind whose target the caller may see. */
+    private static String visible(String kind, String target) {
+        return " WHERE t.kind = " + literal(kind) + " AND tmi.scope_sees(c.scope, t.kind, " + target + ")";
     }
 
     /** The JSON value as its column type; NULL when the stored value has another type. */
