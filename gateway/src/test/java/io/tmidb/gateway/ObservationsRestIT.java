@@ -134,6 +134,19 @@ class ObservationsRestIT {
                 "SELECT ext_key || ' ' || name || ' ' || meta FROM tmi.target WHERE kind = 'air_sensor' ORDER BY ext_key"));
     }
 
+    @Test
+    void targetsArePatchedAndDeletedThroughTheGeneratedView() throws Exception {
+        assertEquals(201, post("/air_sensor", "{\"ext_key\": \"AQ-9\", \"site\": \"gate\"}").statusCode());
+        HttpResponse<String> patch = gw.send("PATCH", "/air_sensor?ext_key=eq.AQ-9", "{\"site\": \"fence\"}",
+                "Authorization", "Bearer " + gw.speaker(), "Content-Type", "application/json");
+        assertEquals(204, patch.statusCode(), patch.body());
+        assertEquals(List.of("{\"site\": \"fence\"}"), columnOf("SELECT meta::text FROM tmi.target WHERE ext_key = 'AQ-9'"));
+        HttpResponse<String> delete = gw.send("DELETE", "/air_sensor?ext_key=eq.AQ-9&limit=1&order=ext_key", null,
+                "Authorization", "Bearer " + gw.speaker());
+        assertEquals(204, delete.statusCode(), delete.body());
+        assertEquals(List.of(), columnOf("SELECT ext_key FROM tmi.target WHERE ext_key = 'AQ-9'"));
+    }
+
     private static String scalarOf(String sql) throws SQLException {
         try (Connection c = db.connect()) {
             return scalar(c, sql);
