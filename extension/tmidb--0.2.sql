@@ -2206,6 +2206,11 @@ BEGIN
         EXECUTE format('CREATE OR REPLACE FUNCTION %I.%s LANGUAGE sql AS %L', api, f.signature, f.body);
         SELECT p.oid::regprocedure INTO fn FROM pg_proc p
          WHERE p.pronamespace = api::regnamespace AND p.proname = split_part(f.signature, '(', 1);
+        -- made while the extension is updated, it would belong to the extension, as the API's
+        -- views do not: pg_dump would leave it out and DROP EXTENSION take it
+        IF EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = fn AND d.deptype = 'e') THEN
+            EXECUTE format('ALTER EXTENSION tmidb DROP FUNCTION %s', fn);
+        END IF;
         EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', fn);
         EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I', fn, f.grantee);
     END LOOP;

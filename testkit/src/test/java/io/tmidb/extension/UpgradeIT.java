@@ -46,6 +46,16 @@ class UpgradeIT {
             SELECT tmi.add_listener('alice');
             SELECT tmi.subscribe('alice', 'meter', ARRAY['kwh']);
             SELECT tmi.add_alarm('meter', 'kwh', '>', 1000);
+            -- an observation view as 0.1's schema-version generator made it
+            CREATE SCHEMA api_v1;
+            CREATE VIEW api_v1.meter_obs WITH (security_invoker = true) AS
+            SELECT o.obs_id, o.target_id, o.ts, (p.payload ->> 'kwh')::double precision AS kwh
+              FROM tmi.ts_obs o JOIN tmi.target t ON t.target_id = o.target_id
+             CROSS JOIN LATERAL (SELECT tmi.visible_payload(o.target_id, o.ts, o.obs_id) AS payload OFFSET 0) p
+             WHERE t.kind = 'meter';
+            COMMENT ON VIEW api_v1.meter_obs IS 'kind meter, schema version 1';
+            GRANT USAGE ON SCHEMA api_v1 TO tmi_speaker;
+            GRANT SELECT ON api_v1.meter_obs TO tmi_speaker;
             """;
     private static final String TARGETS = "SELECT md5(string_agg(t::text, ',' ORDER BY target_id)) FROM tmi.target t";
     private static final String POSITIONS = "SELECT md5(string_agg(g::text, ',' ORDER BY target_id, ts)) FROM tmi.geo_trace g";
@@ -103,6 +113,16 @@ class UpgradeIT {
                 assertTrue(scalarLong(c, "SELECT count(*) FROM pg_inherits WHERE inhparent = 'tmi.ts_obs'::regclass") > 3);
             }
 
+            // the versions 0.1 made take observations over REST and have the front door, outside the extension
+            st.execute("SET ROLE tmi_speaker");
+            st.execute("INSERT INTO api_v1.meter_obs (target_id, ts, kwh) SELECT tmi.target_id('meter', 'M4'), '2026-12-01 00:00Z', 7");
+            assertEquals(List.of("7"), io.tmidb.testkit.Sql.column(c, "SELECT payload->>'kwh' FROM tmi.ts_obs WHERE ts = '2026-12-01 00:00Z'"));
+            assertEquals(tmiTargetM4(c), scalar(c, "SELECT api_v1.target_id('meter', 'M4')"));
+            st.execute("RESET ROLE");
+            assertEquals("0", scalar(c, "SELECT count(*) FROM pg_depend d JOIN pg_proc p ON d.classid = 'pg_proc'::regclass"
+                    + " AND d.objid = p.oid WHERE d.deptype = 'e' AND p.pronamespace = 'api_v1'::regnamespace"));
+            st.execute("DELETE FROM tmi.ts_obs WHERE ts = '2026-12-01 00:00Z'");
+
             // and it behaves as 0.2: the same reading again stores nothing and makes no event
             long before = scalarLong(c, "SELECT count(*) FROM tmi.event_log");
             st.execute("SELECT tmi.observe(tmi.target_id('meter', 'M3'), '2026-11-02 03:00Z', '{\"kwh\": 301}')");
@@ -127,6 +147,10 @@ class UpgradeIT {
             assertEquals(fresh, SchemaFingerprint.of(c), () -> difference(fresh, c));
             assertEquals("Meter 1", scalar(c, "SELECT name FROM tmi.target"));
         }
+    }
+
+    private static String tmiTargetM4(Connection c) throws SQLException {
+        return scalar(c, "SELECT tmi.target_id('meter', 'M4')");
     }
 
     /** The lines only one of the two fingerprints has, for the failure message. */
