@@ -23,12 +23,13 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * {@code bench/run ObsRestBench [seconds] [clients] [readings]}: observations written and read over
+ * {@code bench/run ObsRestBench [seconds] [clients] [readings] [pool]}: observations written and read over
  * REST against the same SQL over JDBC, both from {@code clients} connections (default 20), on
  * 1,000 targets holding {@code readings} observations each (default 5,000), through the API views
  * tmiDB generates. Workloads: one observation per POST, 1,000 per POST, the latest reading of a
  * target, its last 100 (as a speaker and as a listener restricted to one field) and a radius
- * search over /rpc/near. Prints each throughput and the REST/JDBC ratio.
+ * search over /rpc/near. Prints each throughput and the REST/JDBC ratio. {@code pool}: the gateway's
+ * database connections (default twice the cores, at least 4).
  */
 public final class ObsRestBench {
     private static final int TARGETS = 1_000;
@@ -45,6 +46,7 @@ public final class ObsRestBench {
         int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 10;
         int clients = args.length > 1 ? Integer.parseInt(args[1]) : 20;
         int readings = args.length > 2 ? Integer.parseInt(args[2]) : 5_000;
+        int poolSize = args.length > 3 ? Integer.parseInt(args[3]) : Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
         try (ScratchCluster scratch = ScratchCluster.start()) {
             TestDatabase db = scratch.createDatabase("obsrestbench", false);
             List<String> ids = load(db, readings);
@@ -56,7 +58,6 @@ public final class ObsRestBench {
             String speaker = "Authorization: Bearer " + token(secret, "tmi_speaker", null);
             String listener = "Authorization: Bearer " + token(secret, "tmi_listener", "bench");
             AtomicLong clock = new AtomicLong(); // a new instant for each written reading
-            int poolSize = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
             GatewaySettings settings = GatewaySettings.of(Map.of("port", "0", "db-url", db.cluster().jdbcUrl(db.name()),
                     "db-user", "postgres", "db-password", db.cluster().superuserPassword(), "pool-size", Integer.toString(poolSize)));
             System.out.printf("ObsRestBench: %d clients, %d s each, %,d targets x %,d readings, gateway pool %d, %d CPUs%n",
