@@ -1,15 +1,13 @@
 // SPDX-License-Identifier: MIT
 package io.tmidb.gateway.internal.auth;
 
+import io.tmidb.gateway.internal.schema.ChannelListener;
 import io.tmidb.gateway.internal.schema.SchemaListener;
-import org.postgresql.PGConnection;
-import org.postgresql.PGNotification;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -41,17 +39,15 @@ public final class TokenRegistry implements JwtAuthenticator.Issued, AutoCloseab
     /** Bumped when kept answers are forgotten: a look-up that began before does not keep its answer. */
     private final AtomicLong generation = new AtomicLong();
     private final CopyOnWriteArrayList<Consumer<String>> subscribers = new CopyOnWriteArrayList<>();
-    private final Thread thread;
+    private final ChannelListener listener;
     private final Object lookupLock = new Object();
     private Connection lookupConnection;
-    private volatile boolean stopped;
 
     /** {@code opener} gives connections acting as tmi_admin (one for LISTEN, one for look-ups). */
     public TokenRegistry(SchemaListener.Opener opener) {
         this.opener = opener;
-        this.thread = new Thread(this::listen, "tmidb-gateway-tokens");
-        thread.setDaemon(true);
-        thread.start();
+        this.listener = new ChannelListener(CHANNEL, opener, this::forgetAll, ids -> ids.forEach(this::revoked),
+                "revocations take effect when it is back");
     }
 
     /** Whether the token with this id was issued here and is not revoked; looks it up on first sight. */
@@ -102,34 +98,6 @@ public final class TokenRegistry implements JwtAuthenticator.Issued, AutoCloseab
         }
     }
 
-    private void listen() {
-        while (!stopped) {
-            try (Connection c = opener.open(); Statement st = c.createStatement()) {
-                st.execute("LISTEN " + CHANNEL);
-                forgetAll();
-                PGConnection pg = c.unwrap(PGConnection.class);
-                while (!stopped) {
-                    PGNotification[] notes = pg.getNotifications(500);
-                    if (notes != null) {
-                        for (PGNotification n : notes) {
-                            revoked(n.getParameter());
-                        }
-                    }
-                }
-            } catch (SQLException e) {
-                if (!stopped) {
-                    LOG.log(Level.WARNING, "the token registry lost its LISTEN connection; revocations take effect when it"
-                            + " reconnects (retrying every second)", e);
-                    try {
-                        Thread.sleep(1000);
-                    } catch (InterruptedException ie) {
-                        return;
-                    }
-                }
-            }
-        }
-    }
-
     private void revoked(String jti) {
         accepted.put(jti, false);
         LOG.info(() -> "token " + jti + " revoked: refused from now on");
@@ -165,8 +133,7 @@ public final class TokenRegistry implements JwtAuthenticator.Issued, AutoCloseab
 
     @Override
     public void close() {
-        stopped = true;
-        thread.interrupt();
+        listener.close();
         synchronized (lookupLock) {
             closeLookup();
         }
