@@ -4,6 +4,7 @@ package io.tmidb.gateway;
 import io.javalin.Javalin;
 import io.javalin.websocket.WsHandlerType;
 import io.tmidb.gateway.internal.auth.JwtAuthenticator;
+import io.tmidb.gateway.internal.auth.TokenRegistry;
 import io.tmidb.gateway.internal.endpoint.Cors;
 import io.tmidb.gateway.internal.endpoint.OpenApiEndpoint;
 import io.tmidb.gateway.internal.endpoint.ResourceEndpoint;
@@ -50,9 +51,12 @@ public final class Gateway implements AutoCloseable {
     private final ScheduledExecutorService refresher;
     private final SchemaListener listener;
     private final WsEndpoint ws;
+    private final TokenRegistry tokens;
 
-    private Gateway(Javalin http, Database db, ScheduledExecutorService refresher, SchemaListener listener, WsEndpoint ws) {
+    private Gateway(Javalin http, Database db, ScheduledExecutorService refresher, SchemaListener listener, WsEndpoint ws,
+                    TokenRegistry tokens) {
         this.ws = ws;
+        this.tokens = tokens;
         this.http = http;
         this.db = db;
         this.refresher = refresher;
@@ -63,18 +67,19 @@ public final class Gateway implements AutoCloseable {
         Database db = new Database(settings.get(GatewaySettings.Key.DB_URL), settings.get(GatewaySettings.Key.DB_USER),
                 settings.get(GatewaySettings.Key.DB_PASSWORD), settings.getInt(GatewaySettings.Key.POOL_SIZE), APP_NAME);
         WsEndpoint ws = null;
+        TokenRegistry tokens = new TokenRegistry(db::openAsAdmin);
         try {
             SchemaCache cache = new SchemaCache(db.dataSource());
             cache.reload();
             byte[] secret = secret(settings, db);
             JwtAuthenticator auth = new JwtAuthenticator(secret, settings.get(GatewaySettings.Key.ANON_ROLE),
-                    settings.get(GatewaySettings.Key.ANON_LISTENER), settings.getList(GatewaySettings.Key.JWT_ROLES));
+                    settings.get(GatewaySettings.Key.ANON_LISTENER), settings.getList(GatewaySettings.Key.JWT_ROLES), tokens);
             Services services = new Services(cache, db, auth, settings.getLong(GatewaySettings.Key.MAX_BODY));
             ResourceEndpoint resources = new ResourceEndpoint(services);
             RpcEndpoint rpc = new RpcEndpoint(services);
             ListenerEndpoint listeners = new ListenerEndpoint(services);
             OpenApiEndpoint openApi = new OpenApiEndpoint(services);
-            ws = WsEndpoint.start(db::openAsAdmin, auth, settings.getInt(GatewaySettings.Key.WS_QUEUE),
+            ws = WsEndpoint.start(db::openAsAdmin, auth, tokens, settings.getInt(GatewaySettings.Key.WS_QUEUE),
                     settings.getDuration(GatewaySettings.Key.WS_HEARTBEAT), settings.getDuration(GatewaySettings.Key.WS_SWEEP),
                     settings.getDuration(GatewaySettings.Key.WS_SCOPE_REFRESH));
             WsEndpoint events = ws;
@@ -123,11 +128,12 @@ public final class Gateway implements AutoCloseable {
             refresher.scheduleWithFixedDelay(cache::reloadIfStale, every, every, TimeUnit.MILLISECONDS);
             LOG.info(() -> "tmiDB gateway listening on " + settings.get(GatewaySettings.Key.HOST) + ":" + http.port()
                     + ", API versions " + cache.get().versions());
-            return new Gateway(http, db, refresher, new SchemaListener(db::openDedicated, cache), ws);
+            return new Gateway(http, db, refresher, new SchemaListener(db::openDedicated, cache), ws, tokens);
         } catch (RuntimeException | SQLException e) {
             if (ws != null) {
                 ws.close();
             }
+            tokens.close();
             db.close();
             throw e;
         }
@@ -143,6 +149,7 @@ public final class Gateway implements AutoCloseable {
         listener.close();
         refresher.shutdownNow();
         ws.close();
+        tokens.close();
         http.stop();
         db.close();
     }

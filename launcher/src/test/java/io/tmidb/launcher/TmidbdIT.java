@@ -261,7 +261,7 @@ class TmidbdIT {
         assertEquals(0, sub.exitCode, sub.output);
         Result list = run("tmictl", "listener", "list", "-D", dataDir.toString());
         assertTrue(list.output.contains("ops") && list.output.contains("battery,speed_kmh"), list.output);
-        String token = run("tmictl", "listener", "token", "-D", dataDir.toString(), "ops", "--ttl", "10 minutes").output.strip();
+        String token = run("tmictl", "token", "issue", "-D", dataDir.toString(), "tmi_listener", "ops", "--ttl", "10 minutes").output.strip();
         assertEquals(3, token.split("\\.").length, token);
         Result unknown = run("tmictl", "listener", "subscribe", "-D", dataDir.toString(), "nobody", "bike");
         assertEquals(ExitCodes.ERROR, unknown.exitCode, unknown.output);

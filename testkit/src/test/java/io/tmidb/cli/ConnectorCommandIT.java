@@ -4,19 +4,15 @@ package io.tmidb.cli;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.tmidb.launcher.cli.ExitCodes;
-import io.tmidb.launcher.cli.TmictlCommand;
 import io.tmidb.testkit.Sql;
 import io.tmidb.testkit.TestDatabase;
 import io.tmidb.testkit.TmidbTest;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -37,9 +33,6 @@ class ConnectorCommandIT {
             "/feed.json", "{\"stations\": [{\"id\": \"B1\", \"bikes\": 4}]}",
             "/garbage.json", "{\"stations\": [garbage");
     private static final List<String> API_KEYS_SEEN = new ArrayList<>();
-
-    private record Run(int exitCode, String out, String err) {
-    }
 
     @BeforeAll
     static void startServer() throws IOException {
@@ -75,19 +68,6 @@ class ConnectorCommandIT {
         }
     }
 
-    private static Run tmictl(TestDatabase db, String... args) {
-        List<String> all = new ArrayList<>(List.of(args));
-        all.addAll(List.of("-D", db.cluster().dataDir().toString(), "--pg-bindir",
-                db.cluster().installation().binDir().toString(), "-d", db.name()));
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cmd = TmictlCommand.commandLine();
-        cmd.setOut(new PrintWriter(out, true));
-        cmd.setErr(new PrintWriter(err, true));
-        int code = cmd.execute(all.toArray(String[]::new));
-        return new Run(code, out.toString(), err.toString());
-    }
-
     private static String written(Connection c, String name) throws Exception {
         return Sql.scalar(c, "SELECT (SELECT count(*) FROM tmi.raw_bucket WHERE source = '" + name + "') || ' '"
                 + " || coalesce(last_attempt::text, '-') || ' ' || coalesce(last_status::text, '-') || ' '"
@@ -103,7 +83,7 @@ class ConnectorCommandIT {
                     + " last_error = 'HTTP 500 from https://example.org/feed.json', last_success = '2026-11-27 10:00:00Z'"
                     + " WHERE name = 'listed'");
         }
-        Run run = tmictl(db, "connector", "list");
+        Tmictl run = Tmictl.run(db, "connector", "list");
         assertEquals(ExitCodes.OK, run.exitCode(), run.err());
         assertTrue(run.out().startsWith("NAME "), run.out());
         String line = run.out().lines().filter(l -> l.startsWith("listed ")).findFirst().orElseThrow();
@@ -119,7 +99,7 @@ class ConnectorCommandIT {
             c.createStatement().execute("SELECT tmi.add_connector('previewed', '" + url("/feed.json") + "', '1 hour', 'json',"
                     + " '{\"headers\": {\"X-Api-Key\": \"k-42\"}}')");
             String before = written(c, "previewed");
-            Run run = tmictl(db, "connector", "test", "previewed", "--allow-private");
+            Tmictl run = Tmictl.run(db, "connector", "test", "previewed", "--allow-private");
             assertEquals(ExitCodes.OK, run.exitCode(), run.err());
             List<String> lines = run.out().lines().toList();
             assertEquals("connector previewed (id " + Sql.scalar(c, "SELECT connector_id FROM tmi.ingest_connector WHERE name = 'previewed'")
@@ -133,7 +113,7 @@ class ConnectorCommandIT {
             // with a rule, it also shows what the rule makes of the document
             c.createStatement().execute("SELECT tmi.add_mapping('previewed', '{\"iterate\": \"$.data.stations[*]\","
                     + " \"kind\": \"bike_station\", \"key\": \"$.id\", \"fields\": {\"bikes\": {\"path\": \"$.bikes\", \"type\": \"integer\"}}}')");
-            Run mapped = tmictl(db, "connector", "test", "previewed", "--allow-private");
+            Tmictl mapped = Tmictl.run(db, "connector", "test", "previewed", "--allow-private");
             assertEquals(ExitCodes.OK, mapped.exitCode(), mapped.err());
             String preview = mapped.out().substring(mapped.out().indexOf("what the mapping rule would make of it (nothing was written):"));
             assertTrue(preview.contains("\"kind\": \"bike_station\"") && preview.contains("\"ext_key\": \"B1\"")
@@ -153,18 +133,18 @@ class ConnectorCommandIT {
             c.createStatement().execute("SELECT tmi.add_connector('garbled', '" + url("/garbage.json") + "', '1 hour')");
             c.createStatement().execute("SELECT tmi.add_connector('guarded', '" + url("/feed.json") + "?guarded', '1 hour')");
             String garbledBefore = written(c, "garbled");
-            Run garbage = tmictl(db, "connector", "test", "garbled", "--allow-private");
+            Tmictl garbage = Tmictl.run(db, "connector", "test", "garbled", "--allow-private");
             assertEquals(ExitCodes.ERROR, garbage.exitCode(), garbage.out());
             assertTrue(garbage.err().startsWith("tmictl: error: connector garbled: the body is not valid JSON at line 1"), garbage.err());
             assertEquals(garbledBefore, written(c, "garbled"));
 
             long fetched = requests("/feed.json");
-            Run refused = tmictl(db, "connector", "test", "guarded");
+            Tmictl refused = Tmictl.run(db, "connector", "test", "guarded");
             assertEquals(ExitCodes.ERROR, refused.exitCode(), refused.out());
             assertTrue(refused.err().contains("a loopback address; set connector-allow-private=true"), refused.err());
             assertEquals(fetched, requests("/feed.json"), "refused before connecting");
 
-            Run unknown = tmictl(db, "connector", "test", "no-such-connector");
+            Tmictl unknown = Tmictl.run(db, "connector", "test", "no-such-connector");
             assertEquals(ExitCodes.USAGE, unknown.exitCode());
             assertEquals("tmictl: error: connector \"no-such-connector\" does not exist\ntmictl: hint: see tmictl connector list\n",
                     unknown.err());

@@ -184,4 +184,36 @@ class ListenersIT {
             assertFails(c, "22023", "SELECT tmi.issue_token('alice', '-1 minute')");
         }
     }
+
+    @Test
+    void tokensAreRecordedRevocableAndBoundToTheListenerId(TestDatabase db) throws SQLException {
+        try (Connection c = db.connect(); Statement st = c.createStatement()) {
+            st.execute("SELECT tmi.add_listener('erin')");
+            String lid = scalar(c, "SELECT listener_id::text FROM tmi.listener WHERE name = 'erin'");
+            String token = scalar(c, "SELECT tmi.issue_token('erin', '10 minutes')");
+            String claims = new String(Base64.getUrlDecoder().decode(token.split("\\.")[1]), StandardCharsets.UTF_8);
+            assertTrue(claims.contains("\"listener_id\": " + lid) && claims.contains("\"sub\": \"erin\""), claims);
+            String jti = claims.replaceAll(".*\"jti\": \"([0-9a-f-]+)\".*", "$1");
+            assertEquals("tmi_listener erin " + lid, scalar(c, "SELECT role || ' ' || subject || ' ' || listener_id FROM tmi.token"
+                    + " WHERE token_id = '" + jti + "'"));
+            String device = scalar(c, "SELECT tmi.issue_token('tmi_speaker', 'device-7', '1 day')");
+            String deviceClaims = new String(Base64.getUrlDecoder().decode(device.split("\\.")[1]), StandardCharsets.UTF_8);
+            assertTrue(deviceClaims.contains("\"role\": \"tmi_speaker\"") && !deviceClaims.contains("listener"), deviceClaims);
+            assertEquals("1", scalar(c, "SELECT tmi.revoke_tokens('tmi_speaker', 'device-7')"));
+            assertEquals("0", scalar(c, "SELECT tmi.revoke_tokens('tmi_speaker', 'device-7')"));
+            assertEquals("1", scalar(c, "SELECT tmi.revoke_tokens('erin')"));
+            st.execute("SELECT tmi.issue_token('erin')");
+            assertEquals(lid, scalar(c, "SELECT tmi.drop_listener('erin')::text"));
+            assertEquals("0", scalar(c, "SELECT count(*) FROM tmi.token WHERE subject = 'erin'"));
+            st.execute("SELECT tmi.add_listener('erin')");
+            assertEquals("0", scalar(c, "SELECT count(*) FROM tmi.token WHERE subject = 'erin'"), "no token is inherited");
+            st.execute("SELECT tmi.drop_listener('erin')");
+            assertFails(c, "42704", "SELECT tmi.drop_listener('erin')");
+            assertFails(c, "42704", "SELECT tmi.revoke_tokens('erin')");
+            assertFails(c, "22023", "SELECT tmi.issue_token('tmi_anon', 'x', '1 hour')");
+            assertFails(c, "22023", "SELECT tmi.issue_token('postgres', 'x', '1 hour')");
+            assertFails(c, "42704", "SELECT tmi.issue_token('tmi_listener', 'nobody', '1 hour')");
+            assertFails(c, "22023", "SELECT tmi.issue_token('tmi_speaker', 'device-7', '0 seconds')");
+        }
+    }
 }

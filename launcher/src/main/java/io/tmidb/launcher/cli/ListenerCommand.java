@@ -12,10 +12,10 @@ import java.sql.Connection;
 import java.util.List;
 import java.util.concurrent.Callable;
 
-/** {@code tmictl listener ...}: tmi.add_listener, tmi.subscribe, tmi.unsubscribe, tmi.issue_token and the listeners. */
-@Command(name = "listener", mixinStandardHelpOptions = true, description = "Listeners, their subscriptions and tokens.",
+/** {@code tmictl listener ...}: tmi.add_listener, tmi.drop_listener, tmi.subscribe, tmi.unsubscribe and the listeners (tokens: {@code tmictl token}). */
+@Command(name = "listener", mixinStandardHelpOptions = true, description = "Listeners and their subscriptions.",
         subcommands = {ListenerCommand.Add.class, ListenerCommand.Subscribe.class, ListenerCommand.Unsubscribe.class,
-                ListenerCommand.Token.class, ListenerCommand.ListListeners.class})
+                ListenerCommand.Drop.class, ListenerCommand.ListListeners.class})
 final class ListenerCommand {
     private static final String UUID = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
 
@@ -70,23 +70,17 @@ final class ListenerCommand {
         }
     }
 
-    @Command(name = "token", mixinStandardHelpOptions = true, description = "Issue a JWT for a listener (printed alone, for scripts).")
-    static final class Token implements Callable<Integer> {
+    @Command(name = "drop", mixinStandardHelpOptions = true,
+            description = "Drop a listener with its subscriptions and tokens (a listener added again later gets none of them).")
+    static final class Drop implements Callable<Integer> {
         @Mixin NodeOptions node;
         @Spec CommandLine.Model.CommandSpec spec;
-        @Parameters(paramLabel = "LISTENER") String listener;
-        @Option(names = "--ttl", defaultValue = "1 hour", description = "How long it is valid (default ${DEFAULT-VALUE}).") String ttl;
+        @Parameters(paramLabel = "NAME") String name;
 
         @Override
         public Integer call() throws Exception {
-            try (Connection c = node.connect();
-                 var ps = c.prepareStatement("SELECT tmi.issue_token(?, CAST(? AS interval))")) {
-                ps.setString(1, listener);
-                ps.setString(2, ttl);
-                try (var rs = ps.executeQuery()) {
-                    rs.next();
-                    spec.commandLine().getOut().println(rs.getString(1));
-                }
+            try (Connection c = node.connect()) {
+                SqlCommands.print(c, spec.commandLine().getOut(), "SELECT tmi.drop_listener(?) AS listener_id", name);
             }
             return ExitCodes.OK;
         }

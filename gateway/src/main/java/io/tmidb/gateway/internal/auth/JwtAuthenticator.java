@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tmidb.gateway.internal.error.ApiException;
 
 import java.nio.charset.StandardCharsets;
+import java.sql.SQLException;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -26,15 +27,29 @@ import java.util.Set;
  * <p>Supabase clients also send their key in an {@code apikey} header. As behind Supabase's API
  * gateway, that key is the token when there is no {@code Authorization} header; when both are
  * present, {@code Authorization} wins (it carries the signed-in user, the key only the app).
+ * <p>A token with a {@code jti} claim was issued by {@code tmi.issue_token}: it is accepted only
+ * while {@link Issued} knows it and it is not revoked (refused with 401 like an expired one). A
+ * token without one was signed by whoever holds the key (a device or service signing its own, as
+ * with PostgREST) or issued by tmiDB 0.1: it is accepted until it expires, for any role, since
+ * refusing it would break such clients on upgrade; it cannot be revoked (rotating the key cuts off
+ * all of them at once).
  */
 public final class JwtAuthenticator {
+    /** Which token ids were issued by this database and are not revoked. */
+    @FunctionalInterface
+    public interface Issued {
+        boolean accepts(String jti) throws SQLException;
+    }
+
     private final JWTVerifier verifier;
     private final String anonRole;
     private final Caller anonymous;
     private final Set<String> roles;
+    private final Issued issued;
 
     /** {@code anonListener}, when not empty, is put in the claims of requests without a token. */
-    public JwtAuthenticator(byte[] secret, String anonRole, String anonListener, List<String> roles) {
+    public JwtAuthenticator(byte[] secret, String anonRole, String anonListener, List<String> roles, Issued issued) {
+        this.issued = issued;
         this.verifier = JWT.require(Algorithm.HMAC256(secret)).build();
         this.anonRole = anonRole;
         this.roles = Set.copyOf(roles);
@@ -68,21 +83,40 @@ public final class JwtAuthenticator {
         } catch (JWTVerificationException e) {
             throw invalid("PGRST301", "JWT cannot be verified: " + e.getClass().getSimpleName().replace("Exception", ""));
         }
+        bound(jwt);
         String claims = new String(Base64.getUrlDecoder().decode(jwt.getPayload()), StandardCharsets.UTF_8);
         Claim role = jwt.getClaim("role");
         String roleName = role.isMissing() || role.isNull() ? anonRole : role.asString();
         if (roleName == null || !roles.contains(roleName)) {
             throw new ApiException(401, "PGRST303", "JWT claims validation or parsing failed",
                     "The role claim must be one of " + roles.stream().sorted().toList(),
-                    "Issue tokens with tmi.issue_token(listener), or sign a role the gateway serves.",
+                    "Issue tokens with tmi.issue_token(role, subject, ttl), or sign a role the gateway serves.",
                     Map.of("WWW-Authenticate", "Bearer error=\"invalid_token\""));
         }
         return new Caller(roleName, claims, true);
     }
 
+    /** Refuses an issued token that is revoked or unknown here (e.g. deleted with its listener). */
+    private void bound(DecodedJWT jwt) {
+        String jti = jwt.getId();
+        if (jti == null) {
+            return;
+        }
+        boolean accepted;
+        try {
+            accepted = issued.accepts(jti);
+        } catch (SQLException e) {
+            throw new ApiException(503, "PGRST001", "cannot check whether the token is revoked", e.getSQLState(),
+                    "The database is unreachable; retry shortly.");
+        }
+        if (!accepted) {
+            throw invalid("PGRST303", "JWT revoked");
+        }
+    }
+
     private static ApiException invalid(String code, String message) {
         return new ApiException(401, code, message, null,
-                "Send 'Authorization: Bearer <jwt>' with a token from tmi.issue_token(listener, ttl).",
+                "Send 'Authorization: Bearer <jwt>' with a token from tmi.issue_token(role, subject, ttl).",
                 Map.of("WWW-Authenticate", "Bearer error=\"invalid_token\", error_description=\"" + message + "\""));
     }
 }

@@ -6,6 +6,7 @@ import io.javalin.websocket.WsConfig;
 import io.javalin.websocket.WsContext;
 import io.tmidb.gateway.internal.auth.Caller;
 import io.tmidb.gateway.internal.auth.JwtAuthenticator;
+import io.tmidb.gateway.internal.auth.TokenRegistry;
 import io.tmidb.gateway.internal.error.ApiException;
 import io.tmidb.gateway.internal.schema.SchemaListener;
 
@@ -28,7 +29,8 @@ import java.util.logging.Logger;
  * {@code auth} message), gets {@code ready}, subscribes once, and then receives events, heartbeats
  * and errors. Speakers and admins see every event on {@code /tmi/ws}; a listener sees its own
  * subscriptions; {@code /tmi/ws/<listener>} is that listener's stream, for the listener itself or a
- * speaker.
+ * speaker. A session whose token is revoked (or deleted with its listener) is closed at once
+ * with 4001, as when it expires.
  */
 public final class WsEndpoint implements AutoCloseable {
     /** Seconds a client has to authenticate after connecting. */
@@ -40,13 +42,17 @@ public final class WsEndpoint implements AutoCloseable {
     private final WsDatabase db;
     private final Map<String, WsSession> sessions = new ConcurrentHashMap<>();
     private final Map<String, ScheduledFuture<?>> expiries = new ConcurrentHashMap<>();
+    /** The token id (jti) each authenticated session holds, to close it when the token is revoked. */
+    private final Map<String, String> tokenIds = new ConcurrentHashMap<>();
+    private final TokenRegistry tokens;
     private final ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(1, r -> daemon(r, "tmidb-gateway-ws-timers"));
     private final ExecutorService replays = Executors.newFixedThreadPool(4, r -> daemon(r, "tmidb-gateway-ws-replay"));
     private final ExecutorService writers = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()),
             r -> daemon(r, "tmidb-gateway-ws-writer"));
 
-    private WsEndpoint(JwtAuthenticator auth, int capacity, EventReader reader, WsDatabase db) {
+    private WsEndpoint(JwtAuthenticator auth, TokenRegistry tokens, int capacity, EventReader reader, WsDatabase db) {
         this.auth = auth;
+        this.tokens = tokens;
         this.capacity = capacity;
         this.reader = reader;
         this.db = db;
@@ -54,9 +60,10 @@ public final class WsEndpoint implements AutoCloseable {
     }
 
     /** Starts the event reader (at the newest event) and the timers; {@code opener} gives connections acting as tmi_admin. */
-    public static WsEndpoint start(SchemaListener.Opener opener, JwtAuthenticator auth, int capacity, Duration heartbeat,
-                                   Duration sweep, Duration scopeRefresh) throws SQLException {
-        WsEndpoint ws = new WsEndpoint(auth, capacity, EventReader.start(opener, sweep.toMillis()), new WsDatabase(opener));
+    public static WsEndpoint start(SchemaListener.Opener opener, JwtAuthenticator auth, TokenRegistry tokens, int capacity,
+                                   Duration heartbeat, Duration sweep, Duration scopeRefresh) throws SQLException {
+        WsEndpoint ws = new WsEndpoint(auth, tokens, capacity, EventReader.start(opener, sweep.toMillis()), new WsDatabase(opener));
+        tokens.subscribe(ws::revoked);
         ws.timers.scheduleAtFixedRate(ws::heartbeats, heartbeat.toMillis(), heartbeat.toMillis(), TimeUnit.MILLISECONDS);
         ws.timers.scheduleWithFixedDelay(ws::refreshScopes, scopeRefresh.toMillis(), scopeRefresh.toMillis(), TimeUnit.MILLISECONDS);
         return ws;
@@ -151,6 +158,15 @@ public final class WsEndpoint implements AutoCloseable {
             return;
         }
         s.ready(caller.role(), listener, scope, reader.hub().lastId());
+        String jti = claims(caller).path("jti").asText("");
+        if (!jti.isEmpty()) {
+            tokenIds.put(ctx.sessionId(), jti);
+            // a revocation notified between the check above and now found no session to close
+            if (!stillAccepted(jti)) {
+                s.close(CloseCodes.UNAUTHORIZED, "PGRST303: JWT revoked");
+                return;
+            }
+        }
         long exp = claims(caller).path("exp").asLong(0);
         if (exp > 0) {
             expiries.put(ctx.sessionId(), timers.schedule(() -> s.close(CloseCodes.UNAUTHORIZED, "PGRST303: JWT expired"),
@@ -213,7 +229,27 @@ public final class WsEndpoint implements AutoCloseable {
         return true;
     }
 
+    /** Closes the sessions holding token {@code jti}; with null, those whose token is no longer accepted. */
+    private void revoked(String jti) {
+        tokenIds.forEach((sessionId, held) -> {
+            WsSession s = sessions.get(sessionId);
+            if (s != null && (jti == null ? !stillAccepted(held) : held.equals(jti))) {
+                s.close(CloseCodes.UNAUTHORIZED, "PGRST303: JWT revoked");
+            }
+        });
+    }
+
+    private boolean stillAccepted(String jti) {
+        try {
+            return tokens.accepts(jti);
+        } catch (SQLException e) {
+            // unknown for now: the session keeps going, new requests with the token are checked again
+            return true;
+        }
+    }
+
     private void gone(WsContext ctx) {
+        tokenIds.remove(ctx.sessionId());
         ScheduledFuture<?> expiry = expiries.remove(ctx.sessionId());
         if (expiry != null) {
             expiry.cancel(false);
