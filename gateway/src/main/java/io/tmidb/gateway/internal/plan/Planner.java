@@ -2,6 +2,7 @@
 package io.tmidb.gateway.internal.plan;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tmidb.gateway.internal.error.ApiException;
@@ -22,7 +23,8 @@ import java.util.Map;
 
 /** Turns parsed reads and calls into plans, checking every name against the schema cache's relation (writes: {@link WritePlanner}). */
 public final class Planner {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** One JSON value per body: text after it ({@code {} x}) is malformed JSON, as PostgreSQL and PostgREST read it. */
+    private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private Planner() {
     }
@@ -74,6 +76,16 @@ public final class Planner {
             args.put(e.getKey(), v.isNull() ? null : v.isTextual() ? v.asText() : v.toString());
         }
         return args;
+    }
+
+    /**
+     * A document stored as sent (the webhook's payload): any one JSON value, checked here so that
+     * malformed JSON is {@code PGRST102} like any other body, and returned as the client's own
+     * text, which the database reads as jsonb without losing digits of its numbers.
+     */
+    public static String document(String body) {
+        parse(body);
+        return body;
     }
 
     static JsonNode parse(String body) {
