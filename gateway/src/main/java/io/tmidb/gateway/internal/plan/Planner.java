@@ -20,6 +20,7 @@ import io.tmidb.gateway.internal.schema.Routine;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /** Turns parsed reads and calls into plans, checking every name against the schema cache's relation (writes: {@link WritePlanner}). */
 public final class Planner {
@@ -61,8 +62,12 @@ public final class Planner {
         return new CallPlan(routine, args, read);
     }
 
-    /** The arguments of a POST /rpc call: the keys of its JSON object body, as text. */
-    public static Map<String, String> args(String body) {
+    /**
+     * The arguments of a POST /rpc call: the keys of its JSON object body, as text. A string is its
+     * text, except for the arguments named in {@code jsonArgs} (of type json or jsonb), which take
+     * every value as JSON, as PostgREST's {@code json_to_record} does: {@code "on"} stays a JSON string.
+     */
+    public static Map<String, String> args(String body, Set<String> jsonArgs) {
         Map<String, String> args = new LinkedHashMap<>();
         if (body == null || body.isBlank()) {
             return args;
@@ -73,7 +78,7 @@ public final class Planner {
         }
         for (Map.Entry<String, JsonNode> e : doc.properties()) {
             JsonNode v = e.getValue();
-            args.put(e.getKey(), v.isNull() ? null : v.isTextual() ? v.asText() : v.toString());
+            args.put(e.getKey(), v.isNull() ? null : v.isTextual() && !jsonArgs.contains(e.getKey()) ? v.asText() : v.toString());
         }
         return args;
     }
