@@ -6,6 +6,7 @@ import io.javalin.websocket.WsHandlerType;
 import io.tmidb.gateway.internal.auth.JwtAuthenticator;
 import io.tmidb.gateway.internal.auth.TokenRegistry;
 import io.tmidb.gateway.internal.endpoint.Cors;
+import io.tmidb.gateway.internal.endpoint.IngestEndpoint;
 import io.tmidb.gateway.internal.endpoint.OpenApiEndpoint;
 import io.tmidb.gateway.internal.endpoint.ResourceEndpoint;
 import io.tmidb.gateway.internal.endpoint.RpcEndpoint;
@@ -34,7 +35,8 @@ import java.util.logging.Logger;
 /**
  * A running gateway: HTTP server, connection pool and schema cache. {@link #start} returns once it
  * accepts requests; {@link #close} stops it. Routes: {@code /} (OpenAPI), {@code /<relation>},
- * {@code /rpc/<function>}, {@code /api/<listener>}, {@code /api/<listener>/<kind>/obs} (each also under
+ * {@code /rpc/<function>}, the webhook {@code POST /ingest/<source>}, {@code /api/<listener>},
+ * {@code /api/<listener>/<kind>/obs} (each also under
  * {@code /rest/v1}), and the
  * WebSocket event streams {@code /tmi/ws} and {@code /tmi/ws/<listener>} (docs/websocket.md).
  */
@@ -77,6 +79,7 @@ public final class Gateway implements AutoCloseable {
             Services services = new Services(cache, db, auth, settings.getLong(GatewaySettings.Key.MAX_BODY));
             ResourceEndpoint resources = new ResourceEndpoint(services);
             RpcEndpoint rpc = new RpcEndpoint(services);
+            IngestEndpoint ingest = new IngestEndpoint(services);
             ListenerEndpoint listeners = new ListenerEndpoint(services);
             OpenApiEndpoint openApi = new OpenApiEndpoint(services);
             ws = WsEndpoint.start(db::openAsAdmin, auth, tokens, settings.getInt(GatewaySettings.Key.WS_QUEUE),
@@ -96,6 +99,16 @@ public final class Gateway implements AutoCloseable {
                     cfg.routes.get(prefix + "/rpc/{function}", rpc::handle);
                     cfg.routes.head(prefix + "/rpc/{function}", rpc::handle);
                     cfg.routes.post(prefix + "/rpc/{function}", rpc::handle);
+                    cfg.routes.post(prefix + "/ingest/{source}", ingest::handle);
+                    // the webhook with an empty source, which the database refuses with its own error; Javalin
+                    // routes "/ingest" here too (trailing slashes are ignored), and that stays a resource's path
+                    cfg.routes.post(prefix + "/ingest/", ctx -> {
+                        if (ctx.path().endsWith("/")) {
+                            ingest.handle(ctx);
+                        } else {
+                            resources.handle(ctx, "ingest");
+                        }
+                    });
                     cfg.routes.get(prefix + "/api/{listener}", listeners::targets);
                     cfg.routes.head(prefix + "/api/{listener}", listeners::targets);
                     cfg.routes.get(prefix + "/api/{listener}/{kind}/obs", listeners::observations);
@@ -115,7 +128,8 @@ public final class Gateway implements AutoCloseable {
                 cfg.routes.error(404, ctx -> {
                     if (!Responses.answered(ctx)) {
                         Responses.error(ctx, new ApiException(404, "PGRST125", "Invalid path specified in request URL: " + ctx.path(),
-                                null, "Paths are /, /<resource>, /rpc/<function>, /api/<listener>, /api/<listener>/<kind>/obs, each also under /rest/v1."));
+                                null, "Paths are /, /<resource>, /rpc/<function>, /ingest/<source> (POST), /api/<listener>, /api/<listener>/<kind>/obs,"
+                                        + " each also under /rest/v1."));
                     }
                 });
             }).start();

@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * pinned in its package-lock.json into {@code target/js-clients}. Needs node and npm (scripts/install-deps).
  */
 final class NodeClients {
-    private static final List<String> FILES = List.of("package.json", "package-lock.json", "postgrest.mjs", "supabase.mjs");
+    private static final List<String> FILES = List.of("package.json", "package-lock.json", "postgrest.mjs", "supabase.mjs", "supabase-rpc.mjs");
 
     private NodeClients() {
     }
@@ -40,6 +40,17 @@ final class NodeClients {
         Result checks = run(work, env, command);
         assertEquals(0, checks.exit(), checks.output());
         return checks.output();
+    }
+
+    /**
+     * What supabase-js needs of node: {@code --experimental-websocket} on Node 20 and 21, where
+     * WebSocket (which the client's realtime part wants at construction) is not yet global.
+     */
+    static String[] supabaseOptions() throws IOException, InterruptedException {
+        Process p = new ProcessBuilder("node", "-p", "process.versions.node.split('.')[0]").redirectErrorStream(true).start();
+        String major = new String(p.getInputStream().readAllBytes()).trim();
+        p.waitFor();
+        return Integer.parseInt(major) < 22 ? new String[] {"--experimental-websocket"} : new String[0];
     }
 
     private record Result(int exit, String output) {

@@ -25,8 +25,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code apikey} and {@code Authorization}: counts, full-text search, regular expressions,
  * any/all patterns, isdistinct, in lists with reserved characters, resources and functions of
  * older versions without naming them, writes, errors, an anonymous key, and the OpenAPI document
- * per role. Node 20 has WebSocket (which the client's realtime part wants at construction) behind
- * {@code --experimental-websocket}; Node 22 has it built in.
+ * per role ({@link NodeClients#supabaseOptions} on Node 20). The front door's functions through
+ * {@code .rpc()}: {@link SupabaseRpcIT}.
  */
 @TmidbTest
 class SupabaseJsIT {
@@ -52,16 +52,8 @@ class SupabaseJsIT {
     @Test
     void createClientWorksUnchanged() throws IOException, InterruptedException {
         String output = NodeClients.run("supabase.mjs", Map.of("GATEWAY_URL", gw.base(), "SPEAKER_TOKEN", gw.speaker(),
-                "ANON_TOKEN", gw.token("tmi_anon", null, Duration.ofMinutes(5))), nodeOptions());
+                "ANON_TOKEN", gw.token("tmi_anon", null, Duration.ofMinutes(5))), NodeClients.supabaseOptions());
         assertTrue(output.contains("11 ok, 0 failing"), output);
         assertEquals(List.of("1:merged:gateway"), fx.notes("true"), "what the script wrote and left");
-    }
-
-    /** {@code --experimental-websocket} on Node 20 and 21, where WebSocket is not yet global. */
-    private static String[] nodeOptions() throws IOException, InterruptedException {
-        Process p = new ProcessBuilder("node", "-p", "process.versions.node.split('.')[0]").redirectErrorStream(true).start();
-        String major = new String(p.getInputStream().readAllBytes()).trim();
-        p.waitFor();
-        return Integer.parseInt(major) < 22 ? new String[] {"--experimental-websocket"} : new String[0];
     }
 }

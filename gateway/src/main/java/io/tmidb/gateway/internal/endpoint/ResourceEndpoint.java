@@ -32,10 +32,15 @@ public final class ResourceEndpoint {
     }
 
     public void handle(Context ctx) {
+        handle(ctx, ctx.pathParam("relation"));
+    }
+
+    /** A request for the resource {@code name}, on a route that does not name it in a path parameter. */
+    public void handle(Context ctx, String name) {
         Caller caller = services.caller(ctx);
         HandlerType method = ctx.method();
         boolean read = method == HandlerType.GET || method == HandlerType.HEAD;
-        Relation relation = services.relation(ctx.header(read ? "Accept-Profile" : "Content-Profile"), ctx.pathParam("relation"));
+        Relation relation = services.relation(ctx.header(read ? "Accept-Profile" : "Content-Profile"), name);
         String schema = relation.schema();
         Negotiation.Shape shape = Negotiation.accept(ctx.header("Accept"));
         Preferences prefer = Services.preferences(ctx);

@@ -43,12 +43,20 @@ public final class RpcEndpoint {
         String schema = found.schema();
         List<Routine> overloads = found.overloads();
         Set<String> argNames = new HashSet<>();
-        overloads.forEach(r -> argNames.addAll(r.argNames()));
+        Set<String> jsonArgs = new HashSet<>();
+        for (Routine r : overloads) {
+            argNames.addAll(r.argNames());
+            for (int i = 0; i < r.argNames().size(); i++) {
+                if (r.argTypes().get(i).equals("json") || r.argTypes().get(i).equals("jsonb")) {
+                    jsonArgs.add(r.argNames().get(i));
+                }
+            }
+        }
         if (!get) {
             Services.requireJson(ctx);
         }
         RequestParams params = get ? RequestParams.parseCall(ctx.queryString(), argNames) : RequestParams.parse(ctx.queryString(), Set.of());
-        Map<String, String> args = get ? params.args() : Planner.args(services.body(ctx));
+        Map<String, String> args = get ? params.args() : Planner.args(services.body(ctx), jsonArgs);
         if (overloads.isEmpty()) {
             throw new ApiException(404, "PGRST202", "Could not find the function " + schema + "." + name
                     + "(" + String.join(", ", args.keySet()) + ") in the schema cache", null,

@@ -2,6 +2,7 @@
 package io.tmidb.gateway.internal.plan;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tmidb.gateway.internal.error.ApiException;
@@ -19,10 +20,12 @@ import io.tmidb.gateway.internal.schema.Routine;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /** Turns parsed reads and calls into plans, checking every name against the schema cache's relation (writes: {@link WritePlanner}). */
 public final class Planner {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** One JSON value per body: text after it ({@code {} x}) is malformed JSON, as PostgreSQL and PostgREST read it. */
+    private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private Planner() {
     }
@@ -59,8 +62,12 @@ public final class Planner {
         return new CallPlan(routine, args, read);
     }
 
-    /** The arguments of a POST /rpc call: the keys of its JSON object body, as text. */
-    public static Map<String, String> args(String body) {
+    /**
+     * The arguments of a POST /rpc call: the keys of its JSON object body, as text. A string is its
+     * text, except for the arguments named in {@code jsonArgs} (of type json or jsonb), which take
+     * every value as JSON, as PostgREST's {@code json_to_record} does: {@code "on"} stays a JSON string.
+     */
+    public static Map<String, String> args(String body, Set<String> jsonArgs) {
         Map<String, String> args = new LinkedHashMap<>();
         if (body == null || body.isBlank()) {
             return args;
@@ -71,9 +78,19 @@ public final class Planner {
         }
         for (Map.Entry<String, JsonNode> e : doc.properties()) {
             JsonNode v = e.getValue();
-            args.put(e.getKey(), v.isNull() ? null : v.isTextual() ? v.asText() : v.toString());
+            args.put(e.getKey(), v.isNull() ? null : v.isTextual() && !jsonArgs.contains(e.getKey()) ? v.asText() : v.toString());
         }
         return args;
+    }
+
+    /**
+     * A document stored as sent (the webhook's payload): any one JSON value, checked here so that
+     * malformed JSON is {@code PGRST102} like any other body, and returned as the client's own
+     * text, which the database reads as jsonb without losing digits of its numbers.
+     */
+    public static String document(String body) {
+        parse(body);
+        return body;
     }
 
     static JsonNode parse(String body) {

@@ -18,7 +18,8 @@ import java.util.TreeMap;
 /**
  * The OpenAPI 3 document served at {@code /}, titled "tmiDB API": one path per resource and
  * function the caller's role may use, whose {@code Accept-Profile}/{@code Content-Profile} parameter lists the API versions
- * that have it, and one schema per versioned resource ({@code api_v1.bike}, {@code api_v2.bike}, ...).
+ * that have it, one schema per versioned resource ({@code api_v1.bike}, {@code api_v2.bike}, ...), and
+ * the webhook {@code /ingest/{source}}.
  */
 public final class OpenApi {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -88,7 +89,31 @@ public final class OpenApi {
                     .putObject("requestBody").putObject("content").putObject("application/json")
                     .set("schema", objectSchema(columnsOf(r)));
         });
+        if (grants.mayExecute("tmi", "ingest")) {
+            webhook(paths);
+        }
         return doc.toPrettyString();
+    }
+
+    /**
+     * {@code POST /ingest/<source>}: not in any API version (it calls {@code tmi.ingest}), so no
+     * profile header; the body is any JSON value, stored as sent.
+     */
+    private static void webhook(ObjectNode paths) {
+        ObjectNode op = paths.putObject("/ingest/{source}").putObject("post");
+        op.putArray("tags").add("(webhook) ingest");
+        op.put("summary", "Stores the body, any JSON value, as a raw document from source (tmi.ingest)");
+        ObjectNode source = op.putArray("parameters").addObject();
+        source.put("name", "source");
+        source.put("in", "path");
+        source.put("required", true);
+        source.putObject("schema").put("type", "string");
+        op.putObject("requestBody").put("required", true).putObject("content").putObject("application/json").putObject("schema");
+        ObjectNode created = op.putObject("responses").putObject("201");
+        created.put("description", "Stored");
+        ObjectNode answer = created.putObject("content").putObject("application/json").putObject("schema");
+        answer.put("type", "object");
+        answer.putObject("properties").putObject("raw_id").put("type", "integer");
     }
 
     /**

@@ -14,7 +14,8 @@ import java.util.Set;
 /**
  * What one role may do with the API's relations and functions, as PostgreSQL's privilege functions
  * answer it (membership included): which of SELECT, INSERT, UPDATE, DELETE it holds on each
- * relation (on the table or on any column), and which functions it may execute. The OpenAPI
+ * relation (on the table or on any column), and which functions it may execute (those of the
+ * API versions, and {@code tmi.ingest}, which the webhook {@code POST /ingest/<source>} calls). The OpenAPI
  * document lists only these, as PostgREST's does; row-level security is not consulted.
  */
 public record Grants(Map<String, Set<String>> relations, Set<String> functions) {
@@ -30,7 +31,7 @@ public record Grants(Map<String, Set<String>> relations, Set<String> functions) 
             SELECT DISTINCT n.nspname || '.' || p.proname
               FROM pg_catalog.pg_proc p
               JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
-             WHERE n.nspname ~ '^api_v[0-9]+$' AND p.prokind = 'f'
+             WHERE (n.nspname ~ '^api_v[0-9]+$' OR (n.nspname = 'tmi' AND p.proname = 'ingest')) AND p.prokind = 'f'
                AND pg_catalog.has_schema_privilege(?, n.oid, 'USAGE') AND pg_catalog.has_function_privilege(?, p.oid, 'EXECUTE')""";
     private static final String[] PRIVILEGES = {"SELECT", "INSERT", "UPDATE", "DELETE"};
 
