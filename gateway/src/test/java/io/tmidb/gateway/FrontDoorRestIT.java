@@ -11,7 +11,6 @@ import org.junit.jupiter.api.Test;
 import java.net.http.HttpResponse;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 
@@ -34,15 +33,7 @@ class FrontDoorRestIT {
     @BeforeAll
     static void start(TestDatabase testDb) throws SQLException {
         db = testDb.sibling("front_door_rest", false);
-        try (Connection c = db.connect(); Statement st = c.createStatement()) {
-            sensor = scalar(c, "SELECT tmi.add_target('Jung-gu', 'air_sensor', '{}', 'AQ-1')");
-            st.execute("SELECT tmi.add_target('Mapo', 'air_sensor', '{}', 'AQ-2')");
-            st.execute("""
-                    SELECT tmi.observe(tmi.target_id('air_sensor', k), timestamptz '2026-11-20 00:00Z' + m * interval '10 minutes',
-                                       jsonb_build_object('pm10', m, 'no2', 100 + m), 37.56 + m / 10000.0, 126.97)
-                      FROM unnest(ARRAY['AQ-1', 'AQ-2']) k, generate_series(0, 35) m""");
-            st.execute("SELECT tmi.add_listener('alice'), tmi.subscribe('alice', 'air_sensor', ARRAY['pm10'])");
-        }
+        sensor = AirSensors.load(db);
         // the schema versions the worker would make of what was written
         gw = GatewayFixture.startOverGeneratedViews(db);
     }
