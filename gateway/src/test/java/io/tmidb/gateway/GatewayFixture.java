@@ -6,6 +6,7 @@ import com.auth0.jwt.algorithms.Algorithm;
 import io.tmidb.launcher.Node;
 import io.tmidb.stored.schema.SchemaVersions;
 import io.tmidb.testkit.ApiViews;
+import io.tmidb.testkit.Sql;
 import io.tmidb.testkit.TestDatabase;
 
 import java.io.IOException;
@@ -56,7 +57,7 @@ final class GatewayFixture implements AutoCloseable {
     static GatewayFixture startOverGeneratedViews(TestDatabase db) throws SQLException {
         try (Connection c = db.connect()) {
             c.setAutoCommit(false);
-            SchemaVersions.apply(c, io.tmidb.testkit.Sql.column(c, "SELECT pending_id FROM tmi.schema_pending").stream()
+            SchemaVersions.apply(c, Sql.column(c, "SELECT pending_id FROM tmi.schema_pending").stream()
                     .mapToLong(Long::parseLong).toArray());
             c.commit();
         }

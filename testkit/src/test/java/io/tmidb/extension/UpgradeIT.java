@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
+import static io.tmidb.testkit.Sql.column;
 import static io.tmidb.testkit.Sql.scalar;
 import static io.tmidb.testkit.Sql.scalarLong;
 import static io.tmidb.testkit.Sql.set;
@@ -116,8 +117,8 @@ class UpgradeIT {
             // the versions 0.1 made take observations over REST and have the front door, outside the extension
             st.execute("SET ROLE tmi_speaker");
             st.execute("INSERT INTO api_v1.meter_obs (target_id, ts, kwh) SELECT tmi.target_id('meter', 'M4'), '2026-12-01 00:00Z', 7");
-            assertEquals(List.of("7"), io.tmidb.testkit.Sql.column(c, "SELECT payload->>'kwh' FROM tmi.ts_obs WHERE ts = '2026-12-01 00:00Z'"));
-            assertEquals(tmiTargetM4(c), scalar(c, "SELECT api_v1.target_id('meter', 'M4')"));
+            assertEquals(List.of("7"), column(c, "SELECT payload->>'kwh' FROM tmi.ts_obs WHERE ts = '2026-12-01 00:00Z'"));
+            assertEquals(scalar(c, "SELECT tmi.target_id('meter', 'M4')"), scalar(c, "SELECT api_v1.target_id('meter', 'M4')"));
             st.execute("RESET ROLE");
             assertEquals("0", scalar(c, "SELECT count(*) FROM pg_depend d JOIN pg_proc p ON d.classid = 'pg_proc'::regclass"
                     + " AND d.objid = p.oid WHERE d.deptype = 'e' AND p.pronamespace = 'api_v1'::regnamespace"));
@@ -147,10 +148,6 @@ class UpgradeIT {
             assertEquals(fresh, SchemaFingerprint.of(c), () -> difference(fresh, c));
             assertEquals("Meter 1", scalar(c, "SELECT name FROM tmi.target"));
         }
-    }
-
-    private static String tmiTargetM4(Connection c) throws SQLException {
-        return scalar(c, "SELECT tmi.target_id('meter', 'M4')");
     }
 
     /** The lines only one of the two fingerprints has, for the failure message. */

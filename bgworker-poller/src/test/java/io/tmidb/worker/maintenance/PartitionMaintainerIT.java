@@ -13,6 +13,7 @@ import java.sql.Statement;
 import java.util.List;
 import java.util.Map;
 
+import static io.tmidb.testkit.Sql.column;
 import static io.tmidb.testkit.Sql.scalar;
 import static io.tmidb.testkit.Sql.scalarLong;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -42,10 +43,10 @@ class PartitionMaintainerIT {
                 st.execute("SELECT tmi.observe('" + id + "', '2019-06-05 10:00Z', '{\"kwh\": 2}')");
                 awaitDefaultEmpty(c); // woken by the reading, not the hour
             }
-            assertEquals(List.of("ts_obs_p20190304", "ts_obs_p20190603"), io.tmidb.testkit.Sql.column(c,
+            assertEquals(List.of("ts_obs_p20190304", "ts_obs_p20190603"), column(c,
                     "SELECT relname FROM pg_class WHERE relname LIKE 'ts\\_obs\\_p2019%' AND relkind = 'r' ORDER BY 1"));
             assertEquals(2, scalarLong(c, "SELECT count(*) FROM tmi.ts_obs WHERE ts < '2020-01-01'"));
-            assertTrue(scalar(c, "SELECT state FROM tmi.status() WHERE subsystem = 'storage'").equals("ok"));
+            assertEquals("ok", scalar(c, "SELECT state FROM tmi.status() WHERE subsystem = 'storage'"));
         }
     }
 
