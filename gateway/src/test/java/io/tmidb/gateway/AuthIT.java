@@ -4,7 +4,7 @@ package io.tmidb.gateway;
 import com.auth0.jwt.JWT;
 import com.auth0.jwt.algorithms.Algorithm;
 import com.fasterxml.jackson.databind.JsonNode;
-import io.tmidb.launcher.Node;
+import io.tmidb.cluster.Node;
 import io.tmidb.testkit.Sql;
 import io.tmidb.testkit.TestDatabase;
 import io.tmidb.testkit.TmidbTest;

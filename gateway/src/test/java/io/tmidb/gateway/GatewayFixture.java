@@ -3,7 +3,7 @@ package io.tmidb.gateway;
 
 import com.auth0.jwt.JWT;
 import com.auth0.jwt.algorithms.Algorithm;
-import io.tmidb.launcher.Node;
+import io.tmidb.cluster.Node;
 import io.tmidb.stored.schema.SchemaVersions;
 import io.tmidb.testkit.ApiViews;
 import io.tmidb.testkit.Sql;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 package io.tmidb.launcher;
 
+import io.tmidb.cluster.Node;
 import io.tmidb.launcher.cli.ExitCodes;
 import io.tmidb.launcher.cli.TmictlCommand;
 import io.tmidb.launcher.cli.TmidbdCommand;

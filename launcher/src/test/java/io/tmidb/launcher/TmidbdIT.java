@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: MIT
 package io.tmidb.launcher;
 
+import io.tmidb.cluster.Node;
 import io.tmidb.launcher.cli.ExitCodes;
 import io.tmidb.launcher.cli.TmictlCommand;
 import io.tmidb.launcher.cli.TmidbdCommand;
-import io.tmidb.launcher.cluster.Cluster;
-import io.tmidb.launcher.cluster.PgInstallation;
-import io.tmidb.launcher.cluster.ServerUser;
+import io.tmidb.cluster.Cluster;
+import io.tmidb.cluster.PgInstallation;
+import io.tmidb.cluster.ServerUser;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;

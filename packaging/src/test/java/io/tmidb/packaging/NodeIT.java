@@ -2,8 +2,8 @@
 package io.tmidb.packaging;
 
 import io.tmidb.launcher.cli.ExitCodes;
-import io.tmidb.launcher.cluster.PgInstallation;
-import io.tmidb.launcher.cluster.ServerUser;
+import io.tmidb.cluster.PgInstallation;
+import io.tmidb.cluster.ServerUser;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 package io.tmidb.testkit;
 
-import io.tmidb.launcher.Node;
-import io.tmidb.launcher.cluster.Cluster;
-import io.tmidb.launcher.cluster.ExtensionFiles;
-import io.tmidb.launcher.cluster.PgInstallation;
-import io.tmidb.launcher.cluster.ServerUser;
+import io.tmidb.cluster.Node;
+import io.tmidb.cluster.Cluster;
+import io.tmidb.cluster.ExtensionFiles;
+import io.tmidb.cluster.PgInstallation;
+import io.tmidb.cluster.ServerUser;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

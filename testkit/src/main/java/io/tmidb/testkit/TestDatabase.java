@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 package io.tmidb.testkit;
 
-import io.tmidb.launcher.cluster.Cluster;
+import io.tmidb.cluster.Cluster;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

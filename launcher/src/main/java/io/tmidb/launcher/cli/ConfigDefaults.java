@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 package io.tmidb.launcher.cli;
 
-import io.tmidb.launcher.cluster.ClusterException;
+import io.tmidb.cluster.ClusterException;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.ArgSpec;
 import picocli.CommandLine.Model.OptionSpec;

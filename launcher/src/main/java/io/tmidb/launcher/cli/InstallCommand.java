@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 package io.tmidb.launcher.cli;
 
-import io.tmidb.launcher.cluster.ExtensionFiles;
-import io.tmidb.launcher.cluster.PgInstallation;
+import io.tmidb.cluster.ExtensionFiles;
+import io.tmidb.cluster.PgInstallation;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

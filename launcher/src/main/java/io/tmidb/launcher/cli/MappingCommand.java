@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 package io.tmidb.launcher.cli;
 
-import io.tmidb.launcher.cluster.Cluster;
+import io.tmidb.cluster.Cluster;
 import io.tmidb.stored.mapping.Pipeline;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;

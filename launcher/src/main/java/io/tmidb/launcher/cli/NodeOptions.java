@@ -2,10 +2,10 @@
 package io.tmidb.launcher.cli;
 
 import com.sun.security.auth.module.UnixSystem;
-import io.tmidb.launcher.Node;
-import io.tmidb.launcher.cluster.Cluster;
-import io.tmidb.launcher.cluster.PgInstallation;
-import io.tmidb.launcher.cluster.ServerUser;
+import io.tmidb.cluster.Node;
+import io.tmidb.cluster.Cluster;
+import io.tmidb.cluster.PgInstallation;
+import io.tmidb.cluster.ServerUser;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -57,7 +57,7 @@ public final class NodeOptions {
         PgInstallation pg = installation();
         Cluster cluster = Cluster.create(dataDir(), port, pg, serverUser());
         cluster.init(Node.serverSettings(pg));
-        io.tmidb.launcher.cluster.ExtensionFiles.install(pg);
+        io.tmidb.cluster.ExtensionFiles.install(pg);
         return cluster;
     }
 

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 package io.tmidb.launcher.cli;
 
-import io.tmidb.launcher.Node;
-import io.tmidb.launcher.cluster.Cluster;
-import io.tmidb.launcher.cluster.ClusterException;
+import io.tmidb.cluster.Node;
+import io.tmidb.cluster.Cluster;
+import io.tmidb.cluster.ClusterException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

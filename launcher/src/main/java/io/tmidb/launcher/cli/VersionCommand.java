@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 package io.tmidb.launcher.cli;
 
-import io.tmidb.launcher.Node;
+import io.tmidb.cluster.Node;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Spec;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-package io.tmidb.extension;
+package io.tmidb.launcher;
 
-import io.tmidb.launcher.Node;
+import io.tmidb.cluster.Node;
 import io.tmidb.testkit.SchemaFingerprint;
 import io.tmidb.testkit.TestDatabase;
 import io.tmidb.testkit.TmidbTest;

@@ -1,8 +1,5 @@
 // SPDX-License-Identifier: MIT
-package io.tmidb.launcher;
-
-import io.tmidb.launcher.cluster.Cluster;
-import io.tmidb.launcher.cluster.PgInstallation;
+package io.tmidb.cluster;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;

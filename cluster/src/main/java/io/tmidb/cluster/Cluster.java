@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-package io.tmidb.launcher.cluster;
+package io.tmidb.cluster;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -231,7 +231,7 @@ public final class Cluster {
     }
 
     private static String resource(String name) {
-        try (var in = Cluster.class.getResourceAsStream("/io/tmidb/launcher/" + name)) {
+        try (var in = Cluster.class.getResourceAsStream("/io/tmidb/cluster/" + name)) {
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-package io.tmidb.launcher.cluster;
+package io.tmidb.cluster;
 
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-package io.tmidb.launcher.cluster;
+package io.tmidb.cluster;
 
 /**
  * A cluster operation failed. The message says what failed; {@link #hint()} says what to do next.
