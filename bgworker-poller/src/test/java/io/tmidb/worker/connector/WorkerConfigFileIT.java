@@ -58,11 +58,15 @@ class WorkerConfigFileIT {
                 "db-user = postgres",
                 "nats-url =",
                 "connector-allow-private = true", ""));
-        Process worker = start(Map.of("TMIDB_DB_PASSWORD", db.cluster().superuserPassword()), "--config", conf.toString());
+        Path log = dir.resolve("worker.log");
+        Process worker = start(Map.of("TMIDB_DB_PASSWORD", db.cluster().superuserPassword()), log, "--config", conf.toString());
         try (Connection c = db.connect()) {
             c.createStatement().execute("SELECT tmi.add_connector('conf-local', '" + feeds.url("/feed.json") + "', '1 hour')");
             assertEquals("loopback", await(Duration.ofSeconds(30), "the loopback document",
-                    () -> payloads(c, "conf-local").stream().findFirst().orElse(null)).get("data").get("from").asText());
+                    () -> {
+                        assertTrue(worker.isAlive(), () -> "the worker exited: " + read(log));
+                        return payloads(c, "conf-local").stream().findFirst().orElse(null);
+                    }).get("data").get("from").asText(), () -> read(log));
         } finally {
             worker.destroy();
             assertTrue(worker.waitFor(30, TimeUnit.SECONDS), "the worker did not stop on SIGTERM");
@@ -94,17 +98,26 @@ class WorkerConfigFileIT {
     private record Result(int code, String output) {
     }
 
-    private static Result run(Map<String, String> env, String... args) throws IOException, InterruptedException {
-        Process p = start(env, args);
+    private Result run(Map<String, String> env, String... args) throws IOException, InterruptedException {
+        Path log = Files.createTempFile(dir, "worker", ".log");
+        Process p = start(env, log, args);
         assertTrue(p.waitFor(60, TimeUnit.SECONDS), "tmidb-worker did not exit");
-        return new Result(p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+        return new Result(p.exitValue(), read(log));
     }
 
-    private static Process start(Map<String, String> env, String... args) throws IOException {
+    private static String read(Path log) {
+        try {
+            return Files.readString(log, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "(no log: " + e + ")";
+        }
+    }
+
+    private static Process start(Map<String, String> env, Path log, String... args) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"), WorkerMain.class.getName()));
         cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         pb.environment().keySet().removeIf(k -> k.startsWith("TMIDB_"));
         pb.environment().putAll(env);
