@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.Function;
+import java.util.logging.Logger;
 
 /**
  * {@code tmidb-worker [--config FILE] [--KEY=VALUE ...]}: runs every worker service until SIGTERM.
@@ -24,6 +25,7 @@ import java.util.function.Function;
  */
 public final class WorkerMain {
     public static final String APP_NAME = "tmiDB-Core";
+    private static final Logger LOG = Logger.getLogger(WorkerMain.class.getName());
 
     private WorkerMain() {
     }
@@ -42,6 +44,7 @@ public final class WorkerMain {
     }
 
     private static int run(WorkerSettings settings) throws InterruptedException {
+        LOG.info(() -> "settings given: " + settings.given());
         ConnectionFactory db = () -> {
             Properties p = new Properties();
             p.setProperty("user", settings.get(Setting.DB_USER));

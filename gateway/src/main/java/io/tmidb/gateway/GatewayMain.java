@@ -9,6 +9,7 @@ import picocli.CommandLine;
 import java.sql.SQLException;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.Function;
+import java.util.logging.Logger;
 
 /**
  * {@code tmidb-gateway [--config FILE] [--KEY=VALUE ...]}: serves the REST API until SIGTERM. Its
@@ -16,6 +17,8 @@ import java.util.function.Function;
  * tmidb.conf. Exit codes: 2 bad options or settings, 1 the database could not be reached.
  */
 public final class GatewayMain {
+    private static final Logger LOG = Logger.getLogger(GatewayMain.class.getName());
+
     private GatewayMain() {
     }
 
@@ -33,6 +36,7 @@ public final class GatewayMain {
     }
 
     private static int serve(GatewaySettings settings) throws InterruptedException {
+        LOG.info(() -> "settings given: " + settings.given());
         Gateway gateway;
         try {
             gateway = Gateway.start(settings);

@@ -82,6 +82,18 @@ public class Settings {
                 .map(e -> "--" + e.getKey().key() + "=" + e.getValue().value()).toList();
     }
 
+    /**
+     * The values of this program's settings that were given rather than defaulted, masked, each
+     * with its origin: what a program logs when it starts, e.g.
+     * {@code connector-allow-private=true (/etc/tmidb/tmidb.conf:3), db-password=**** (environment TMIDB_DB_PASSWORD)}.
+     */
+    public String given() {
+        return values.entrySet().stream()
+                .filter(e -> e.getKey().readBy(service) && !(e.getValue().origin() instanceof Origin.Default))
+                .map(e -> e.getKey().key() + "=" + e.getKey().shown(e.getValue().value()) + " (" + e.getValue().origin() + ")")
+                .collect(java.util.stream.Collectors.joining(", "));
+    }
+
     /** A setting of this program without a built-in default: empty when not given. */
     public Optional<String> find(Setting s) {
         return value(own(s)).map(Value::value);

@@ -113,6 +113,9 @@ class SettingsTest {
         SettingsException short_ = assertThrows(SettingsException.class, () -> Settings.resolve(Service.GATEWAY,
                 Sources.of(Map.of("jwt-secret", "too-short-to-sign"))));
         assertEquals("jwt-secret must have at least 32 characters, or be empty, got '****' (command line)", short_.getMessage());
+        Settings given = Settings.resolve(Service.WORKER, new Sources(Map.of("db-password", "hunter2"),
+                Map.of("TMIDB_NATS_URL", "nats://relay:s3cret@127.0.0.1:4222", "TMIDB_WS_QUEUE", "5")::get, Optional.empty()));
+        assertEquals("nats-url=nats://***@127.0.0.1:4222 (environment TMIDB_NATS_URL), db-password=**** (command line)", given.given());
         Path file = conf("nats-url = nats://relay:s3cret@127.0.0.1\n");
         SettingsException url = assertThrows(SettingsException.class, () -> worker(Map.of(), Map.of(), file));
         assertFalse(url.getMessage().contains("s3cret"), url.getMessage());

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 package io.tmidb.worker.connector;
 
+import io.tmidb.settings.Setting;
 import io.tmidb.testkit.TestDatabase;
 import io.tmidb.testkit.TmidbTest;
 import io.tmidb.worker.WorkerMain;
@@ -67,6 +68,10 @@ class WorkerConfigFileIT {
                         assertTrue(worker.isAlive(), () -> "the worker exited: " + read(log));
                         return payloads(c, "conf-local").stream().findFirst().orElse(null);
                     }).get("data").get("from").asText(), () -> read(log));
+            // the worker says where each value it was given came from, the password masked
+            assertTrue(read(log).contains("settings given: nats-url= (" + conf + ":4), db-url="
+                    + Setting.DB_URL.shown(db.cluster().jdbcUrl(db.name())) + " (" + conf + ":2), db-user=postgres ("
+                    + conf + ":3), db-password=**** (environment TMIDB_DB_PASSWORD), connector-allow-private=true (" + conf + ":5)"), () -> read(log));
         } finally {
             worker.destroy();
             assertTrue(worker.waitFor(30, TimeUnit.SECONDS), "the worker did not stop on SIGTERM");
