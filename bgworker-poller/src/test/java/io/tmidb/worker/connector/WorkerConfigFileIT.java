@@ -69,9 +69,10 @@ class WorkerConfigFileIT {
                         return payloads(c, "conf-local").stream().findFirst().orElse(null);
                     }).get("data").get("from").asText(), () -> read(log));
             // the worker says where each value it was given came from, the password masked
-            assertTrue(read(log).contains("settings given: nats-url= (" + conf + ":4), db-url="
-                    + Setting.DB_URL.shown(db.cluster().jdbcUrl(db.name())) + " (" + conf + ":2), db-user=postgres ("
-                    + conf + ":3), db-password=**** (environment TMIDB_DB_PASSWORD), connector-allow-private=true (" + conf + ":5)"), () -> read(log));
+            String given = "settings given: nats-url= (" + conf + ":4), db-url=" + Setting.DB_URL.shown(db.cluster().jdbcUrl(db.name()))
+                    + " (" + conf + ":2), db-user=postgres (" + conf + ":3), db-password=**** (environment TMIDB_DB_PASSWORD),"
+                    + " connector-allow-private=true (" + conf + ":5)";
+            assertTrue(read(log).contains(given), () -> read(log));
         } finally {
             worker.destroy();
             assertTrue(worker.waitFor(30, TimeUnit.SECONDS), "the worker did not stop on SIGTERM");
