@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 package io.tmidb.packaging;
 
-import io.tmidb.launcher.cli.ExitCodes;
 import io.tmidb.cluster.PgInstallation;
 import io.tmidb.cluster.ServerUser;
+import io.tmidb.launcher.cli.ExitCodes;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 package io.tmidb.testkit;
 
-import io.tmidb.cluster.Node;
 import io.tmidb.cluster.Cluster;
 import io.tmidb.cluster.ExtensionFiles;
+import io.tmidb.cluster.Node;
 import io.tmidb.cluster.PgInstallation;
 import io.tmidb.cluster.ServerUser;
 

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 package io.tmidb.worker.maintenance;
 
+import io.tmidb.settings.Setting;
 import io.tmidb.worker.WorkerContext;
 import io.tmidb.worker.WorkerService;
-import io.tmidb.worker.WorkerSettings;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
 
@@ -31,7 +31,7 @@ public final class PartitionMaintainer implements WorkerService {
 
     @Override
     public void run(WorkerContext context) throws Exception {
-        long pauseMs = context.settings().getDuration(WorkerSettings.Key.PARTITION_INTERVAL).toMillis();
+        long pauseMs = context.settings().getDuration(Setting.PARTITION_INTERVAL).toMillis();
         try (Connection c = context.database().open(); Statement st = c.createStatement()) {
             st.execute("LISTEN tmi_partitions");
             PGConnection pg = c.unwrap(PGConnection.class);

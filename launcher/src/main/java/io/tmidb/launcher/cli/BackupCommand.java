@@ -3,11 +3,11 @@ package io.tmidb.launcher.cli;
 
 import io.tmidb.cluster.Cluster;
 import io.tmidb.cluster.ClusterException;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 import java.io.BufferedReader;
 import java.io.IOException;

@@ -3,10 +3,10 @@ package io.tmidb.launcher.cli;
 
 import io.tmidb.cluster.ExtensionFiles;
 import io.tmidb.cluster.PgInstallation;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 import java.nio.file.Path;
 import java.util.List;

@@ -3,11 +3,11 @@ package io.tmidb.launcher.cli;
 
 import io.tmidb.cluster.Cluster;
 import io.tmidb.stored.mapping.Pipeline;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
 package io.tmidb.launcher.cli;
 
-import io.tmidb.cluster.Node;
 import io.tmidb.cluster.Cluster;
 import io.tmidb.cluster.ClusterException;
-import picocli.CommandLine;
+import io.tmidb.cluster.Node;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 import java.io.PrintWriter;
 import java.nio.file.Files;

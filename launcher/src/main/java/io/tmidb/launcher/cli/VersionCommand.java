@@ -2,9 +2,9 @@
 package io.tmidb.launcher.cli;
 
 import io.tmidb.cluster.Node;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 import java.util.concurrent.Callable;
 
