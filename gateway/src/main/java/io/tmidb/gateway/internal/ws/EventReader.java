@@ -3,19 +3,22 @@ package io.tmidb.gateway.internal.ws;
 
 import io.tmidb.gateway.internal.schema.SchemaListener;
 import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
 
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.List;
+import java.util.Arrays;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
  * The gateway's one reader of {@code tmi.event_log}: a dedicated connection with
- * {@code LISTEN tmi_event} reads {@code tmi.events_since(cursor, batch)} whenever a notification
- * arrives, and every {@code ws-sweep} without one, and hands each batch to the hub. It starts at
+ * {@code LISTEN tmi_event} reads {@code tmi.events_seen(cursor, batch, viewers)} (every event as
+ * each viewer of the hub's sessions may see it) whenever a notification arrives, and every
+ * {@code ws-sweep} without one, and hands each batch to the hub. {@code NOTIFY tmi_listeners}
+ * (subscriptions changed) reloads the listeners' scopes before the next batch. It starts at
  * the newest event when the gateway starts; after a lost connection it reconnects and continues
  * from its cursor, so the hub sees every event once, in order.
  */
@@ -24,20 +27,22 @@ final class EventReader implements AutoCloseable {
     private static final int BATCH = 1000;
     private final SchemaListener.Opener opener;
     private final Hub hub;
+    private final Scopes scopes;
     private final long sweepMillis;
     private final Thread thread;
     private volatile boolean stopped;
 
-    private EventReader(SchemaListener.Opener opener, Hub hub, long sweepMillis) {
+    private EventReader(SchemaListener.Opener opener, Hub hub, Scopes scopes, long sweepMillis) {
         this.opener = opener;
         this.hub = hub;
+        this.scopes = scopes;
         this.sweepMillis = sweepMillis;
         this.thread = new Thread(this::run, "tmidb-gateway-event-reader");
         thread.setDaemon(true);
     }
 
     /** A hub positioned at the newest event, and the reader that feeds it from now on. */
-    static EventReader start(SchemaListener.Opener opener, long sweepMillis) throws SQLException {
+    static EventReader start(SchemaListener.Opener opener, Scopes scopes, long sweepMillis) throws SQLException {
         long newest;
         // two statements: the second's snapshot sees what the first numbered
         try (Connection c = opener.open(); Statement st = c.createStatement()) {
@@ -47,7 +52,7 @@ final class EventReader implements AutoCloseable {
                 newest = rs.getLong(1);
             }
         }
-        EventReader reader = new EventReader(opener, new Hub(newest), sweepMillis);
+        EventReader reader = new EventReader(opener, new Hub(newest), scopes, sweepMillis);
         reader.thread.start();
         return reader;
     }
@@ -60,16 +65,22 @@ final class EventReader implements AutoCloseable {
         while (!stopped) {
             try (Connection c = opener.open(); Statement st = c.createStatement()) {
                 st.execute("LISTEN tmi_event");
+                st.execute("LISTEN tmi_listeners");
                 // numbering turns are replayed identically after a crash (see tmi.sequence_events)
                 st.execute("SET synchronous_commit = off");
                 PGConnection pg = c.unwrap(PGConnection.class);
+                // subscriptions may have changed while there was no connection
+                WsDatabase.loadScopes(c, scopes.listeners(), scopes);
                 while (!stopped) {
-                    List<Event> batch;
+                    SeenBatch batch;
                     do {
-                        batch = WsDatabase.eventsSince(c, hub.lastId(), BATCH);
+                        batch = WsDatabase.eventsSeen(c, hub.lastId(), BATCH, hub.viewers(), scopes);
                         hub.publish(batch);
                     } while (batch.size() == BATCH && !stopped);
-                    pg.getNotifications((int) sweepMillis);
+                    PGNotification[] notes = pg.getNotifications((int) sweepMillis);
+                    if (notes != null && Arrays.stream(notes).anyMatch(n -> n.getName().equals("tmi_listeners"))) {
+                        WsDatabase.loadScopes(c, scopes.listeners(), scopes);
+                    }
                 }
             } catch (SQLException e) {
                 if (!stopped) {

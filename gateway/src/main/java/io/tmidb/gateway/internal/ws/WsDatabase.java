@@ -2,37 +2,42 @@
 package io.tmidb.gateway.internal.ws;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tmidb.gateway.internal.schema.SchemaListener;
 
-import java.io.IOException;
+import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
-import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
- * The WebSocket side's database reads (replays and listener subscriptions) on one dedicated
- * connection, opened when first needed and again after a failure. It runs as {@code tmi_admin}:
- * what a listener may see is decided in Java by {@link ListenerScope}, with the database's rule.
- * Calls are serialized; each is one short statement, so replays of many sessions interleave.
+ * The WebSocket side's database reads (replays and listener scopes) on one dedicated connection,
+ * opened when first needed and again after a failure. It runs as {@code tmi_admin}; what a viewer
+ * may see is the database's answer ({@code tmi.events_seen}, {@code tmi.listener_scope}), never
+ * decided here. Calls are serialized; each is one short statement, so replays of many sessions
+ * interleave.
  */
 final class WsDatabase implements AutoCloseable {
     static final ObjectMapper JSON = new ObjectMapper();
+    private static final String SEEN = "SELECT event_id, ts::text, event_type, kind, target_id::text, seen"
+            + " FROM tmi.events_seen(?, ?, ?::jsonb)";
     private final SchemaListener.Opener opener;
+    private final Scopes scopes;
     private Connection connection;
 
-    WsDatabase(SchemaListener.Opener opener) {
+    WsDatabase(SchemaListener.Opener opener, Scopes scopes) {
         this.opener = opener;
+        this.scopes = scopes;
     }
 
-    /** At most {@code max} events after {@code afterId}, in id order. */
-    synchronized List<Event> eventsSince(long afterId, int max) throws SQLException {
+    /** At most {@code max} events after {@code afterId}, in id order, as {@code viewer} may see them. */
+    synchronized SeenBatch eventsSeen(long afterId, int max, Viewer viewer) throws SQLException {
         try {
-            return eventsSince(connection(), afterId, max);
+            return eventsSeen(connection(), afterId, max, List.of(viewer), scopes);
         } catch (SQLException e) {
             closeConnection();
             throw e;
@@ -51,47 +56,58 @@ final class WsDatabase implements AutoCloseable {
         }
     }
 
-    static List<Event> eventsSince(Connection c, long afterId, int max) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(
-                "SELECT event_id, ts::text, event_type, kind, target_id::text, payload::text FROM tmi.events_since(?, ?)")) {
+    /**
+     * Events after {@code afterId} with the payload each viewer may read; a viewer added later is
+     * read again on {@code c} (the batch's fetcher).
+     */
+    static SeenBatch eventsSeen(Connection c, long afterId, int max, List<Viewer> viewers, Scopes scopes) throws SQLException {
+        SeenBatch batch = new SeenBatch((after, n, more) -> eventsSeen(c, after, n, more, scopes));
+        try (PreparedStatement ps = c.prepareStatement(SEEN)) {
             ps.setLong(1, afterId);
             ps.setInt(2, max);
-            List<Event> out = new ArrayList<>();
+            ps.setString(3, scopes.readers(viewers));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    out.add(new Event(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
-                            (ObjectNode) JSON.readTree(rs.getString(6))));
+                    EventFrames frames = new EventFrames(new Event(rs.getLong(1), rs.getString(2), rs.getString(3),
+                            rs.getString(4), rs.getString(5)), batch);
+                    Array seen = rs.getArray(6);
+                    String[] payloads = (String[]) seen.getArray();
+                    for (int i = 0; i < viewers.size(); i++) {
+                        frames.seen(viewers.get(i), payloads[i]);
+                    }
+                    seen.free();
+                    batch.add(frames);
                 }
             }
-            return out;
-        } catch (IOException e) {
-            throw new SQLException("event payload is not a JSON object", "XX000", e);
         }
+        return batch;
     }
 
-    /** The listener's subscriptions, or null when there is no such listener. */
-    synchronized ListenerScope scope(String listener) throws SQLException {
-        try (PreparedStatement ps = connection().prepareStatement(
-                "SELECT l.listener_id, s.target_id::text, s.kind, s.fields FROM tmi.listener l"
-                        + " LEFT JOIN tmi.listener_subscription s ON s.listener_id = l.listener_id WHERE l.name = ?")) {
-            ps.setString(1, listener);
-            ListenerScope.Builder b = null;
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    if (b == null) {
-                        b = new ListenerScope.Builder();
-                    }
-                    if (rs.getString(2) != null || rs.getString(3) != null) {
-                        java.sql.Array fields = rs.getArray(4);
-                        b.add(rs.getString(2), rs.getString(3), fields == null ? null : List.of((String[]) fields.getArray()));
-                    }
-                }
-            }
-            return b == null ? null : b.build();
+    /** Reloads the scopes of these listeners into the cache; returns those that no longer exist. */
+    synchronized List<String> loadScopes(Collection<String> listeners) throws SQLException {
+        try {
+            return loadScopes(connection(), listeners, scopes);
         } catch (SQLException e) {
             closeConnection();
             throw e;
         }
+    }
+
+    static List<String> loadScopes(Connection c, Collection<String> listeners, Scopes scopes) throws SQLException {
+        Map<String, String> found = new HashMap<>();
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT l.name, tmi.listener_scope(l.name)::text FROM tmi.listener l WHERE l.name = ANY (?)")) {
+            ps.setArray(1, c.createArrayOf("text", listeners.toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    found.put(rs.getString(1), rs.getString(2));
+                }
+            }
+        }
+        found.forEach(scopes::put);
+        List<String> gone = listeners.stream().filter(l -> !found.containsKey(l)).toList();
+        gone.forEach(scopes::remove);
+        return gone;
     }
 
     private Connection connection() throws SQLException {
