@@ -3,6 +3,7 @@ package io.tmidb.gateway.internal.ws;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tmidb.gateway.internal.schema.SchemaListener;
+import io.tmidb.pgnotify.EventCursorReader;
 
 import java.sql.Array;
 import java.sql.Connection;
@@ -28,6 +29,11 @@ final class WsDatabase implements AutoCloseable {
     private final SchemaListener.Opener opener;
     private final Scopes scopes;
     private Connection connection;
+    private EventCursorReader<SeenRow> replays;
+
+    /** A row of {@code tmi.events_seen}: the event and, per viewer asked for, its payload (null: hidden). */
+    record SeenRow(Event event, String[] seen) {
+    }
 
     WsDatabase(SchemaListener.Opener opener, Scopes scopes) {
         this.opener = opener;
@@ -37,7 +43,8 @@ final class WsDatabase implements AutoCloseable {
     /** At most {@code max} events after {@code afterId}, in id order, as {@code viewer} may see them. */
     synchronized SeenBatch eventsSeen(long afterId, int max, Viewer viewer) throws SQLException {
         try {
-            return eventsSeen(connection(), afterId, max, List.of(viewer), scopes);
+            connection();
+            return eventsSeen(replays, afterId, max, List.of(viewer), scopes);
         } catch (SQLException e) {
             closeConnection();
             throw e;
@@ -56,29 +63,32 @@ final class WsDatabase implements AutoCloseable {
         }
     }
 
+    /** The reader of {@code tmi.events_seen} on {@code c}. */
+    static EventCursorReader<SeenRow> reader(Connection c) throws SQLException {
+        return new EventCursorReader<>(c, SEEN, rs -> {
+            Array seen = rs.getArray(6);
+            try {
+                return new SeenRow(new Event(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5)),
+                        (String[]) seen.getArray());
+            } finally {
+                seen.free();
+            }
+        });
+    }
+
     /**
      * Events after {@code afterId} with the payload each viewer may read; a viewer added later is
-     * read again on {@code c} (the batch's fetcher).
+     * read again with the same reader (the batch's fetcher).
      */
-    static SeenBatch eventsSeen(Connection c, long afterId, int max, List<Viewer> viewers, Scopes scopes) throws SQLException {
-        SeenBatch batch = new SeenBatch((after, n, more) -> eventsSeen(c, after, n, more, scopes));
-        try (PreparedStatement ps = c.prepareStatement(SEEN)) {
-            ps.setLong(1, afterId);
-            ps.setInt(2, max);
-            ps.setString(3, scopes.readers(viewers));
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    EventFrames frames = new EventFrames(new Event(rs.getLong(1), rs.getString(2), rs.getString(3),
-                            rs.getString(4), rs.getString(5)), batch);
-                    Array seen = rs.getArray(6);
-                    String[] payloads = (String[]) seen.getArray();
-                    for (int i = 0; i < viewers.size(); i++) {
-                        frames.seen(viewers.get(i), payloads[i]);
-                    }
-                    seen.free();
-                    batch.add(frames);
-                }
+    static SeenBatch eventsSeen(EventCursorReader<SeenRow> reader, long afterId, int max, List<Viewer> viewers, Scopes scopes)
+            throws SQLException {
+        SeenBatch batch = new SeenBatch((after, n, more) -> eventsSeen(reader, after, n, more, scopes));
+        for (SeenRow row : reader.after(afterId, max, scopes.readers(viewers))) {
+            EventFrames frames = new EventFrames(row.event(), batch);
+            for (int i = 0; i < viewers.size(); i++) {
+                frames.seen(viewers.get(i), row.seen()[i]);
             }
+            batch.add(frames);
         }
         return batch;
     }
@@ -113,6 +123,7 @@ final class WsDatabase implements AutoCloseable {
     private Connection connection() throws SQLException {
         if (connection == null || connection.isClosed()) {
             connection = opener.open();
+            replays = reader(connection);
         }
         return connection;
     }
@@ -125,6 +136,7 @@ final class WsDatabase implements AutoCloseable {
                 // the connection is being dropped after a failure already reported
             }
             connection = null;
+            replays = null;
         }
     }
 

@@ -68,7 +68,7 @@ public final class WsEndpoint implements AutoCloseable {
     public static WsEndpoint start(SchemaListener.Opener opener, JwtAuthenticator auth, TokenRegistry tokens, int capacity,
                                    Duration heartbeat, Duration sweep, Duration scopeRefresh) throws SQLException {
         Scopes scopes = new Scopes();
-        WsEndpoint ws = new WsEndpoint(auth, tokens, capacity, EventReader.start(opener, scopes, sweep.toMillis()),
+        WsEndpoint ws = new WsEndpoint(auth, tokens, capacity, EventReader.start(opener, scopes, sweep),
                 new WsDatabase(opener, scopes), scopes);
         tokens.subscribe(ws::revoked);
         ws.timers.scheduleAtFixedRate(ws::heartbeats, heartbeat.toMillis(), heartbeat.toMillis(), TimeUnit.MILLISECONDS);
