@@ -10,6 +10,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * The gateway's one reader of {@code tmi.event_log}: a {@link ListenLoop} on
@@ -64,7 +65,13 @@ final class EventReader implements AutoCloseable {
         while (!wakeups.stopping()) {
             SeenBatch batch;
             do {
-                batch = WsDatabase.eventsSeen(reader, hub.lastId(), BATCH, hub.viewers(), scopes);
+                List<Viewer> viewers = hub.viewers();
+                List<String> missing = scopes.missing(viewers);
+                if (!missing.isEmpty()) {
+                    // a session that authenticated while the scopes were refreshed
+                    WsDatabase.loadScopes(c, missing, scopes);
+                }
+                batch = WsDatabase.eventsSeen(reader, hub.lastId(), BATCH, viewers, scopes);
                 hub.publish(batch);
             } while (batch.size() == BATCH && !wakeups.stopping());
             if (wakeups.await(sweep).stream().anyMatch(n -> n.getName().equals(SUBSCRIPTIONS))) {

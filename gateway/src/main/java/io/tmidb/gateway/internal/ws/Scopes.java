@@ -27,6 +27,11 @@ final class Scopes {
         byListener.remove(listener);
     }
 
+    /** The listeners of these viewers whose scope is not held (yet, or any more). */
+    List<String> missing(List<Viewer> viewers) {
+        return viewers.stream().map(Viewer::listener).filter(l -> l != null && !byListener.containsKey(l)).distinct().toList();
+    }
+
     Collection<String> listeners() {
         return List.copyOf(byListener.keySet());
     }

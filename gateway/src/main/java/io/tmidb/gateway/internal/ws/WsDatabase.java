@@ -43,7 +43,11 @@ final class WsDatabase implements AutoCloseable {
     /** At most {@code max} events after {@code afterId}, in id order, as {@code viewer} may see them. */
     synchronized SeenBatch eventsSeen(long afterId, int max, Viewer viewer) throws SQLException {
         try {
-            connection();
+            Connection c = connection();
+            List<String> missing = scopes.missing(List.of(viewer));
+            if (!missing.isEmpty()) {
+                loadScopes(c, missing, scopes);
+            }
             return eventsSeen(replays, afterId, max, List.of(viewer), scopes);
         } catch (SQLException e) {
             closeConnection();
