@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 package io.tmidb.worker.host;
 
+import io.tmidb.settings.Setting;
 import io.tmidb.stored.alarm.Alarms;
 import io.tmidb.stored.mapping.Pipeline;
 import io.tmidb.stored.schema.SchemaVersions;
 import io.tmidb.worker.WorkerContext;
 import io.tmidb.worker.WorkerService;
-import io.tmidb.worker.WorkerSettings;
 import io.tmidb.pgnotify.ListenLoop;
 
 import java.sql.Connection;
@@ -83,8 +83,8 @@ public final class StoredLogicHost implements WorkerService {
 
     @Override
     public void run(WorkerContext context) throws Exception {
-        int batch = context.settings().getInt(WorkerSettings.Key.BATCH_SIZE);
-        Duration sweep = context.settings().getDuration(WorkerSettings.Key.SWEEP_INTERVAL);
+        int batch = context.settings().getInt(Setting.BATCH_SIZE);
+        Duration sweep = context.settings().getDuration(Setting.SWEEP_INTERVAL);
         ListenLoop.named(name).listen("tmi_work").opener(context.database()::open).stopping(context::stopping)
                 .whileDown("work waits in its queues (nothing is lost)").build()
                 .run((c, wakeups) -> {

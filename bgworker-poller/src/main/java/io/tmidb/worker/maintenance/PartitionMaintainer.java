@@ -2,9 +2,9 @@
 package io.tmidb.worker.maintenance;
 
 import io.tmidb.pgnotify.ListenLoop;
+import io.tmidb.settings.Setting;
 import io.tmidb.worker.WorkerContext;
 import io.tmidb.worker.WorkerService;
-import io.tmidb.worker.WorkerSettings;
 
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -29,7 +29,7 @@ public final class PartitionMaintainer implements WorkerService {
 
     @Override
     public void run(WorkerContext context) throws Exception {
-        Duration pause = context.settings().getDuration(WorkerSettings.Key.PARTITION_INTERVAL);
+        Duration pause = context.settings().getDuration(Setting.PARTITION_INTERVAL);
         ListenLoop.named(name()).listen("tmi_partitions").opener(context.database()::open).stopping(context::stopping)
                 .whileDown("readings outside the partitions wait in the default partition").build()
                 .run((c, wakeups) -> {
