@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 package io.tmidb.launcher.node;
 
+import io.tmidb.pgnotify.Backoff;
+
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -27,7 +29,7 @@ final class Child {
     private Process process;
     private Instant startedAt;
     private Instant restartAt;
-    private Duration pause = FIRST_PAUSE;
+    private final Backoff pause = new Backoff(FIRST_PAUSE, MAX_PAUSE);
     private int restarts;
 
     Child(String name, List<String> command, Map<String, String> env, Path log) {
@@ -53,16 +55,16 @@ final class Child {
     void tend() throws IOException {
         if (process != null && process.isAlive()) {
             if (Duration.between(startedAt, Instant.now()).compareTo(MAX_PAUSE) > 0) {
-                pause = FIRST_PAUSE;
+                pause.reset();
             }
             return;
         }
         if (restartAt == null) {
             int code = process == null ? -1 : process.exitValue();
-            restartAt = Instant.now().plus(pause);
-            LOG.warning(() -> name + ": exited with code " + code + "; restarting in " + pause.toSeconds()
+            Duration wait = pause.next();
+            restartAt = Instant.now().plus(wait);
+            LOG.warning(() -> name + ": exited with code " + code + "; restarting in " + wait.toSeconds()
                     + " s (see " + log + ")");
-            pause = pause.multipliedBy(2).compareTo(MAX_PAUSE) > 0 ? MAX_PAUSE : pause.multipliedBy(2);
         } else if (!Instant.now().isBefore(restartAt)) {
             restarts++;
             start();
