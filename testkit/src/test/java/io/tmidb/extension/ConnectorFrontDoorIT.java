@@ -136,7 +136,8 @@ class ConnectorFrontDoorIT {
                     scalar(c, "SELECT options::text FROM tmi.connectors WHERE name = 'm1'"));
             assertEquals("{}", scalar(c, "SELECT tmi.mask_connector_options('{}')::text"));
             assertEquals(List.of("connector_id", "name", "url", "every", "format", "options", "enabled", "created_at",
-                            "last_attempt", "last_success", "last_status", "last_error", "consecutive_failures", "next_run"),
+                            "last_attempt", "last_success", "last_status", "last_error", "consecutive_failures", "next_run",
+                            "mapping", "suggestion", "suggestion_note"),
                     Sql.column(c, "SELECT attname FROM pg_attribute WHERE attrelid = 'tmi.connectors'::regclass AND attnum > 0 ORDER BY attnum"));
         }
     }

@@ -33,16 +33,22 @@ public record Assignment(Column key, double keyScore, Column name, double nameSc
             bestStability = Math.max(bestStability, stability(cols.get(i)));
         }
         int key = -1;
+        double candidates = 0;
         for (int i = 0; i < cols.size(); i++) {
             if (features[i][present] >= 0.999 && features[i][unique] >= 0.999 && identifierValues(cols.get(i))
-                    && uniqueInEachDocument(cols.get(i)) && stability(cols.get(i)) >= bestStability / 2
-                    && (key < 0 || p[i][Role.KEY.ordinal()] > p[key][Role.KEY.ordinal()])) {
-                key = i;
+                    && uniqueInEachDocument(cols.get(i)) && stability(cols.get(i)) >= bestStability / 2) {
+                candidates += p[i][Role.KEY.ordinal()];
+                if (key < 0 || p[i][Role.KEY.ordinal()] > p[key][Role.KEY.ordinal()]) {
+                    key = i;
+                }
             }
         }
         if (key < 0) {
             return null;
         }
+        // only few columns can be keys at all: how clearly the best beats them, damped where the model doubts it
+        double keyP = p[key][Role.KEY.ordinal()];
+        double keyScore = candidates == 0 ? 0 : Math.min(1, keyP / candidates * (0.5 + keyP));
         Set<Integer> used = new HashSet<>();
         used.add(key);
 
@@ -99,7 +105,7 @@ public record Assignment(Column key, double keyScore, Column name, double nameSc
                 name = i;
             }
         }
-        return new Assignment(cols.get(key), p[key][Role.KEY.ordinal()],
+        return new Assignment(cols.get(key), keyScore,
                 name < 0 ? null : cols.get(name), name < 0 ? 0 : p[name][Role.NAME.ordinal()],
                 time < 0 ? null : cols.get(time), guess, time < 0 ? 0 : p[time][Role.TIMESTAMP.ordinal()] * guess.share(),
                 lat < 0 ? null : cols.get(lat), lon < 0 ? null : cols.get(lon),

@@ -32,7 +32,13 @@ public final class ModelScorer implements RoleScorer {
                 if (in == null) {
                     throw new IOException("resource " + RESOURCE + " is missing from the jar");
                 }
-                s = OrtEnvironment.getEnvironment().createSession(in.readAllBytes(), new OrtSession.SessionOptions());
+                // a few rows per suggestion: one thread, and no spinning pool burning the cores of the server beside it
+                OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+                options.setIntraOpNumThreads(1);
+                options.setInterOpNumThreads(1);
+                options.addConfigEntry("session.intra_op.allow_spinning", "0");
+                options.addConfigEntry("session.inter_op.allow_spinning", "0");
+                s = OrtEnvironment.getEnvironment().createSession(in.readAllBytes(), options);
             } catch (IOException e) {
                 failure = new OrtException(e.getMessage());
             } catch (OrtException e) {

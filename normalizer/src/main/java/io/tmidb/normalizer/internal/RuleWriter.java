@@ -35,7 +35,8 @@ public final class RuleWriter {
 
         rule.put("key", a.key().path().toString());
         els.add(new Element("key", a.key().path().toString(), a.keyScore(), true,
-                "unique in all " + items.total() + " items; " + scorer + " " + pct(a.keyScore())));
+                "present and unique in every item (" + items.total() + " in " + items.perDoc().size() + " document"
+                        + (items.perDoc().size() == 1 ? "" : "s") + "); " + scorer + " " + pct(a.keyScore())));
         if (a.name() != null) {
             rule.put("name", a.name().path().toString());
             els.add(new Element("name", a.name().path().toString(), a.nameScore(), false, "text labels; " + scorer + " " + pct(a.nameScore())));
@@ -97,7 +98,7 @@ public final class RuleWriter {
                     f.put("pattern", g.time().pattern());
                 }
             }
-            Persistence p = Persistence.of(c, a.key());
+            Persistence p = Persistence.of(c, a.key(), items);
             if (p.attribute()) {
                 f.put("as", "attribute");
             }
