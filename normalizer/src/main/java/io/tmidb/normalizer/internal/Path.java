@@ -38,12 +38,6 @@ public final class Path {
         return with(new Step(null, i));
     }
 
-    public Path append(Path tail) {
-        List<Step> s = new ArrayList<>(steps);
-        s.addAll(tail.steps);
-        return new Path(Collections.unmodifiableList(s));
-    }
-
     private Path with(Step step) {
         List<Step> s = new ArrayList<>(steps);
         s.add(step);

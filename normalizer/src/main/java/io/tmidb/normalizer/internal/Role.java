@@ -3,9 +3,5 @@ package io.tmidb.normalizer.internal;
 
 /** What a column is to a rule; the ordinal is the model's class label. */
 public enum Role {
-    FIELD, KEY, NAME, TIMESTAMP, LAT, LON;
-
-    public String label() {
-        return name().toLowerCase(java.util.Locale.ROOT);
-    }
+    FIELD, KEY, NAME, TIMESTAMP, LAT, LON
 }

@@ -83,11 +83,6 @@ public final class Shapes {
         return u;
     }
 
-    /** A boolean as a rule reads it (true/false, yes/no, 1/0). */
-    public static boolean bool(JsonNode v) {
-        return v != null && (v.isBoolean() || v.isTextual()) && Values.convert("boolean", null, jsonType(v), text(v)) != null;
-    }
-
     public static boolean strictBoolean(JsonNode v) {
         if (v == null) {
             return false;

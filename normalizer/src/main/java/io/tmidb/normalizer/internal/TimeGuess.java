@@ -44,11 +44,6 @@ public record TimeGuess(String format, String pattern, double share, String note
         READERS.add(new TimeReader(format, pattern, null));
     }
 
-    /** Whether the rule needs {@code "format"} written (everything but the default). */
-    public boolean explicit() {
-        return !format.equals("iso8601");
-    }
-
     /** The format that reads the most of the values (at least 90 %), or null. */
     public static TimeGuess of(List<JsonNode> values) {
         List<JsonNode> present = new ArrayList<>();
