@@ -1552,3 +1552,164 @@ GRANT EXECUTE ON FUNCTION tmi.set_retention(text, interval), tmi.retention_limit
 GRANT ALL ON tmi.retention, tmi.retention_applied TO tmi_admin;
 SELECT pg_catalog.pg_extension_config_dump('tmi.retention', '');
 SELECT pg_catalog.pg_extension_config_dump('tmi.retention_applied', '');
+
+-------------------------------------------------------------------------------
+-- Suggested mappings: tmi.suggest_mapping asks tmidb-worker, on either host, to
+-- propose a rule for a document or for a source's stored documents. The role
+-- model runs in the worker's JVM, never inside the server. Nothing is written
+-- but the request and its answer; a suggestion is applied by tmi.add_mapping.
+-------------------------------------------------------------------------------
+CREATE TABLE tmi.suggest_request (
+    request_id bigserial   PRIMARY KEY,
+    source     text,
+    documents  jsonb       NOT NULL,
+    result     jsonb,
+    sqlstate   text,
+    error      text,
+    hint       text,
+    created_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE tmi.suggest_request IS 'Mapping suggestions asked of tmidb-worker (documents newest first), and its answers';
+
+-- hands documents (a jsonb array, newest first) to the worker through a connection of its own,
+-- committed at once so the worker sees them, and waits for the suggestion
+CREATE FUNCTION tmi.suggest_from(source text, documents jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $fn$
+DECLARE
+    dblink_schema name := (SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+                            WHERE e.extname = 'dblink');
+    conn text := format('host=%s port=%s dbname=%s user=%s passfile=%s',
+                        split_part(current_setting('unix_socket_directories'), ',', 1), current_setting('port'),
+                        current_database(), current_user, current_setting('data_directory') || '/tmidb.pgpass');
+    id bigint;
+    answer record;
+    deadline timestamptz := clock_timestamp() + interval '30 seconds';
+BEGIN
+    BEGIN
+        EXECUTE format('SELECT id FROM %I.dblink($1, $2) AS t (id bigint, woken text)', dblink_schema)
+           INTO id
+          USING conn, format('WITH r AS (INSERT INTO tmi.suggest_request (source, documents) VALUES (%L, %L) RETURNING request_id)'
+                             ' SELECT request_id, pg_notify(''tmi_work'', ''suggest'')::text FROM r', source, documents);
+    EXCEPTION WHEN sqlclient_unable_to_establish_sqlconnection OR invalid_authorization_specification
+                   OR connection_exception THEN
+        RAISE EXCEPTION 'suggest_mapping cannot reach tmidb-worker from this server' USING ERRCODE = '0A000',
+            DETAIL = SQLERRM,
+            HINT = 'Run "tmictl mapping suggest" (the same code, outside the server).';
+    END;
+    LOOP
+        SELECT r.result, r.sqlstate, r.error, r.hint INTO answer FROM tmi.suggest_request r
+         WHERE r.request_id = id AND (r.result IS NOT NULL OR r.error IS NOT NULL);
+        EXIT WHEN FOUND;
+        IF clock_timestamp() > deadline THEN
+            RAISE EXCEPTION 'tmidb-worker did not answer the suggestion within 30 seconds' USING ERRCODE = '57014',
+                HINT = 'Check that tmidb-worker runs (tmictl status).';
+        END IF;
+        PERFORM pg_sleep(0.005);
+    END LOOP;
+    IF answer.error IS NOT NULL THEN
+        RAISE EXCEPTION '%', answer.error USING ERRCODE = coalesce(answer.sqlstate, 'XX000'),
+            HINT = coalesce(answer.hint, 'See the worker''s log.');
+    END IF;
+    RETURN answer.result;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.suggest_from(text, jsonb) IS
+    'Asks tmidb-worker for a mapping suggestion for documents (a jsonb array, newest first) of a source (may be NULL)';
+
+CREATE FUNCTION tmi.suggest_mapping(document jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $fn$
+BEGIN
+    PERFORM tmi.require(document, 'document', 'Pass the document to suggest a mapping for as jsonb.');
+    RETURN tmi.suggest_from(NULL, jsonb_build_array(document));
+END
+$fn$;
+COMMENT ON FUNCTION tmi.suggest_mapping(jsonb) IS
+    'A proposed mapping rule for a document, with the confidence and reason of each element; writes nothing';
+
+CREATE FUNCTION tmi.suggest_mapping(source text)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $fn$
+DECLARE
+    docs jsonb;
+BEGIN
+    PERFORM tmi.require(source, 'source', 'Name a connector or an ingest source.');
+    -- the newest few documents: two or more tell attributes (stable) from observations (changing)
+    SELECT jsonb_agg(payload ORDER BY raw_id DESC) INTO docs
+      FROM (SELECT r.raw_id, r.payload FROM tmi.raw_bucket r WHERE r.source = suggest_mapping.source
+             ORDER BY r.raw_id DESC LIMIT 3) newest;
+    IF docs IS NULL THEN
+        RAISE EXCEPTION 'no document stored for source "%"', source USING ERRCODE = '42704',
+            HINT = 'Let the connector fetch once (or tmi.ingest a document) first; to suggest from a document, pass it as jsonb: tmi.suggest_mapping(''{...}''::jsonb).';
+    END IF;
+    RETURN tmi.suggest_from(source, docs);
+END
+$fn$;
+COMMENT ON FUNCTION tmi.suggest_mapping(text) IS
+    'A proposed mapping rule for the newest documents stored for a source (connector or ingest label); writes nothing';
+
+SELECT pg_catalog.pg_extension_config_dump('tmi.suggest_request_request_id_seq', '');
+REVOKE ALL ON FUNCTION tmi.suggest_from(text, jsonb), tmi.suggest_mapping(jsonb), tmi.suggest_mapping(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tmi.suggest_from(text, jsonb), tmi.suggest_mapping(jsonb), tmi.suggest_mapping(text) TO tmi_admin;
+GRANT ALL ON tmi.suggest_request TO tmi_admin;
+GRANT ALL ON SEQUENCE tmi.suggest_request_request_id_seq TO tmi_admin;
+GRANT USAGE ON SEQUENCE tmi.suggest_request_request_id_seq TO tmi_speaker;
+
+-- A connector's mapping mode: with mapping => 'suggest' or 'auto' tmidb-worker proposes a rule once
+-- a document has arrived, and with 'auto' applies it when confident (see "Suggested mappings").
+ALTER TABLE tmi.ingest_connector
+    ADD COLUMN mapping         text NOT NULL DEFAULT 'manual' CHECK (mapping IN ('manual', 'suggest', 'auto')),
+    ADD COLUMN suggestion      jsonb,
+    ADD COLUMN suggestion_note text;
+DROP FUNCTION tmi.add_connector(text, text, interval, text, jsonb);
+CREATE FUNCTION tmi.add_connector(name text, url text, every interval DEFAULT '1 minute',
+                                  format text DEFAULT 'json', options jsonb DEFAULT '{}', mapping text DEFAULT 'manual')
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $fn$
+#variable_conflict use_column
+DECLARE
+    id bigint;
+BEGIN
+    PERFORM tmi.require(name, 'name', 'Name the connector; tmi.ingest() and mapping rules refer to it.');
+    PERFORM tmi.check_connector(url, every, format, options);
+    IF name !~ '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$' THEN
+        RAISE EXCEPTION 'invalid connector name "%"', name USING ERRCODE = '22023',
+            HINT = 'Use letters, digits, ''_'', ''.'', '':'' and ''-'', at most 128 characters.';
+    END IF;
+    PERFORM tmi.require(mapping, 'mapping', 'Pass manual, suggest or auto.');
+    IF mapping NOT IN ('manual', 'suggest', 'auto') THEN
+        RAISE EXCEPTION 'invalid mapping mode "%"', mapping USING ERRCODE = '22023',
+            HINT = 'manual: you write the rule; suggest: tmiDB proposes one (tmi.connectors.suggestion); auto: it also applies a confident one.';
+    END IF;
+    IF EXISTS (SELECT 1 FROM tmi.ingest_connector c WHERE c.name = add_connector.name) THEN
+        RAISE EXCEPTION 'connector "%" already exists', name USING ERRCODE = '23505',
+            HINT = 'Choose another name, or change it with tmi.set_connector().';
+    END IF;
+    INSERT INTO tmi.ingest_connector (name, url, every, format, options, mapping)
+    VALUES (add_connector.name, add_connector.url, add_connector.every, add_connector.format, add_connector.options,
+            add_connector.mapping)
+    RETURNING connector_id INTO id;
+    RETURN id;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.add_connector(text, text, interval, text, jsonb, text) IS
+    'Registers a URL that tmiDB fetches every interval into raw_bucket; mapping => suggest or auto has tmiDB propose (and, for auto, apply when confident) its rule. Returns the connector id.';
+CREATE OR REPLACE VIEW tmi.connectors AS
+SELECT c.connector_id, c.name, c.url, c.every, c.format, tmi.mask_connector_options(c.options) AS options,
+       c.enabled, c.created_at, c.last_attempt, c.last_success, c.last_status, c.last_error,
+       c.consecutive_failures, c.next_run, c.mapping, c.suggestion, c.suggestion_note
+  FROM tmi.ingest_connector c;
+REVOKE ALL ON FUNCTION tmi.add_connector(text, text, interval, text, jsonb, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tmi.add_connector(text, text, interval, text, jsonb, text) TO tmi_admin;
