@@ -30,5 +30,11 @@ SELECT tmi.add_mapping('bikes', '{"key": "$.id"}');
 SELECT tmi.add_mapping('bikes', '{"kind": "bike", "key": "$.[id"}');
 -- fail: a field of an unknown type
 SELECT tmi.add_mapping('bikes', '{"kind": "bike", "key": "$.id", "fields": {"v": {"path": "$.v", "type": "decimal"}}}');
+-- a preview is the stored logic's too: with no tmidb-worker running, the call says so at once
+-- (it reached the worker's side through its own connection, with nothing but CREATE EXTENSION)
+SELECT tmi.mapping_preview('{"kind": "bike", "key": "$.station_id"}', '{"station_id": "s1"}');
+-- fail: the rule is checked first
+SELECT tmi.mapping_preview('{"kind": "Bikes", "key": "$.station_id"}', '{"station_id": "s1"}');
+SELECT count(*) AS requests FROM tmi.preview_request;
 SET client_min_messages = warning;
 DROP EXTENSION tmidb CASCADE;

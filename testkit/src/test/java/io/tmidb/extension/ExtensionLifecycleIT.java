@@ -61,9 +61,9 @@ class ExtensionLifecycleIT {
     }
 
     @Test
-    void createsTheFourRoles(TestDatabase db) throws SQLException {
+    void createsTheRoles(TestDatabase db) throws SQLException {
         try (Connection c = db.connect()) {
-            assertEquals(Set.of("tmi_admin", "tmi_speaker", "tmi_listener", "tmi_anon"),
+            assertEquals(Set.of("tmi_admin", "tmi_speaker", "tmi_listener", "tmi_anon", "tmi_preview"),
                     Sql.set(c, "SELECT rolname FROM pg_roles WHERE rolname LIKE 'tmi\\_%'"));
             assertEquals(Set.of("true"), Sql.set(c, "SELECT pg_has_role('tmi_admin', 'tmi_speaker', 'USAGE')::text"));
         }

@@ -45,8 +45,6 @@ public final class StoredLogicHost implements WorkerService {
             "SELECT pending_id FROM tmi.schema_pending ORDER BY pending_id LIMIT ? FOR UPDATE SKIP LOCKED", SchemaVersions::apply);
     private static final Queue ALARM = new Queue("alarm",
             "SELECT pending_id FROM tmi.alarm_pending ORDER BY pending_id LIMIT ? FOR UPDATE SKIP LOCKED", Alarms::evaluate);
-    private static final Queue PREVIEW = new Queue("preview", "SELECT request_id FROM tmi.preview_request"
-            + " WHERE result IS NULL AND error IS NULL ORDER BY request_id LIMIT ? FOR UPDATE SKIP LOCKED", PreviewRequests::answer);
 
     private final String name;
     private final List<Queue> queues;
@@ -62,17 +60,16 @@ public final class StoredLogicHost implements WorkerService {
     }
 
     /**
-     * Applies queued schema changes, evaluates queued alarms and answers previews, beside the
-     * mapping (so both cores work) and alone (so each queue is consumed in order: versions per
-     * statement, alarms in time).
+     * Applies queued schema changes and evaluates queued alarms, beside the mapping (so both cores
+     * work) and alone (so each queue is consumed in order: versions per statement, alarms in time).
      */
     public static StoredLogicHost followUp() {
-        return new StoredLogicHost("schema-alarms-previews", List.of(SCHEMA, ALARM, PREVIEW));
+        return new StoredLogicHost("schema-alarms", List.of(SCHEMA, ALARM));
     }
 
-    /** Both, as the worker runs them. */
-    public static List<StoredLogicHost> all() {
-        return List.of(mapping(), followUp());
+    /** The stored logic's services as the worker runs them: both, and the previews' desk. */
+    public static List<WorkerService> all() {
+        return List.of(mapping(), followUp(), new PreviewDesk());
     }
 
     @Override

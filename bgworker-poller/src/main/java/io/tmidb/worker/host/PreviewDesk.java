@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: MIT
+package io.tmidb.worker.host;
+
+import io.tmidb.stored.Ids;
+import io.tmidb.worker.WorkerContext;
+import io.tmidb.worker.WorkerService;
+import io.tmidb.worker.WorkerSettings;
+import org.postgresql.PGConnection;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Answers tmi.mapping_preview on the worker host. On a connection of its own it holds a few
+ * tickets: request ids reserved with tmi.reserve_preview_ticket, each with its advisory lock held.
+ * A caller queues its request under one of them and waits for that lock; the desk answers
+ * (PreviewRequests), commits, and only then releases the lock, so the caller wakes when its answer
+ * is there, without polling. Were the worker gone, its locks would go with its connection and the
+ * caller would learn it at once. Tickets are held only while tmi.host() is 'worker'.
+ */
+public final class PreviewDesk implements WorkerService {
+    /** How many previews may wait for an answer at once. */
+    static final int TICKETS = 16;
+
+    @Override
+    public String name() {
+        return "previews";
+    }
+
+    @Override
+    public void run(WorkerContext context) throws Exception {
+        int sweepMs = (int) context.settings().getDuration(WorkerSettings.Key.SWEEP_INTERVAL).toMillis();
+        try (Connection c = context.database().open()) {
+            try (Statement st = c.createStatement()) {
+                st.execute("LISTEN tmi_preview");
+            }
+            PGConnection pg = c.unwrap(PGConnection.class);
+            Set<Long> tickets = new TreeSet<>();
+            while (!context.stopping()) {
+                if (isWorkerHost(c)) {
+                    while (tickets.size() < TICKETS) {
+                        tickets.add(reserve(c));
+                    }
+                } else {
+                    for (long id : tickets) {
+                        release(c, id);
+                    }
+                    tickets.clear();
+                }
+                long[] asked = asked(c, tickets);
+                if (asked.length > 0) {
+                    answer(c, asked);
+                    for (long id : asked) {
+                        release(c, id);
+                        tickets.remove(id);
+                    }
+                } else {
+                    pg.getNotifications(sweepMs); // a request, or the sweep
+                }
+            }
+        }
+    }
+
+    private static void answer(Connection c, long[] ids) throws SQLException {
+        c.setAutoCommit(false);
+        try {
+            PreviewRequests.answer(c, ids);
+            c.commit(); // before the locks go: a caller that wakes finds its answer
+        } catch (SQLException e) {
+            c.rollback();
+            throw e;
+        } finally {
+            c.setAutoCommit(true);
+        }
+    }
+
+    /** The tickets a request was queued under and not yet answered. */
+    private static long[] asked(Connection c, Set<Long> tickets) throws SQLException {
+        if (tickets.isEmpty()) {
+            return new long[0];
+        }
+        try (PreparedStatement ps = c.prepareStatement("SELECT request_id FROM tmi.preview_request"
+                + " WHERE request_id = ANY(CAST(? AS bigint[])) AND result IS NULL AND error IS NULL ORDER BY request_id")) {
+            ps.setString(1, Ids.toArrayLiteral(tickets.stream().mapToLong(Long::longValue).toArray()));
+            List<Long> ids = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    ids.add(rs.getLong(1));
+                }
+            }
+            return ids.stream().mapToLong(Long::longValue).toArray();
+        }
+    }
+
+    private static long reserve(Connection c) throws SQLException {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT tmi.reserve_preview_ticket()")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    private static void release(Connection c, long id) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT tmi.release_preview_ticket(?)")) {
+            ps.setLong(1, id);
+            ps.execute();
+        }
+    }
+
+    private static boolean isWorkerHost(Connection c) throws SQLException {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT tmi.host()")) {
+            rs.next();
+            return "worker".equals(rs.getString(1));
+        }
+    }
+}
