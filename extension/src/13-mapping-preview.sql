@@ -179,13 +179,15 @@ BEGIN
             RETURN value;
         EXCEPTION WHEN sqlclient_unable_to_establish_sqlconnection OR invalid_authorization_specification
                        OR connection_exception THEN
-            failure := SQLERRM;
+            GET STACKED DIAGNOSTICS failure = PG_EXCEPTION_DETAIL; -- libpq's reason
+            failure := SQLERRM || coalesce(': ' || nullif(failure, ''), '');
         END;
     END LOOP;
     RAISE EXCEPTION 'mapping_preview cannot reach tmidb-worker from this server' USING ERRCODE = '0A000',
         DETAIL = failure,
-        HINT = 'Let role tmi_preview log in with its password from the server itself (pg_hba.conf), run "tmictl mapping preview"'
-               ' (the same code, outside the server), or SELECT tmi.use_host(''pljava'').';
+        HINT = 'Let role tmi_preview log in with its password from the server itself (pg_hba.conf; if the password was changed,'
+               ' a superuser runs SELECT tmi.renew_preview_link(true)), run "tmictl mapping preview" (the same code, outside'
+               ' the server), or SELECT tmi.use_host(''pljava'').';
 END
 $fn$;
 COMMENT ON FUNCTION tmi.preview_link(text) IS

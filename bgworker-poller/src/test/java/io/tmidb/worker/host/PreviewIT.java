@@ -118,6 +118,19 @@ class PreviewIT {
         }
     }
 
+    @Test
+    void aPasswordChangedBehindItsBackIsRefusedThenRenewed(TestDatabase db) throws Exception {
+        TestDatabase d = db.sibling("renewed", false);
+        try (Host.Running running = Host.WORKER.start(d); Connection c = d.connect(); Statement st = c.createStatement()) {
+            st.execute("ALTER ROLE tmi_preview PASSWORD 'changed'");
+            ServerErrorMessage m = assertFails(c, "0A000", "SELECT tmi.mapping_preview('" + RULE + "', '{\"stations\": []}')");
+            assertTrue(m.getDetail().contains("password authentication failed for user \"tmi_preview\""), m.getDetail());
+            assertTrue(m.getHint().contains("tmi.renew_preview_link(true)"), m.getHint());
+            st.execute("SELECT tmi.renew_preview_link(true)");
+            assertEquals("s1 Quay {\"bikes\": 4}", preview(c, "s1", "Quay", 4));
+        }
+    }
+
     /** The one target and observation a preview of one station shows, as "ext_key name payload". */
     private static String preview(Connection c, String id, String name, int bikes) throws SQLException {
         String answer = previewDocument(c, RULE, "{\"stations\": [{\"id\": \"" + id + "\", \"name\": \"" + name + "\", \"n\": " + bikes + "}]}");
