@@ -287,6 +287,16 @@ BEGIN
                 ELSE string_agg(format('%s: %s events, %s s behind', r.name, r.events_behind,
                                        round(r.seconds_behind::numeric, 1)), '; ' ORDER BY r.name) END
       FROM tmi.relay_status() r;
+
+    RETURN QUERY
+    SELECT 'retention', 'ok',
+           CASE WHEN count(*) = 0 THEN 'no retention set: everything is kept'
+                ELSE string_agg(format('%s %s', CASE r.kind WHEN '*' THEN 'default' ELSE r.kind END, r.keep), ', '
+                                ORDER BY r.kind = '*', r.kind) END
+           || coalesce((SELECT format('; last applied %s: %s partitions dropped, %s observations and %s positions deleted',
+                                      a.applied_at, a.partitions_dropped, a.observations, a.positions)
+                          FROM tmi.retention_applied a), '')
+      FROM tmi.retention r;
 END
 $fn$;
 COMMENT ON FUNCTION tmi.status() IS 'One row per tmiDB subsystem with its state';

@@ -6,6 +6,9 @@ import io.tmidb.launcher.cluster.Cluster;
 import io.tmidb.launcher.cluster.ClusterException;
 import io.tmidb.launcher.cluster.ExtensionFiles;
 import io.tmidb.launcher.cluster.ServerUser;
+import io.tmidb.settings.Service;
+import io.tmidb.settings.Setting;
+import io.tmidb.settings.Settings;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -40,16 +43,21 @@ public final class Supervisor {
     private final ServerUser user;
     private final String database;
     private final Optional<String> natsUrl;
-    private final int gatewayPort;
+    private final Settings settings;
     private final List<Child> parts = new ArrayList<>();
     private volatile boolean stopping;
 
-    public Supervisor(Cluster cluster, ServerUser user, String database, Optional<String> natsUrl, int gatewayPort) {
+    /**
+     * @param natsUrl  NATS for the event relay when one is configured; empty: the node runs nats-server
+     * @param settings tmidbd's settings; the worker and the gateway get those given on its command
+     *                 line and resolve the others (environment, tmidb.conf) themselves
+     */
+    public Supervisor(Cluster cluster, ServerUser user, String database, Optional<String> natsUrl, Settings settings) {
         this.cluster = cluster;
         this.user = user;
         this.database = database;
         this.natsUrl = natsUrl;
-        this.gatewayPort = gatewayPort;
+        this.settings = settings;
     }
 
     /** Runs until the process is asked to stop; prints the banner once the whole node is up. */
@@ -103,36 +111,43 @@ public final class Supervisor {
 
     private void startServices() throws IOException, SQLException {
         Path logDir = cluster.logFile().getParent();
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        String classpath = System.getProperty("java.class.path");
-        Map<String, String> dbEnv = new java.util.HashMap<>(Map.of(
-                "TMIDB_DB_URL", cluster.jdbcUrl(database),
-                "TMIDB_DB_USER", Cluster.SUPERUSER,
-                "TMIDB_DB_PASSWORD", cluster.superuserPassword()));
-        Optional<String> nats = natsUrl.or(() -> natsServerBinary().map(bin -> {
-            Path store = cluster.dataDir().resolveSibling("nats");
-            parts.add(new Child("nats", List.of(bin, "-js", "-sd", store.toString(), "-a", "127.0.0.1", "-p", "4222"),
-                    Map.of(), logDir.resolve("nats.log")));
-            return "nats://127.0.0.1:4222";
-        }));
-        nats.ifPresent(url -> dbEnv.put("TMIDB_NATS_URL", url));
+        // the password in the environment, not on a command line that ps shows
+        Map<String, String> workerEnv = Map.of(Setting.DB_PASSWORD.envName(), cluster.superuserPassword());
+        if (natsUrl.isEmpty()) {
+            natsServerBinary().ifPresent(bin -> {
+                // on the worker's default URL, nats://127.0.0.1:4222
+                Path store = cluster.dataDir().resolveSibling("nats");
+                parts.add(new Child("nats", List.of(bin, "-js", "-sd", store.toString(), "-a", "127.0.0.1", "-p", "4222"),
+                        Map.of(), logDir.resolve("nats.log")));
+            });
+        }
         if (loadable(WORKER_MAIN)) {
-            parts.add(new Child("worker", List.of(java, "-cp", classpath, WORKER_MAIN), dbEnv, logDir.resolve("worker.log")));
+            parts.add(new Child("worker", childCommand(WORKER_MAIN, Service.WORKER, Cluster.SUPERUSER), workerEnv,
+                    logDir.resolve("worker.log")));
         }
         if (loadable(GATEWAY_MAIN)) {
-            // a fresh password each start, handed over in the environment (not on a command line ps shows)
+            // a fresh password each start
             String password = Cluster.newPassword();
             Node.prepareAuthenticator(cluster, database, password);
-            Map<String, String> gatewayEnv = new java.util.HashMap<>(dbEnv);
-            gatewayEnv.put("TMIDB_DB_USER", Node.AUTHENTICATOR);
-            gatewayEnv.put("TMIDB_DB_PASSWORD", password);
-            // explicit: the node's own TMIDB_PORT (the server's) must not become the gateway's port
-            parts.add(new Child("gateway", List.of(java, "-cp", classpath, GATEWAY_MAIN, "--port=" + gatewayPort,
-                    "--db-url=" + cluster.jdbcUrl(database)), gatewayEnv, logDir.resolve("gateway.log")));
+            parts.add(new Child("gateway", childCommand(GATEWAY_MAIN, Service.GATEWAY, Node.AUTHENTICATOR),
+                    Map.of(Setting.DB_PASSWORD.envName(), password), logDir.resolve("gateway.log")));
         }
         for (Child part : parts.subList(1, parts.size())) {
             part.start();
         }
+    }
+
+    /**
+     * A service's JVM on this one's class path: the node's database and the role to log in as, and
+     * the settings given on tmidbd's command line that the service reads. It inherits tmidbd's
+     * environment (so {@code TMIDB_CONFIG} too) and resolves everything else as tmidbd did.
+     */
+    private List<String> childCommand(String mainClass, Service service, String dbUser) {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), mainClass,
+                "--db-url=" + cluster.jdbcUrl(database), "--db-user=" + dbUser));
+        cmd.addAll(settings.commandLineFor(service));
+        return cmd;
     }
 
     /** Services first, in reverse start order, then the server with a fast shutdown. */
