@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 package io.tmidb.worker.host;
 
+import io.tmidb.settings.Setting;
 import io.tmidb.stored.Ids;
 import io.tmidb.worker.WorkerContext;
 import io.tmidb.worker.WorkerService;
-import io.tmidb.worker.WorkerSettings;
 import org.postgresql.PGConnection;
 
 import java.sql.Connection;
@@ -36,7 +36,7 @@ public final class PreviewDesk implements WorkerService {
 
     @Override
     public void run(WorkerContext context) throws Exception {
-        int sweepMs = (int) context.settings().getDuration(WorkerSettings.Key.SWEEP_INTERVAL).toMillis();
+        int sweepMs = (int) context.settings().getDuration(Setting.SWEEP_INTERVAL).toMillis();
         try (Connection c = context.database().open()) {
             try (Statement st = c.createStatement()) {
                 st.execute("LISTEN tmi_preview");
