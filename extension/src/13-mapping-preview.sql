@@ -26,7 +26,15 @@ CREATE TABLE tmi.preview_request (
 );
 COMMENT ON TABLE tmi.preview_request IS 'Mapping previews asked of tmidb-worker, and its answers';
 
--- the advisory lock of a ticket: (7630185 = 'tmi' in ASCII, request id)
+-- a ticket's advisory lock is (this class, its request id)
+CREATE FUNCTION tmi.preview_lock_class()
+RETURNS integer
+LANGUAGE sql IMMUTABLE
+BEGIN ATOMIC
+    SELECT 7630185; -- 'tmi' in ASCII
+END;
+COMMENT ON FUNCTION tmi.preview_lock_class() IS 'The first key of the advisory locks of preview tickets';
+
 CREATE FUNCTION tmi.reserve_preview_ticket()
 RETURNS bigint
 LANGUAGE plpgsql
@@ -35,7 +43,7 @@ AS $fn$
 DECLARE
     id bigint := nextval(pg_get_serial_sequence('tmi.preview_request', 'request_id'));
 BEGIN
-    PERFORM pg_advisory_lock(7630185, id::integer);
+    PERFORM pg_advisory_lock(tmi.preview_lock_class(), id::integer);
     RETURN id;
 END
 $fn$;
@@ -47,7 +55,7 @@ RETURNS boolean
 LANGUAGE sql
 SET search_path = pg_catalog
 BEGIN ATOMIC
-    SELECT pg_catalog.pg_advisory_unlock(7630185, id::integer);
+    SELECT pg_catalog.pg_advisory_unlock(tmi.preview_lock_class(), id::integer);
 END;
 COMMENT ON FUNCTION tmi.release_preview_ticket(bigint) IS
     'For tmidb-worker: wakes the caller waiting for the preview of this request id (its answer is committed)';
@@ -59,7 +67,7 @@ LANGUAGE sql STABLE
 SET search_path = pg_catalog
 BEGIN ATOMIC
     SELECT l.objid::bigint FROM pg_catalog.pg_locks l
-     WHERE l.locktype = 'advisory' AND l.classid = 7630185::oid AND l.objsubid = 2
+     WHERE l.locktype = 'advisory' AND l.classid = tmi.preview_lock_class()::oid AND l.objsubid = 2
        AND l.mode = 'ExclusiveLock' AND l.granted
        AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database());
 END;
@@ -218,12 +226,12 @@ BEGIN
     PERFORM tmi.require(payload, 'payload', 'Pass the document to preview as jsonb.');
     id := tmi.preview_link(format('SELECT tmi.queue_preview(%L, %L)', rule, payload));
     BEGIN
-        PERFORM pg_advisory_lock_shared(7630185, id::integer); -- released by the worker once it answered
+        PERFORM pg_advisory_lock_shared(tmi.preview_lock_class(), id::integer); -- released by the worker once it answered
     EXCEPTION WHEN lock_not_available THEN
         RAISE EXCEPTION 'tmidb-worker did not answer the preview within 10 seconds' USING ERRCODE = '57014',
             HINT = 'Check that tmidb-worker runs (tmictl status), or run "tmictl mapping preview".';
     END;
-    PERFORM pg_advisory_unlock_shared(7630185, id::integer);
+    PERFORM pg_advisory_unlock_shared(tmi.preview_lock_class(), id::integer);
     answer := tmi.preview_link(format('SELECT tmi.take_preview_answer(%s)', id));
     IF answer IS NULL THEN
         RAISE EXCEPTION 'tmidb-worker stopped before it answered the preview' USING ERRCODE = '55000',
