@@ -59,6 +59,7 @@ class RoleGrantsIT {
             Map.entry("tmi.series(uuid,text,interval,timestamp with time zone,timestamp with time zone)",
                     "SELECT count(*) FROM tmi.series('%bike%', 'battery', '1 hour')"),
             Map.entry("tmi.scope_sees(jsonb,text,uuid)", "SELECT tmi.scope_sees(tmi.caller_scope(), 'bike', '%bike%')"),
+            Map.entry("tmi.scope_fields(jsonb,text,uuid)", "SELECT tmi.scope_fields(tmi.caller_scope(), 'bike', '%bike%')"),
             Map.entry("tmi.scope_only(jsonb,text,uuid,jsonb)",
                     "SELECT tmi.scope_only(tmi.caller_scope(), 'bike', '%bike%', '{\"battery\": 1, \"model\": \"x\"}')")));
 

@@ -5,13 +5,14 @@ import io.tmidb.settings.Setting;
 import io.tmidb.stored.Ids;
 import io.tmidb.worker.WorkerContext;
 import io.tmidb.worker.WorkerService;
-import org.postgresql.PGConnection;
+import io.tmidb.pgnotify.ListenLoop;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -36,36 +37,34 @@ public final class PreviewDesk implements WorkerService {
 
     @Override
     public void run(WorkerContext context) throws Exception {
-        int sweepMs = (int) context.settings().getDuration(Setting.SWEEP_INTERVAL).toMillis();
-        try (Connection c = context.database().open()) {
-            try (Statement st = c.createStatement()) {
-                st.execute("LISTEN tmi_preview");
-            }
-            PGConnection pg = c.unwrap(PGConnection.class);
-            Set<Long> tickets = new TreeSet<>();
-            while (!context.stopping()) {
-                if (isWorkerHost(c)) {
-                    while (tickets.size() < TICKETS) {
-                        tickets.add(reserve(c));
+        Duration sweep = context.settings().getDuration(Setting.SWEEP_INTERVAL);
+        ListenLoop.named(name()).listen("tmi_preview").opener(context.database()::open).stopping(context::stopping)
+                .whileDown("previews fail at once until it is back (no tickets)").build()
+                .run((c, wakeups) -> {
+                    Set<Long> tickets = new TreeSet<>(); // held by this connection: a new one holds none
+                    while (!wakeups.stopping()) {
+                        if (isWorkerHost(c)) {
+                            while (tickets.size() < TICKETS) {
+                                tickets.add(reserve(c));
+                            }
+                        } else {
+                            for (long id : tickets) {
+                                release(c, id);
+                            }
+                            tickets.clear();
+                        }
+                        long[] asked = asked(c, tickets);
+                        if (asked.length > 0) {
+                            answer(c, asked);
+                            for (long id : asked) {
+                                release(c, id);
+                                tickets.remove(id);
+                            }
+                        } else {
+                            wakeups.await(sweep); // a request, or the sweep
+                        }
                     }
-                } else {
-                    for (long id : tickets) {
-                        release(c, id);
-                    }
-                    tickets.clear();
-                }
-                long[] asked = asked(c, tickets);
-                if (asked.length > 0) {
-                    answer(c, asked);
-                    for (long id : asked) {
-                        release(c, id);
-                        tickets.remove(id);
-                    }
-                } else {
-                    pg.getNotifications(sweepMs); // a request, or the sweep
-                }
-            }
-        }
+                });
     }
 
     private static void answer(Connection c, long[] ids) throws SQLException {

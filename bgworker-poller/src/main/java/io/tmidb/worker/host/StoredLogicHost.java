@@ -7,13 +7,14 @@ import io.tmidb.stored.mapping.Pipeline;
 import io.tmidb.stored.schema.SchemaVersions;
 import io.tmidb.worker.WorkerContext;
 import io.tmidb.worker.WorkerService;
-import org.postgresql.PGConnection;
+import io.tmidb.pgnotify.ListenLoop;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.logging.Logger;
@@ -80,19 +81,17 @@ public final class StoredLogicHost implements WorkerService {
     @Override
     public void run(WorkerContext context) throws Exception {
         int batch = context.settings().getInt(Setting.BATCH_SIZE);
-        int sweepMs = (int) context.settings().getDuration(Setting.SWEEP_INTERVAL).toMillis();
-        try (Connection c = context.database().open()) {
-            try (Statement st = c.createStatement()) {
-                st.execute("LISTEN tmi_work");
-            }
-            PGConnection pg = c.unwrap(PGConnection.class);
-            while (!context.stopping()) {
-                boolean busy = isWorkerHost(c) && drainOnce(c, batch);
-                if (!busy) {
-                    pg.getNotifications(sweepMs); // wait for work, or sweep
-                }
-            }
-        }
+        Duration sweep = context.settings().getDuration(Setting.SWEEP_INTERVAL);
+        ListenLoop.named(name).listen("tmi_work").opener(context.database()::open).stopping(context::stopping)
+                .whileDown("work waits in its queues (nothing is lost)").build()
+                .run((c, wakeups) -> {
+                    while (!wakeups.stopping()) {
+                        boolean busy = isWorkerHost(c) && drainOnce(c, batch);
+                        if (!busy) {
+                            wakeups.await(sweep); // wait for work, or sweep
+                        }
+                    }
+                });
     }
 
     /** Runs one batch of each of this host's queues; true if any had work. */

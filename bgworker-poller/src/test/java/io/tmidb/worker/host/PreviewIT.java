@@ -111,7 +111,11 @@ class PreviewIT {
             try (Host.Running running = Host.WORKER.start(d)) {
                 assertEquals("s1 Quay {\"bikes\": 4}", preview(c, "s1", "Quay", 4));
             }
-            // its connection closed, the stopped worker's tickets are gone with it
+            // its connection closed, the stopped worker's tickets go with it as soon as its backend has exited
+            long deadline = System.nanoTime() + java.time.Duration.ofSeconds(10).toNanos();
+            while (scalarLong(c, "SELECT count(*) FROM tmi.preview_tickets()") > 0 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
             assertEquals(0, scalarLong(c, "SELECT count(*) FROM tmi.preview_tickets()"));
             assertTrue(assertFails(c, "55000", "SELECT tmi.mapping_preview('" + RULE + "', '{\"stations\": []}')")
                     .getMessage().contains("no tmidb-worker is running"));
