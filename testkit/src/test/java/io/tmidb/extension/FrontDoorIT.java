@@ -180,8 +180,8 @@ class FrontDoorIT {
             }
             assertFails(c, "22004", "SELECT tmi.add_mapping(NULL, '" + ok + "')");
             assertFails(c, "42704", "SELECT tmi.remap('no-such-source')");
-            // on the worker host the worker answers previews; with no worker running the call says so
-            assertFails(c, "57014", "SELECT tmi.mapping_preview('" + ok + "', '{\"id\": 1}')");
+            // on the worker host the worker answers previews; with no worker running the call says so at once
+            assertFails(c, "55000", "SELECT tmi.mapping_preview('" + ok + "', '{\"id\": 1}')");
             assertEquals(1, scalarLong(c, "SELECT count(*) FROM tmi.mapping_rule"));
         }
     }

@@ -23,7 +23,6 @@ import java.util.logging.Logger;
  */
 final class ConnectorSuggestions {
     private static final Logger LOG = Logger.getLogger(ConnectorSuggestions.class.getName());
-    private static final int DOCUMENTS = 3;
 
     /** Claims connectors waiting for their suggestion. */
     static final String CLAIM = "SELECT c.connector_id FROM tmi.ingest_connector c"
@@ -94,8 +93,7 @@ final class ConnectorSuggestions {
 
     private static List<String> newest(Connection c, String source) throws SQLException {
         List<String> docs = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT payload::text FROM tmi.raw_bucket WHERE source = ?"
-                + " ORDER BY raw_id DESC LIMIT " + DOCUMENTS)) {
+        try (PreparedStatement ps = c.prepareStatement("SELECT d::text FROM tmi.suggestion_documents(?) d")) {
             ps.setString(1, source);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {

@@ -49,12 +49,7 @@ public final class StoredLogicHost implements WorkerService {
             "SELECT pending_id FROM tmi.schema_pending ORDER BY pending_id LIMIT ? FOR UPDATE SKIP LOCKED", SchemaVersions::apply);
     private static final Queue ALARM = new Queue("alarm",
             "SELECT pending_id FROM tmi.alarm_pending ORDER BY pending_id LIMIT ? FOR UPDATE SKIP LOCKED", Alarms::evaluate);
-    private static final Queue PREVIEW = new Queue("preview", "SELECT request_id FROM tmi.preview_request"
-            + " WHERE result IS NULL AND error IS NULL ORDER BY request_id LIMIT ? FOR UPDATE SKIP LOCKED", PreviewRequests::answer);
-    /** Suggestions are answered here on both hosts: the role model runs in this JVM, never in the server's. */
-    private static final Queue SUGGEST = new Queue("suggest", "SELECT request_id FROM tmi.suggest_request"
-            + " WHERE result IS NULL AND error IS NULL ORDER BY request_id LIMIT ? FOR UPDATE SKIP LOCKED", SuggestRequests::answer,
-            false);
+    /** Connectors that ask for a suggested rule, on either host: the role model runs in this JVM, never in the server's. */
     private static final Queue CONNECTOR_SUGGESTION = new Queue("connector-suggestion", ConnectorSuggestions.CLAIM,
             ConnectorSuggestions::suggest, false);
 
@@ -72,17 +67,17 @@ public final class StoredLogicHost implements WorkerService {
     }
 
     /**
-     * Applies queued schema changes, evaluates queued alarms, answers previews and mapping
-     * suggestions and suggests the rules of connectors that ask for one, beside the mapping (so both cores work) and alone (so each queue is consumed in
-     * order: versions per statement, alarms in time).
+     * Applies queued schema changes, evaluates queued alarms and suggests the rules of connectors
+     * that ask for one, beside the mapping (so both cores work) and alone (so each queue is consumed
+     * in order: versions per statement, alarms in time).
      */
     public static StoredLogicHost followUp() {
-        return new StoredLogicHost("schema-alarms-previews", List.of(SCHEMA, ALARM, PREVIEW, SUGGEST, CONNECTOR_SUGGESTION));
+        return new StoredLogicHost("schema-alarms", List.of(SCHEMA, ALARM, CONNECTOR_SUGGESTION));
     }
 
-    /** Both, as the worker runs them. */
-    public static List<StoredLogicHost> all() {
-        return List.of(mapping(), followUp());
+    /** The stored logic's services as the worker runs them: both, and the previews' desk. */
+    public static List<WorkerService> all() {
+        return List.of(mapping(), followUp(), new PreviewDesk());
     }
 
     @Override

@@ -16,9 +16,9 @@ import java.util.logging.Logger;
 
 /**
  * Answers tmi.suggest_mapping on either host (the role model runs in the worker's JVM, never in
- * the server's): suggests a rule for each claimed request's documents and writes the suggestion,
- * or the reason there is none (SQLSTATE 22023 for documents that cannot be read, 42704 when the
- * items have no key), for the waiting caller. Answers older than a minute go.
+ * the server's), for the desk (PreviewDesk): suggests a rule for each request's documents (its
+ * payload, newest first) and writes the suggestion, or the reason there is none (SQLSTATE 22023
+ * for documents that cannot be read, 42704 when the items have no key), for the waiting caller.
  */
 final class SuggestRequests {
     private static final Logger LOG = Logger.getLogger(SuggestRequests.class.getName());
@@ -28,11 +28,11 @@ final class SuggestRequests {
 
     static void answer(Connection c, long[] ids) throws SQLException {
         Suggester suggester = Suggester.withModel();
-        try (PreparedStatement read = c.prepareStatement("SELECT request_id, source, d.doc::text FROM tmi.suggest_request r"
-                + " CROSS JOIN LATERAL jsonb_array_elements(r.documents) WITH ORDINALITY AS d (doc, ord)"
+        try (PreparedStatement read = c.prepareStatement("SELECT request_id, source, d.doc::text FROM tmi.preview_request r"
+                + " CROSS JOIN LATERAL jsonb_array_elements(r.payload) WITH ORDINALITY AS d (doc, ord)"
                 + " WHERE request_id = ANY(CAST(? AS bigint[])) ORDER BY request_id, d.ord");
-             PreparedStatement done = c.prepareStatement("UPDATE tmi.suggest_request SET result = CAST(? AS jsonb) WHERE request_id = ?");
-             PreparedStatement failed = c.prepareStatement("UPDATE tmi.suggest_request SET sqlstate = ?, error = ?, hint = ?"
+             PreparedStatement done = c.prepareStatement("UPDATE tmi.preview_request SET result = CAST(? AS jsonb) WHERE request_id = ?");
+             PreparedStatement failed = c.prepareStatement("UPDATE tmi.preview_request SET sqlstate = ?, error = ?, hint = ?"
                      + " WHERE request_id = ?")) {
             read.setString(1, Ids.toArrayLiteral(ids));
             List<Long> order = new ArrayList<>();
@@ -67,16 +67,12 @@ final class SuggestRequests {
                 }
             }
             // a request whose documents array was empty has no rows above
-            try (PreparedStatement empty = c.prepareStatement("UPDATE tmi.suggest_request SET sqlstate = '22023',"
+            try (PreparedStatement empty = c.prepareStatement("UPDATE tmi.preview_request SET sqlstate = '22023',"
                     + " error = 'no document to suggest from', hint = 'Pass a document, or let the source store one first.'"
                     + " WHERE request_id = ANY(CAST(? AS bigint[])) AND result IS NULL AND error IS NULL")) {
                 empty.setString(1, Ids.toArrayLiteral(ids));
                 empty.execute();
             }
-        }
-        try (PreparedStatement clean = c.prepareStatement("DELETE FROM tmi.suggest_request"
-                + " WHERE created_at < now() - interval '1 minute' AND (result IS NOT NULL OR error IS NOT NULL)")) {
-            clean.execute();
         }
     }
 }

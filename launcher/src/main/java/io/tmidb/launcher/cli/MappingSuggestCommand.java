@@ -33,7 +33,6 @@ import java.util.concurrent.Callable;
 @Command(name = "suggest", mixinStandardHelpOptions = true,
         description = "Propose a mapping rule for a source from its newest documents, with a preview; --apply registers it.")
 final class MappingSuggestCommand implements Callable<Integer> {
-    private static final int DOCUMENTS = 3;
 
     @Mixin NodeOptions node;
     @Spec CommandLine.Model.CommandSpec spec;
@@ -105,8 +104,7 @@ final class MappingSuggestCommand implements Callable<Integer> {
 
     private List<String> newest(Connection c) throws SQLException {
         List<String> docs = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT payload::text FROM tmi.raw_bucket WHERE source = ?"
-                + " ORDER BY raw_id DESC LIMIT " + DOCUMENTS)) {
+        try (PreparedStatement ps = c.prepareStatement("SELECT d::text FROM tmi.suggestion_documents(?) d")) {
             ps.setString(1, source);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {

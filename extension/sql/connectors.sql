@@ -2,6 +2,9 @@
 -- Connector management messages, as a user sees them in psql.
 \set VERBOSITY default
 \set SHOW_CONTEXT never
+SET client_min_messages = warning;
+CREATE EXTENSION tmidb CASCADE;
+RESET client_min_messages;
 SELECT tmi.add_connector('docks', 'https://example.org/docks.html', '5 minutes', 'html',
        '{"select": "table.docks tr", "fields": {"name": "td.name"}, "headers": {"X-Api-Key": "k-123"}}') > 0 AS added;
 SELECT name, format, every, options, enabled FROM tmi.connectors;
@@ -27,3 +30,5 @@ SELECT tmi.drop_connector('docks') > 0 AS dropped;
 -- fail: dropped already
 SELECT tmi.drop_connector('docks');
 SELECT count(*) AS connectors FROM tmi.connectors;
+SET client_min_messages = warning;
+DROP EXTENSION tmidb CASCADE;

@@ -2,6 +2,9 @@
 -- The SQL front door's messages, as a user sees them in psql.
 \set VERBOSITY default
 \set SHOW_CONTEXT never
+SET client_min_messages = warning;
+CREATE EXTENSION tmidb CASCADE;
+RESET client_min_messages;
 SELECT tmi.add_target('Pump 1', 'pump', '{"vendor": "acme"}', 'P1') IS NOT NULL AS created;
 -- fail: a kind names API views, so it must be an identifier
 SELECT tmi.add_target('Pump 2', 'Big Pumps');
@@ -42,3 +45,5 @@ SELECT tmi.ingest('bikes', '{"stations": ["a long station name that makes this d
 RESET tmi.max_payload_bytes;
 SELECT source, connector_id, status, payload FROM tmi.raw_bucket ORDER BY raw_id;
 SELECT subsystem, state, detail FROM tmi.status() WHERE subsystem IN ('extension', 'raw_bucket', 'connectors');
+SET client_min_messages = warning;
+DROP EXTENSION tmidb CASCADE;
