@@ -3,6 +3,9 @@ package io.tmidb.gateway;
 
 import io.javalin.Javalin;
 import io.javalin.websocket.WsHandlerType;
+import io.tmidb.files.FileException;
+import io.tmidb.files.ObjectStore;
+import io.tmidb.files.StoreConfig;
 import io.tmidb.gateway.internal.auth.JwtAuthenticator;
 import io.tmidb.gateway.internal.auth.TokenRegistry;
 import io.tmidb.gateway.internal.endpoint.Cors;
@@ -12,6 +15,9 @@ import io.tmidb.gateway.internal.endpoint.ResourceEndpoint;
 import io.tmidb.gateway.internal.endpoint.RpcEndpoint;
 import io.tmidb.gateway.internal.endpoint.Services;
 import io.tmidb.gateway.internal.error.ApiException;
+import io.tmidb.gateway.internal.files.FileJanitor;
+import io.tmidb.gateway.internal.files.FileRules;
+import io.tmidb.gateway.internal.files.FilesEndpoint;
 import io.tmidb.gateway.internal.listener.ListenerEndpoint;
 import io.tmidb.gateway.internal.query.Database;
 import io.tmidb.gateway.internal.response.JettyErrors;
@@ -20,6 +26,7 @@ import io.tmidb.gateway.internal.schema.SchemaCache;
 import io.tmidb.gateway.internal.schema.SchemaListener;
 import io.tmidb.gateway.internal.ws.WsEndpoint;
 
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -37,7 +44,7 @@ import java.util.logging.Logger;
  * accepts requests; {@link #close} stops it. Routes: {@code /} (OpenAPI), {@code /<relation>},
  * {@code /rpc/<function>}, the webhook {@code POST /ingest/<source>}, {@code /api/<listener>},
  * {@code /api/<listener>/<kind>/obs} (each also under
- * {@code /rest/v1}), and the
+ * {@code /rest/v1}), files under {@code /files} (with an object store, docs/files.md), and the
  * WebSocket event streams {@code /tmi/ws} and {@code /tmi/ws/<listener>} (docs/websocket.md).
  */
 public final class Gateway implements AutoCloseable {
@@ -54,9 +61,11 @@ public final class Gateway implements AutoCloseable {
     private final SchemaListener listener;
     private final WsEndpoint ws;
     private final TokenRegistry tokens;
+    private final ObjectStore store;
 
     private Gateway(Javalin http, Database db, ScheduledExecutorService refresher, SchemaListener listener, WsEndpoint ws,
-                    TokenRegistry tokens) {
+                    TokenRegistry tokens, ObjectStore store) {
+        this.store = store;
         this.ws = ws;
         this.tokens = tokens;
         this.http = http;
@@ -70,6 +79,7 @@ public final class Gateway implements AutoCloseable {
                 settings.get(GatewaySettings.Key.DB_PASSWORD), settings.getInt(GatewaySettings.Key.POOL_SIZE), APP_NAME);
         WsEndpoint ws = null;
         TokenRegistry tokens = new TokenRegistry(db::openAsAdmin);
+        ObjectStore store = objectStore(settings);
         try {
             SchemaCache cache = new SchemaCache(db.dataSource());
             cache.reload();
@@ -82,6 +92,9 @@ public final class Gateway implements AutoCloseable {
             IngestEndpoint ingest = new IngestEndpoint(services);
             ListenerEndpoint listeners = new ListenerEndpoint(services);
             OpenApiEndpoint openApi = new OpenApiEndpoint(services);
+            FilesEndpoint files = new FilesEndpoint(services, store, new FileRules(settings.getLong(GatewaySettings.Key.FILE_MAX_SIZE),
+                    settings.getList(GatewaySettings.Key.FILE_CONTENT_TYPES), settings.getDuration(GatewaySettings.Key.FILE_UPLOAD_EXPIRY),
+                    settings.getDuration(GatewaySettings.Key.FILE_DOWNLOAD_EXPIRY)));
             ws = WsEndpoint.start(db::openAsAdmin, auth, tokens, settings.getInt(GatewaySettings.Key.WS_QUEUE),
                     settings.getDuration(GatewaySettings.Key.WS_HEARTBEAT), settings.getDuration(GatewaySettings.Key.WS_SWEEP),
                     settings.getDuration(GatewaySettings.Key.WS_SCOPE_REFRESH));
@@ -94,6 +107,13 @@ public final class Gateway implements AutoCloseable {
                 Cors.configure(cfg, settings.getList(GatewaySettings.Key.CORS_ORIGINS));
                 cfg.routes.addWsHandler(WsHandlerType.WEBSOCKET, "/tmi/ws", events::configure);
                 cfg.routes.addWsHandler(WsHandlerType.WEBSOCKET, "/tmi/ws/{listener}", events::configure);
+                // before /{relation}, which would take /files for a resource
+                cfg.routes.post("/files", files::begin);
+                cfg.routes.post("/files/stream", files::stream);
+                cfg.routes.post("/files/uploads/{upload}", files::complete);
+                cfg.routes.delete("/files/uploads/{upload}", files::cancel);
+                cfg.routes.get("/files/{file}", files::download);
+                cfg.routes.delete("/files/{file}", files::delete);
                 for (String prefix : PREFIXES) {
                     cfg.routes.get(prefix.isEmpty() ? "/" : prefix, openApi::handle);
                     cfg.routes.get(prefix + "/rpc/{function}", rpc::handle);
@@ -140,12 +160,20 @@ public final class Gateway implements AutoCloseable {
             });
             long every = settings.getDuration(GatewaySettings.Key.SCHEMA_REFRESH).toMillis();
             refresher.scheduleWithFixedDelay(cache::reloadIfStale, every, every, TimeUnit.MILLISECONDS);
+            if (store != null) {
+                FileJanitor janitor = new FileJanitor(store, db::openAsAdmin);
+                long sweep = settings.getDuration(GatewaySettings.Key.FILE_SWEEP).toMillis();
+                refresher.scheduleWithFixedDelay(janitor::sweep, 0, sweep, TimeUnit.MILLISECONDS);
+            }
             LOG.info(() -> "tmiDB gateway listening on " + settings.get(GatewaySettings.Key.HOST) + ":" + http.port()
                     + ", API versions " + cache.get().versions());
-            return new Gateway(http, db, refresher, new SchemaListener(db::openDedicated, cache), ws, tokens);
+            return new Gateway(http, db, refresher, new SchemaListener(db::openDedicated, cache), ws, tokens, store);
         } catch (RuntimeException | SQLException e) {
             if (ws != null) {
                 ws.close();
+            }
+            if (store != null) {
+                store.close();
             }
             tokens.close();
             db.close();
@@ -165,7 +193,32 @@ public final class Gateway implements AutoCloseable {
         ws.close();
         tokens.close();
         http.stop();
+        if (store != null) {
+            store.close();
+        }
         db.close();
+    }
+
+    /**
+     * The object store of files, or null without {@code s3-endpoint}. A store that cannot be reached
+     * now does not stop the gateway: file requests answer 503 until it can, and tmi.status() says so.
+     */
+    private static ObjectStore objectStore(GatewaySettings settings) {
+        String endpoint = settings.get(GatewaySettings.Key.S3_ENDPOINT);
+        if (endpoint.isBlank()) {
+            LOG.info("no s3-endpoint: files are off");
+            return null;
+        }
+        ObjectStore store = new ObjectStore(new StoreConfig(URI.create(endpoint.strip()), settings.get(GatewaySettings.Key.S3_REGION),
+                settings.get(GatewaySettings.Key.S3_BUCKET), settings.get(GatewaySettings.Key.S3_ACCESS_KEY),
+                settings.get(GatewaySettings.Key.S3_SECRET_KEY), settings.getBoolean(GatewaySettings.Key.S3_PATH_STYLE)));
+        try {
+            store.ensureBucket();
+            LOG.info(() -> "files in " + store.config());
+        } catch (FileException e) {
+            LOG.warning(() -> "the object store is not reachable now (" + e.getMessage() + "); file requests answer 503 until it is");
+        }
+        return store;
     }
 
     private static byte[] secret(GatewaySettings settings, Database db) throws SQLException {

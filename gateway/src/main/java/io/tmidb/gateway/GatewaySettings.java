@@ -34,7 +34,19 @@ public final class GatewaySettings extends Settings<GatewaySettings.Key> {
         WS_QUEUE("ws-queue", "10000", "frames a WebSocket client may lag behind before it is closed with 4008 (slow consumer)"),
         WS_HEARTBEAT("ws-heartbeat", "PT15S", "how often WebSocket clients get a heartbeat with the last event id (ISO-8601 duration)"),
         WS_SWEEP("ws-sweep", "PT1S", "how often the event reader looks for events without a NOTIFY (ISO-8601 duration)"),
-        WS_SCOPE_REFRESH("ws-scope-refresh", "PT5S", "how often WebSocket sessions reload their listener's subscriptions (ISO-8601 duration)");
+        WS_SCOPE_REFRESH("ws-scope-refresh", "PT5S", "how often WebSocket sessions reload their listener's subscriptions (ISO-8601 duration)"),
+        // files (docs/files.md): the object store, and the limits of what it takes
+        S3_ENDPOINT("s3-endpoint", "", "URL of the S3-compatible object store that holds files; empty: no files (tmidbd passes its embedded store's)"),
+        S3_REGION("s3-region", "us-east-1", "the object store's region"),
+        S3_BUCKET("s3-bucket", "tmidb", "bucket that holds the files (created when missing)"),
+        S3_ACCESS_KEY("s3-access-key", "", "access key for the object store"),
+        S3_SECRET_KEY("s3-secret-key", "", "secret key for the object store (shown masked)"),
+        S3_PATH_STYLE("s3-path-style", "true", "address buckets in the path (http://host/bucket/key) rather than the host name (true/false)"),
+        FILE_MAX_SIZE("file-max-size", "5368709120", "largest file accepted, in bytes (more: 413)"),
+        FILE_CONTENT_TYPES("file-content-types", "", "media types files may have, comma-separated, type/* for a whole type; empty: any"),
+        FILE_UPLOAD_EXPIRY("file-upload-expiry", "PT15M", "how long an upload URL is valid and an upload may take to complete (ISO-8601 duration)"),
+        FILE_DOWNLOAD_EXPIRY("file-download-expiry", "PT1M", "how long a download URL from GET /files/<id> is valid (ISO-8601 duration)"),
+        FILE_SWEEP("file-sweep", "PT30S", "how often objects of deleted files and expired uploads are deleted and the store checked (ISO-8601 duration)");
 
         private final Spec spec;
 
@@ -62,7 +74,12 @@ public final class GatewaySettings extends Settings<GatewaySettings.Key> {
         if (getInt(Key.WS_QUEUE) < 1) {
             throw new IllegalArgumentException("ws-queue must be at least 1, got " + get(Key.WS_QUEUE));
         }
-        for (Key k : new Key[] {Key.WS_HEARTBEAT, Key.WS_SWEEP, Key.WS_SCOPE_REFRESH}) {
+        if (getLong(Key.FILE_MAX_SIZE) < 0) {
+            throw new IllegalArgumentException("file-max-size must not be negative, got " + get(Key.FILE_MAX_SIZE));
+        }
+        getBoolean(Key.S3_PATH_STYLE);
+        for (Key k : new Key[] {Key.WS_HEARTBEAT, Key.WS_SWEEP, Key.WS_SCOPE_REFRESH, Key.FILE_UPLOAD_EXPIRY, Key.FILE_DOWNLOAD_EXPIRY,
+                Key.FILE_SWEEP}) {
             if (getDuration(k).isNegative() || getDuration(k).isZero()) {
                 throw new IllegalArgumentException(k.settingName() + " must be a positive duration, got " + get(k));
             }
