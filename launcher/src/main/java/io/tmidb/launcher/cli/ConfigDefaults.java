@@ -26,7 +26,8 @@ final class ConfigDefaults implements CommandLine.IDefaultValueProvider {
     static final String SYSTEM_FILE = "/etc/tmidb/tmidb.conf";
     /** Every key the file may hold: the long options of tmidbd and tmictl. */
     static final Set<String> KEYS = new TreeSet<>(List.of("data-dir", "port", "database", "os-user", "pg-bindir",
-            "nats-url", "gateway-port"));
+            "nats-url", "gateway-port",
+            "s3-endpoint", "s3-region", "s3-bucket", "s3-access-key", "s3-secret-key", "s3-path-style", "s3-port"));
 
     private final Map<String, String> file;
     private final Map<String, String> env;

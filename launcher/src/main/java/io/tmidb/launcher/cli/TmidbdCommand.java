@@ -4,6 +4,7 @@ package io.tmidb.launcher.cli;
 import io.tmidb.launcher.Node;
 import io.tmidb.launcher.cluster.Cluster;
 import io.tmidb.launcher.cluster.ClusterException;
+import io.tmidb.launcher.node.EmbeddedS3;
 import io.tmidb.launcher.node.Supervisor;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -48,6 +49,7 @@ public final class TmidbdCommand {
         @Override
         public Integer call() {
             Cluster cluster = node.initCluster();
+            EmbeddedS3.credentials(cluster.dataDir());
             spec.commandLine().getOut().printf("tmidbd: created %s (port %d)%ntmidbd: start it with: tmidbd start -D %s%n",
                     cluster.dataDir(), cluster.port(), cluster.dataDir());
             return ExitCodes.OK;
@@ -72,7 +74,7 @@ public final class TmidbdCommand {
                         "See 'tmidbd status -D " + cluster.dataDir() + "'.");
             }
             new Supervisor(cluster, node.serverUser(), node.database, Optional.ofNullable(services.natsUrl),
-                    services.gatewayPort).run(spec.commandLine().getOut());
+                    services.gatewayPort, services.objectStore()).run(spec.commandLine().getOut());
             return ExitCodes.OK;
         }
     }
@@ -99,6 +101,12 @@ public final class TmidbdCommand {
                     "--pg-bindir", cluster.installation().binDir().toString(), "--gateway-port", String.valueOf(services.gatewayPort)));
             if (services.natsUrl != null) {
                 cmd.addAll(List.of("--nats-url", services.natsUrl));
+            }
+            // the key pair is not passed on: a command line is visible in ps, and run reads the same environment and file
+            cmd.addAll(List.of("--s3-region", services.s3Region, "--s3-bucket", services.s3Bucket,
+                    "--s3-path-style=" + services.s3PathStyle, "--s3-port", String.valueOf(services.s3Port)));
+            if (services.s3Endpoint != null) {
+                cmd.addAll(List.of("--s3-endpoint", services.s3Endpoint));
             }
             Files.deleteIfExists(cluster.dataDir().resolve(Supervisor.STATUS_FILE));
             Process run = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))

@@ -41,10 +41,13 @@ public final class Supervisor {
     private final String database;
     private final Optional<String> natsUrl;
     private final int gatewayPort;
+    private final ObjectStoreOptions objects;
     private final List<Child> parts = new ArrayList<>();
     private volatile boolean stopping;
 
-    public Supervisor(Cluster cluster, ServerUser user, String database, Optional<String> natsUrl, int gatewayPort) {
+    public Supervisor(Cluster cluster, ServerUser user, String database, Optional<String> natsUrl, int gatewayPort,
+                      ObjectStoreOptions objects) {
+        this.objects = objects;
         this.cluster = cluster;
         this.user = user;
         this.database = database;
@@ -116,6 +119,7 @@ public final class Supervisor {
             return "nats://127.0.0.1:4222";
         }));
         nats.ifPresent(url -> dbEnv.put("TMIDB_NATS_URL", url));
+        Map<String, String> storeEnv = objectStore(java, logDir);
         if (loadable(WORKER_MAIN)) {
             parts.add(new Child("worker", List.of(java, "-cp", classpath, WORKER_MAIN), dbEnv, logDir.resolve("worker.log")));
         }
@@ -126,13 +130,56 @@ public final class Supervisor {
             Map<String, String> gatewayEnv = new java.util.HashMap<>(dbEnv);
             gatewayEnv.put("TMIDB_DB_USER", Node.AUTHENTICATOR);
             gatewayEnv.put("TMIDB_DB_PASSWORD", password);
+            gatewayEnv.putAll(storeEnv);
             // explicit: the node's own TMIDB_PORT (the server's) must not become the gateway's port
             parts.add(new Child("gateway", List.of(java, "-cp", classpath, GATEWAY_MAIN, "--port=" + gatewayPort,
                     "--db-url=" + cluster.jdbcUrl(database)), gatewayEnv, logDir.resolve("gateway.log")));
         }
         for (Child part : parts.subList(1, parts.size())) {
             part.start();
+            if (part.name.equals("s3")) {
+                awaitPort(part, objects.embeddedPort());
+            }
         }
+    }
+
+    /**
+     * The embedded object store as a part of the node unless an external endpoint is set; answers
+     * the gateway's settings for the store in use (none when neither is available).
+     */
+    private Map<String, String> objectStore(String java, Path logDir) {
+        if (objects.external()) {
+            LOG.info(() -> "files in the external object store " + objects.endpoint());
+            return objects.gatewayEnv(null);
+        }
+        Optional<Path> lib = EmbeddedS3.lib();
+        if (lib.isEmpty()) {
+            LOG.warning("the embedded object store is not installed (lib/s3server) and no s3-endpoint is set: files are off");
+            return Map.of();
+        }
+        Path dir = cluster.dataDir();
+        EmbeddedS3.Credentials keys = EmbeddedS3.credentials(dir);
+        parts.add(new Child("s3", EmbeddedS3.command(java, lib.get(), dir.resolve(EmbeddedS3.PROPERTIES_FILE),
+                dir.resolve(EmbeddedS3.STORE_DIR), objects.embeddedPort(), keys), Map.of(), logDir.resolve("s3.log")));
+        return objects.gatewayEnv(keys);
+    }
+
+    /** Waits until {@code part} accepts connections on {@code port} (the gateway creates its bucket at start). */
+    private static void awaitPort(Child part, int port) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline && part.alive()) {
+            try (java.net.Socket s = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), port)) {
+                return;
+            } catch (IOException e) {
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException x) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+        LOG.warning(() -> part.name + " does not accept connections on port " + port + "; the gateway retries its store");
     }
 
     /** Services first, in reverse start order, then the server with a fast shutdown. */
