@@ -1560,6 +1560,8 @@ GRANT EXECUTE ON FUNCTION tmi.begin_upload(uuid, text, text, bigint, text, text,
     tmi.cancel_upload(uuid), tmi.attach_file(uuid, text, text, bigint, text, text, text, jsonb), tmi.detach_file(bigint)
     TO tmi_speaker;
 GRANT ALL ON tmi.file_upload, tmi.file_trash, tmi.file_store TO tmi_admin;
+-- in the order 0.1 granted them (admin, speaker), so that a new and an updated database hold the same ACL
+GRANT ALL ON tmi.file_attachment TO tmi_admin;
+GRANT SELECT, INSERT, UPDATE, DELETE ON tmi.file_attachment TO tmi_speaker;
 GRANT SELECT ON tmi.file_attachment TO tmi_listener;
-GRANT DELETE ON tmi.file_attachment TO tmi_speaker;
 -- end of Files

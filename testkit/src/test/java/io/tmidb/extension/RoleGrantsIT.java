@@ -61,8 +61,10 @@ class RoleGrantsIT {
             Map.entry("tmi.scope_sees(jsonb,text,uuid)", "SELECT tmi.scope_sees(tmi.caller_scope(), 'bike', '%bike%')"),
             Map.entry("tmi.begin_upload(uuid,text,text,bigint,text,text,interval)",
                     "SELECT tmi.begin_upload('%bike%', 'a.txt', 'text/plain', 1, repeat('a', 64), 'files', '1 hour')"),
-            Map.entry("tmi.pending_upload(uuid)", "SELECT tmi.pending_upload((tmi.begin_upload('%bike%', 'a.txt', 'text/plain', 1,"
-                    + " repeat('a', 64), 'files', '1 hour')).upload_id)"),
+            // two statements: the lookup (stable) sees what the statement before it wrote
+            Map.entry("tmi.pending_upload(uuid)", "SELECT set_config('test.upload', (tmi.begin_upload('%bike%', 'a.txt', 'text/plain', 1,"
+                    + " repeat('a', 64), 'files', '1 hour')).upload_id::text, true);"
+                    + " SELECT tmi.pending_upload(current_setting('test.upload')::uuid)"),
             Map.entry("tmi.cancel_upload(uuid)", "SELECT tmi.cancel_upload((tmi.begin_upload('%bike%', 'a.txt', 'text/plain', 1,"
                     + " repeat('a', 64), 'files', '1 hour')).upload_id)"),
             Map.entry("tmi.attach_file(uuid,text,text,bigint,text,text,text,jsonb)",
