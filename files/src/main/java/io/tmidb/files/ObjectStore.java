@@ -25,6 +25,9 @@ import software.amazon.awssdk.services.s3.presigner.model.PresignedPutObjectRequ
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -172,6 +175,35 @@ public final class ObjectStore implements AutoCloseable {
         call(() -> s3.putObject(r -> r.bucket(config.bucket()).key(key).contentType(contentType), RequestBody.fromBytes(bytes)));
     }
 
+    /** Copies the object under {@code key} into the file {@code to}, hashing it on the way. */
+    public Copied download(String key, Path to) {
+        MessageDigest md = Sha256.digest();
+        try (ResponseInputStream<GetObjectResponse> in = s3.getObject(r -> r.bucket(config.bucket()).key(key));
+             OutputStream out = Files.newOutputStream(to)) {
+            byte[] buf = new byte[1 << 16];
+            long n = 0;
+            for (int r; (r = in.read(buf)) >= 0; ) {
+                md.update(buf, 0, r);
+                out.write(buf, 0, r);
+                n += r;
+            }
+            return new Copied(key, n, Sha256.hex(md.digest()), in.response().contentType());
+        } catch (NoSuchKeyException e) {
+            throw new FileException(FileException.Code.MISSING, "no object at " + config.bucket() + "/" + key, e);
+        } catch (IOException | SdkException e) {
+            throw unavailable("cannot copy object " + key, e);
+        }
+    }
+
+    /**
+     * Stores the file {@code from} under {@code key} with its SHA-256 as the upload's checksum, so
+     * the store refuses it unless the bytes it received have that hash.
+     */
+    public void upload(Copied object, Path from) {
+        call(() -> s3.putObject(r -> r.bucket(config.bucket()).key(object.key()).contentType(object.contentType())
+                .contentLength(object.size()).checksumSHA256(Sha256.hexToBase64(object.sha256())), RequestBody.fromFile(from)));
+    }
+
     /** Deletes the object in {@code bucket} under {@code key}; an absent object is no error. */
     public void delete(String bucket, String key) {
         call(() -> s3.deleteObject(r -> r.bucket(bucket).key(key)));
@@ -191,8 +223,9 @@ public final class ObjectStore implements AutoCloseable {
     }
 
     /** The keys in the bucket under {@code prefix}, in key order (for backups and tests). */
-    public List<S3Object> list(String prefix) {
-        return call(() -> s3.listObjectsV2Paginator(r -> r.bucket(config.bucket()).prefix(prefix)).contents().stream().toList());
+    public List<String> list(String prefix) {
+        return call(() -> s3.listObjectsV2Paginator(r -> r.bucket(config.bucket()).prefix(prefix)).contents().stream()
+                .map(S3Object::key).toList());
     }
 
     @Override

@@ -28,27 +28,45 @@ public final class S3Server implements AutoCloseable {
     private final int port;
     private final EmbeddedS3.Credentials credentials;
     private final Process process;
+    /** Whether {@link #close()} deletes {@link #dir} (a temporary one) or only what the store put there. */
+    private final boolean ownsDir;
 
-    private S3Server(Path dir, int port, EmbeddedS3.Credentials credentials, Process process) {
+    private S3Server(Path dir, boolean ownsDir, int port, EmbeddedS3.Credentials credentials, Process process) {
         this.dir = dir;
+        this.ownsDir = ownsDir;
         this.port = port;
         this.credentials = credentials;
         this.process = process;
     }
 
-    /** Starts a new store and waits until it answers, at most 60 s. */
+    /** Starts a new store in a temporary directory and waits until it answers, at most 60 s. */
     public static S3Server startNew() {
+        try {
+            return start(Files.createTempDirectory("tmidb-s3-"), true);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Starts a store as a node's: its key pair, configuration and objects in the data directory
+     * {@code dir} (where tmictl looks for them); {@link #close()} removes those and nothing else.
+     */
+    public static S3Server startIn(Path dir) {
+        return start(dir, false);
+    }
+
+    private static S3Server start(Path dir, boolean ownsDir) {
         try {
             Path lib = EmbeddedS3.lib().orElseThrow(() -> new IOException("the embedded object store is not built: run"
                     + " 'mvn -pl s3server package' (or set tmidb.s3server.lib to its target/lib)"));
-            Path dir = Files.createTempDirectory("tmidb-s3-");
             int port = freePort();
             EmbeddedS3.Credentials keys = EmbeddedS3.credentials(dir);
             String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
             Path log = dir.resolve("s3.log");
             Process p = new ProcessBuilder(EmbeddedS3.command(java, lib, dir.resolve(EmbeddedS3.PROPERTIES_FILE),
                     dir.resolve(EmbeddedS3.STORE_DIR), port, keys)).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-            S3Server server = new S3Server(dir, port, keys, p);
+            S3Server server = new S3Server(dir, ownsDir, port, keys, p);
             server.awaitReady(log);
             return server;
         } catch (IOException e) {
@@ -109,6 +127,20 @@ public final class S3Server implements AutoCloseable {
         } catch (InterruptedException e) {
             process.destroyForcibly();
             Thread.currentThread().interrupt();
+        }
+        if (!ownsDir) {
+            delete(storeDir());
+            Files.deleteIfExists(dir.resolve(EmbeddedS3.PROPERTIES_FILE));
+            Files.deleteIfExists(dir.resolve(EmbeddedS3.CREDENTIALS_FILE));
+            Files.deleteIfExists(dir.resolve("s3.log"));
+            return;
+        }
+        delete(dir);
+    }
+
+    private static void delete(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
         }
         try (Stream<Path> files = Files.walk(dir)) {
             for (Path p : (Iterable<Path>) files.sorted(Comparator.reverseOrder())::iterator) {

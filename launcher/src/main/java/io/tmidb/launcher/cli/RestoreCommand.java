@@ -30,6 +30,7 @@ import java.util.concurrent.Callable;
         description = "Restore a backup made by 'tmictl backup' into this node's (new) database and verify it.")
 final class RestoreCommand implements Callable<Integer> {
     @Mixin NodeOptions node;
+    @Mixin StoreOptions store;
     @Spec CommandLine.Model.CommandSpec spec;
 
     @Parameters(paramLabel = "DIR", description = "A directory written by 'tmictl backup'.")
@@ -92,6 +93,7 @@ final class RestoreCommand implements Callable<Integer> {
             }
             out.printf("restore: verified %d tables (row counts and checksums match the backup)%n", expected.size());
         }
+        FileBackup.restore(cluster.dataDir(), store.objectStore(), dir, out);
         return ExitCodes.OK;
     }
 

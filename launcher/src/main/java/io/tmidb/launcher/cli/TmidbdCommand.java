@@ -63,6 +63,7 @@ public final class TmidbdCommand {
     static final class Run implements Callable<Integer> {
         @Mixin NodeOptions node;
         @Mixin ServiceOptions services;
+        @Mixin StoreOptions store;
         @Spec CommandLine.Model.CommandSpec spec;
 
         @Override
@@ -74,7 +75,7 @@ public final class TmidbdCommand {
                         "See 'tmidbd status -D " + cluster.dataDir() + "'.");
             }
             new Supervisor(cluster, node.serverUser(), node.database, Optional.ofNullable(services.natsUrl),
-                    services.gatewayPort, services.objectStore()).run(spec.commandLine().getOut());
+                    services.gatewayPort, store.objectStore()).run(spec.commandLine().getOut());
             return ExitCodes.OK;
         }
     }
@@ -84,6 +85,7 @@ public final class TmidbdCommand {
     static final class Start implements Callable<Integer> {
         @Mixin NodeOptions node;
         @Mixin ServiceOptions services;
+        @Mixin StoreOptions store;
         @Spec CommandLine.Model.CommandSpec spec;
 
         @Override
@@ -102,12 +104,8 @@ public final class TmidbdCommand {
             if (services.natsUrl != null) {
                 cmd.addAll(List.of("--nats-url", services.natsUrl));
             }
-            // the key pair is not passed on: a command line is visible in ps, and run reads the same environment and file
-            cmd.addAll(List.of("--s3-region", services.s3Region, "--s3-bucket", services.s3Bucket,
-                    "--s3-path-style=" + services.s3PathStyle, "--s3-port", String.valueOf(services.s3Port)));
-            if (services.s3Endpoint != null) {
-                cmd.addAll(List.of("--s3-endpoint", services.s3Endpoint));
-            }
+            // run reads the key pair from the same environment and file
+            cmd.addAll(store.forwarded());
             Files.deleteIfExists(cluster.dataDir().resolve(Supervisor.STATUS_FILE));
             Process run = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                     .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
