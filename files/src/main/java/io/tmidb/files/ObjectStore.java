@@ -70,19 +70,27 @@ public final class ObjectStore implements AutoCloseable {
         return config;
     }
 
-    /** Creates the bucket unless it exists. */
-    public void ensureBucket() {
+    /** Whether the bucket exists (a node's store has none until its gateway first starts). */
+    public boolean bucketExists() {
         try {
             s3.headBucket(b -> b.bucket(config.bucket()));
+            return true;
         } catch (NoSuchBucketException e) {
-            call(() -> s3.createBucket(b -> b.bucket(config.bucket())));
+            return false;
         } catch (S3Exception e) {
-            if (e.statusCode() != 404) {
-                throw unavailable("cannot reach bucket " + config.bucket(), e);
+            if (e.statusCode() == 404) {
+                return false;
             }
-            call(() -> s3.createBucket(b -> b.bucket(config.bucket())));
+            throw unavailable("cannot reach bucket " + config.bucket(), e);
         } catch (SdkException e) {
             throw unavailable("cannot reach bucket " + config.bucket(), e);
+        }
+    }
+
+    /** Creates the bucket unless it exists. */
+    public void ensureBucket() {
+        if (!bucketExists()) {
+            call(() -> s3.createBucket(b -> b.bucket(config.bucket())));
         }
     }
 

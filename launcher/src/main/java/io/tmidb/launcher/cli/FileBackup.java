@@ -51,7 +51,7 @@ final class FileBackup {
         long bytes = 0;
         try (ObjectStore store = embedded.get()) {
             int n = 0;
-            for (String key : store.list("")) {
+            for (String key : store.bucketExists() ? store.list("") : List.<String>of()) {
                 Copied c = store.download(key, objects.resolve(String.valueOf(++n)));
                 lines.add(n + "\t" + c.size() + "\t" + c.sha256() + "\t" + c.contentType() + "\t" + c.key());
                 bytes += c.size();

@@ -23,8 +23,9 @@ import java.util.logging.Logger;
 
 /**
  * {@code tmidbd run}: brings up the whole node and keeps it up — the server (started through a
- * link named tmidbd, so that is what ps shows), the tmidb extension, then tmidb-worker, the
- * gateway and nats-server where they are installed — restarts a crashed part with backoff, and
+ * link named tmidbd, so that is what ps shows), the tmidb extension, then nats-server, the
+ * embedded object store (unless an external one is set, see {@link EmbeddedS3}), tmidb-worker and the
+ * gateway where they are installed — restarts a crashed part with backoff, and
  * on SIGTERM stops the parts and then the server (fast shutdown). It records its pid and the
  * state of each part in the data directory for {@code tmidbd stop} and {@code status}.
  */
