@@ -39,11 +39,13 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * {@code bench/run FilesBench [files] [MiB] [clients]}: {@code files} files of {@code MiB} each
  * (default 100 of 10 MiB: 1 GiB) uploaded to the embedded object store (S3Proxy, as tmidbd runs it)
- * by {@code clients} clients at once (default 4), three ways in one run: straight PUTs with the AWS
- * SDK (the baseline: what the store itself takes), presigned uploads through {@code POST /files}
+ * by {@code clients} clients at once (default 4), four ways in one run: two baselines that put the
+ * objects straight into the store, with the AWS SDK's {@code PutObject} and with {@code java.net.http}
+ * to URLs the SDK presigned (no tmiDB in the way), then presigned uploads through {@code POST /files}
  * (describe, PUT to the store, complete: verified and attached) and bodies streamed through the
- * gateway ({@code POST /files/stream}). Prints MB/s of each and its ratio to the baseline, and the
- * peak heap in use in this JVM (gateway and clients; the clients hold the payloads) during each way.
+ * gateway ({@code POST /files/stream}, which puts them with the SDK). Prints MB/s of each, its ratio
+ * to both baselines, and the largest heap left in use after a garbage collection during each way
+ * (this JVM runs the gateway and the clients, whose payloads take {@value #PAYLOADS} times the file size).
  */
 public final class FilesBench {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -96,6 +98,18 @@ public final class FilesBench {
                     int p = i % PAYLOADS;
                     store.put("bench/direct/" + i, "application/octet-stream", payloads[p]);
                 };
+                Upload httpDirect = i -> {
+                    int p = i % PAYLOADS;
+                    io.tmidb.files.Presigned put = store.presignPut("bench/http/" + i, "application/octet-stream",
+                            payloads[p].length, hashes[p], java.time.Duration.ofMinutes(5));
+                    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(put.url())).PUT(HttpRequest.BodyPublishers.ofByteArray(payloads[p]));
+                    put.headers().forEach((k, v) -> {
+                        if (!k.equalsIgnoreCase("content-length")) {
+                            b.header(k, v);
+                        }
+                    });
+                    ok(http.send(b.build(), HttpResponse.BodyHandlers.ofString()), 200);
+                };
                 Upload presigned = i -> {
                     int p = i % PAYLOADS;
                     String describe = "{\"target_id\":\"" + target + "\",\"name\":\"p" + i + ".bin\",\"content_type\":"
@@ -122,12 +136,24 @@ public final class FilesBench {
                             .POST(HttpRequest.BodyPublishers.ofByteArray(payloads[p])).build(), HttpResponse.BodyHandlers.ofString()), 201);
                 };
                 // a warm-up of each way, then the measured runs
-                for (Upload u : List.of(direct, presigned, streamed)) {
+                for (Upload u : List.of(direct, httpDirect, presigned, streamed)) {
                     u.run(PAYLOADS * 1000);
                 }
-                double base0 = measure("direct PUT (AWS SDK, baseline)", files, clients, direct, mib, 0);
-                measure("presigned (POST /files, PUT, complete)", files, clients, presigned, mib, base0);
-                measure("streamed (POST /files/stream)", files, clients, streamed, mib, base0);
+                List<String> names = List.of("direct PutObject (AWS SDK)", "direct PUT (java.net.http, presigned URL)",
+                        "presigned (POST /files, PUT, complete)", "streamed (POST /files/stream)");
+                List<Upload> ways = List.of(direct, httpDirect, presigned, streamed);
+                double[] mbps = new double[ways.size()];
+                long[] peak = new long[ways.size()];
+                for (int w = 0; w < ways.size(); w++) {
+                    long[] heap = new long[1];
+                    mbps[w] = measure(files, clients, ways.get(w), mib, heap);
+                    peak[w] = heap[0];
+                }
+                System.out.printf("%-44s %8s %9s %9s %s%n", "way", "MB/s", "vs SDK", "vs HTTP", "live heap after GC, peak");
+                for (int w = 0; w < ways.size(); w++) {
+                    System.out.printf("%-44s %8.1f %8.0f%% %8.0f%% %6d MiB%n", names.get(w), mbps[w], 100 * mbps[w] / mbps[0],
+                            100 * mbps[w] / mbps[1], peak[w] >> 20);
+                }
                 Copied check = store.download("bench/direct/0", scratchFile);
                 if (!check.sha256().equals(hashes[0])) {
                     throw new IllegalStateException("the store returned other bytes than were put");
@@ -138,14 +164,16 @@ public final class FilesBench {
         }
     }
 
-    /** Runs {@code files} uploads on {@code clients} threads; prints MB/s, the ratio to {@code baseline} and the peak heap. */
-    private static double measure(String name, int files, int clients, Upload upload, int mib, double baseline) throws Exception {
+    /** Runs {@code files} uploads on {@code clients} threads; answers MB/s and puts the peak live heap into {@code heap[0]}. */
+    private static double measure(int files, int clients, Upload upload, int mib, long[] heap) throws Exception {
         System.gc();
         AtomicLong peak = new AtomicLong();
-        Runtime rt = Runtime.getRuntime();
+        List<java.lang.management.MemoryPoolMXBean> pools = java.lang.management.ManagementFactory.getMemoryPoolMXBeans().stream()
+                .filter(p -> p.getType() == java.lang.management.MemoryType.HEAP && p.getCollectionUsage() != null).toList();
         Thread sampler = new Thread(() -> {
             while (!Thread.currentThread().isInterrupted()) {
-                peak.accumulateAndGet(rt.totalMemory() - rt.freeMemory(), Math::max);
+                // what the last collection of each pool left: the live set, not the garbage between collections
+                peak.accumulateAndGet(pools.stream().mapToLong(p -> p.getCollectionUsage().getUsed()).sum(), Math::max);
                 try {
                     Thread.sleep(5);
                 } catch (InterruptedException e) {
@@ -173,10 +201,8 @@ public final class FilesBench {
         double seconds = java.time.Duration.between(start, Instant.now()).toNanos() / 1e9;
         pool.shutdown();
         sampler.interrupt();
-        double mbps = (double) files * mib * (1 << 20) / 1e6 / seconds;
-        System.out.printf("%-42s %8.1f MB/s %8s   peak heap in use %5d MiB%n", name, mbps,
-                baseline == 0 ? "" : String.format("%5.0f %%", 100 * mbps / baseline), peak.get() >> 20);
-        return mbps;
+        heap[0] = peak.get();
+        return (double) files * mib * (1 << 20) / 1e6 / seconds;
     }
 
     private static String ok(HttpResponse<String> r, int status) {

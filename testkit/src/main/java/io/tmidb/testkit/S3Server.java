@@ -67,7 +67,12 @@ public final class S3Server implements AutoCloseable {
             Process p = new ProcessBuilder(EmbeddedS3.command(java, lib, dir.resolve(EmbeddedS3.PROPERTIES_FILE),
                     dir.resolve(EmbeddedS3.STORE_DIR), port, keys)).redirectErrorStream(true).redirectOutput(log.toFile()).start();
             S3Server server = new S3Server(dir, ownsDir, port, keys, p);
-            server.awaitReady(log);
+            try {
+                server.awaitReady(log);
+            } catch (IOException e) {
+                server.close();
+                throw e;
+            }
             return server;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
