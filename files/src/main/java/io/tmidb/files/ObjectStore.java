@@ -63,7 +63,7 @@ public final class ObjectStore implements AutoCloseable {
         this.presigner = S3Presigner.builder().endpointOverride(config.endpoint()).region(region).credentialsProvider(credentials)
                 .serviceConfiguration(S3Configuration.builder().pathStyleAccessEnabled(config.pathStyle()).build())
                 .build();
-        this.streamed = new StreamedUploads(s3, config.bucket());
+        this.streamed = new StreamedUploads(s3, presigner, config.bucket());
     }
 
     public StoreConfig config() {
@@ -171,7 +171,7 @@ public final class ObjectStore implements AutoCloseable {
     }
 
     /**
-     * Streams {@code in} into the object under {@code key}, one part in memory at a time, hashing
+     * Streams {@code in} into the object under {@code key}, two parts in memory at a time, hashing
      * it on the way; more than {@code maxBytes} aborts the upload ({@code TOO_LARGE}) and keeps nothing.
      */
     public Stored upload(String key, String contentType, InputStream in, long maxBytes) {
