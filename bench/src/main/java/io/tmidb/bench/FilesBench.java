@@ -84,7 +84,7 @@ public final class FilesBench {
                 }
             }
             String speaker = "Bearer " + JWT.create().withClaim("role", "tmi_speaker").sign(Algorithm.HMAC256(secret));
-            GatewaySettings settings = GatewaySettings.of(Map.of("port", "0", "db-url", db.cluster().jdbcUrl(db.name()),
+            GatewaySettings settings = GatewaySettings.of(Map.of("gateway-port", "0", "db-url", db.cluster().jdbcUrl(db.name()),
                     "db-user", "postgres", "db-password", db.cluster().superuserPassword(), "s3-endpoint", s3.endpoint(),
                     "s3-access-key", s3.accessKey(), "s3-secret-key", s3.secretKey()));
             StoreConfig config = new StoreConfig(URI.create(s3.endpoint()), "us-east-1", "tmidb", s3.accessKey(), s3.secretKey(), true);

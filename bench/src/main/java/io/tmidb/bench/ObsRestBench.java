@@ -58,7 +58,7 @@ public final class ObsRestBench {
             String speaker = "Authorization: Bearer " + token(secret, "tmi_speaker", null);
             String listener = "Authorization: Bearer " + token(secret, "tmi_listener", "bench");
             AtomicLong clock = new AtomicLong(); // a new instant for each written reading
-            GatewaySettings settings = GatewaySettings.of(Map.of("port", "0", "db-url", db.cluster().jdbcUrl(db.name()),
+            GatewaySettings settings = GatewaySettings.of(Map.of("gateway-port", "0", "db-url", db.cluster().jdbcUrl(db.name()),
                     "db-user", "postgres", "db-password", db.cluster().superuserPassword(), "pool-size", Integer.toString(poolSize)));
             System.out.printf("ObsRestBench: %d clients, %d s each, %,d targets x %,d readings, gateway pool %d, %d CPUs%n",
                     clients, seconds, TARGETS, readings, poolSize, Runtime.getRuntime().availableProcessors());

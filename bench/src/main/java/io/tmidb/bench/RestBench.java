@@ -47,7 +47,7 @@ public final class RestBench {
             }
             String password = db.cluster().superuserPassword();
             int poolSize = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
-            GatewaySettings settings = GatewaySettings.of(Map.of("port", "0", "db-url", db.cluster().jdbcUrl(db.name()),
+            GatewaySettings settings = GatewaySettings.of(Map.of("gateway-port", "0", "db-url", db.cluster().jdbcUrl(db.name()),
                     "db-user", "postgres", "db-password", password, "pool-size", Integer.toString(poolSize)));
             String token = JWT.create().withClaim("role", "tmi_speaker").withExpiresAt(Instant.now().plusSeconds(3600))
                     .sign(Algorithm.HMAC256(secret));

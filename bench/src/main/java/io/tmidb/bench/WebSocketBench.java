@@ -134,7 +134,7 @@ public final class WebSocketBench {
     }
 
     private static void webSocket(TestDatabase db, List<String> tokens, int seconds) throws Exception {
-        GatewaySettings settings = GatewaySettings.of(Map.of("port", "0", "db-url", db.cluster().jdbcUrl(db.name()),
+        GatewaySettings settings = GatewaySettings.of(Map.of("gateway-port", "0", "db-url", db.cluster().jdbcUrl(db.name()),
                 "db-user", "postgres", "db-password", db.cluster().superuserPassword(), "pool-size", "4"));
         Path tokenFile = Files.createTempFile("tmidb-wsbench", ".tokens");
         try (Gateway gateway = Gateway.start(settings)) {

@@ -2,46 +2,56 @@
 package io.tmidb.worker;
 
 import io.tmidb.pgnotify.PromptNotifications;
+import io.tmidb.settings.Service;
+import io.tmidb.settings.ServiceCommand;
+import io.tmidb.settings.Setting;
 import io.tmidb.worker.host.StoredLogicHost;
 import io.tmidb.worker.connector.ConnectorScheduler;
 import io.tmidb.worker.maintenance.PartitionMaintainer;
 import io.tmidb.worker.relay.EventRelay;
+import picocli.CommandLine;
 
 import java.sql.DriverManager;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.Function;
+import java.util.logging.Logger;
 
 /**
- * {@code tmidb-worker [--KEY=VALUE ...]}: runs every worker service until SIGTERM. Settings are
- * listed in {@link WorkerSettings.Key}; each may also come from its TMIDB_* environment variable.
+ * {@code tmidb-worker [--config FILE] [--KEY=VALUE ...]}: runs every worker service until SIGTERM.
+ * Its settings are the keys of {@link Setting} it reads, from the command line, {@code TMIDB_<KEY>}
+ * or tmidb.conf; a bad one stops it at start with one line and exit code 2.
  */
 public final class WorkerMain {
     public static final String APP_NAME = "tmiDB-Core";
+    private static final Logger LOG = Logger.getLogger(WorkerMain.class.getName());
 
     private WorkerMain() {
     }
 
-    public static void main(String[] args) throws InterruptedException {
-        Map<String, String> explicit = new HashMap<>();
-        for (String arg : args) {
-            if (!arg.startsWith("--") || !arg.contains("=")) {
-                System.err.println("tmidb-worker: arguments are --KEY=VALUE; settings: "
-                        + java.util.Arrays.stream(WorkerSettings.Key.values()).map(k -> k.settingName() + " (" + k.description() + ")").toList());
-                System.exit(2);
-            }
-            explicit.put(arg.substring(2, arg.indexOf('=')), arg.substring(arg.indexOf('=') + 1));
+    public static void main(String[] args) {
+        int code = commandLine(System::getenv).execute(args);
+        if (code != 0) {
+            System.exit(code);
         }
-        WorkerSettings settings = WorkerSettings.of(explicit);
+    }
+
+    /** The worker's command line over the environment {@code env}. */
+    public static CommandLine commandLine(Function<String, String> env) {
+        return ServiceCommand.commandLine(Service.WORKER, "Runs tmiDB's worker: stored logic, connectors, partitions and the"
+                + " event relay, until SIGTERM.", env, sources -> run(new WorkerSettings(sources)));
+    }
+
+    private static int run(WorkerSettings settings) throws InterruptedException {
+        LOG.info(() -> "settings given: " + settings.given());
         ConnectionFactory db = () -> {
             Properties p = new Properties();
-            p.setProperty("user", settings.get(WorkerSettings.Key.DB_USER));
-            p.setProperty("password", settings.get(WorkerSettings.Key.DB_PASSWORD));
+            p.setProperty("user", settings.get(Setting.DB_USER));
+            p.setProperty("password", settings.get(Setting.DB_PASSWORD));
             p.setProperty("ApplicationName", APP_NAME);
             // the worker's connections wait on NOTIFY: wake without pgjdbc's extra millisecond
-            return DriverManager.getConnection(settings.get(WorkerSettings.Key.DB_URL), PromptNotifications.configure(p));
+            return DriverManager.getConnection(settings.get(Setting.DB_URL), PromptNotifications.configure(p));
         };
         Worker worker = Worker.start(new WorkerContext(db, settings), services());
         CountDownLatch stopped = new CountDownLatch(1);
@@ -54,6 +64,7 @@ public final class WorkerMain {
             stopped.countDown();
         }));
         stopped.await();
+        return 0;
     }
 
     /** Every service a worker runs. */

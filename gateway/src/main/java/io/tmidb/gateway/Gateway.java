@@ -25,6 +25,7 @@ import io.tmidb.gateway.internal.response.Responses;
 import io.tmidb.gateway.internal.schema.SchemaCache;
 import io.tmidb.gateway.internal.schema.SchemaListener;
 import io.tmidb.gateway.internal.ws.WsEndpoint;
+import io.tmidb.settings.Setting;
 
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -75,8 +76,8 @@ public final class Gateway implements AutoCloseable {
     }
 
     public static Gateway start(GatewaySettings settings) throws SQLException {
-        Database db = new Database(settings.get(GatewaySettings.Key.DB_URL), settings.get(GatewaySettings.Key.DB_USER),
-                settings.get(GatewaySettings.Key.DB_PASSWORD), settings.getInt(GatewaySettings.Key.POOL_SIZE), APP_NAME);
+        Database db = new Database(settings.get(Setting.DB_URL), settings.get(Setting.DB_USER),
+                settings.get(Setting.DB_PASSWORD), settings.getInt(Setting.POOL_SIZE), APP_NAME);
         WsEndpoint ws = null;
         TokenRegistry tokens = new TokenRegistry(db::openAsAdmin);
         ObjectStore store = objectStore(settings);
@@ -84,27 +85,27 @@ public final class Gateway implements AutoCloseable {
             SchemaCache cache = new SchemaCache(db.dataSource());
             cache.reload();
             byte[] secret = secret(settings, db);
-            JwtAuthenticator auth = new JwtAuthenticator(secret, settings.get(GatewaySettings.Key.ANON_ROLE),
-                    settings.get(GatewaySettings.Key.ANON_LISTENER), settings.getList(GatewaySettings.Key.JWT_ROLES), tokens);
-            Services services = new Services(cache, db, auth, settings.getLong(GatewaySettings.Key.MAX_BODY));
+            JwtAuthenticator auth = new JwtAuthenticator(secret, settings.get(Setting.ANON_ROLE),
+                    settings.get(Setting.ANON_LISTENER), settings.getList(Setting.JWT_ROLES), tokens);
+            Services services = new Services(cache, db, auth, settings.getLong(Setting.MAX_BODY));
             ResourceEndpoint resources = new ResourceEndpoint(services);
             RpcEndpoint rpc = new RpcEndpoint(services);
             IngestEndpoint ingest = new IngestEndpoint(services);
             ListenerEndpoint listeners = new ListenerEndpoint(services);
             OpenApiEndpoint openApi = new OpenApiEndpoint(services);
-            FilesEndpoint files = new FilesEndpoint(services, store, new FileRules(settings.getLong(GatewaySettings.Key.FILE_MAX_SIZE),
-                    settings.getList(GatewaySettings.Key.FILE_CONTENT_TYPES), settings.getDuration(GatewaySettings.Key.FILE_UPLOAD_EXPIRY),
-                    settings.getDuration(GatewaySettings.Key.FILE_DOWNLOAD_EXPIRY)));
-            ws = WsEndpoint.start(db::openAsAdmin, auth, tokens, settings.getInt(GatewaySettings.Key.WS_QUEUE),
-                    settings.getDuration(GatewaySettings.Key.WS_HEARTBEAT), settings.getDuration(GatewaySettings.Key.WS_SWEEP),
-                    settings.getDuration(GatewaySettings.Key.WS_SCOPE_REFRESH));
+            FilesEndpoint files = new FilesEndpoint(services, store, new FileRules(settings.getLong(Setting.FILE_MAX_SIZE),
+                    settings.getList(Setting.FILE_CONTENT_TYPES), settings.getDuration(Setting.FILE_UPLOAD_EXPIRY),
+                    settings.getDuration(Setting.FILE_DOWNLOAD_EXPIRY)));
+            ws = WsEndpoint.start(db::openAsAdmin, auth, tokens, settings.getInt(Setting.WS_QUEUE),
+                    settings.getDuration(Setting.WS_HEARTBEAT), settings.getDuration(Setting.WS_SWEEP),
+                    settings.getDuration(Setting.WS_SCOPE_REFRESH));
             WsEndpoint events = ws;
             Javalin http = Javalin.create(cfg -> {
                 cfg.startup.showJavalinBanner = false;
-                cfg.jetty.host = settings.get(GatewaySettings.Key.HOST);
-                cfg.jetty.port = settings.getInt(GatewaySettings.Key.PORT);
+                cfg.jetty.host = settings.get(Setting.GATEWAY_HOST);
+                cfg.jetty.port = settings.getInt(Setting.GATEWAY_PORT);
                 cfg.jetty.modifyServer(server -> server.setErrorHandler(new JettyErrors()));
-                Cors.configure(cfg, settings.getList(GatewaySettings.Key.CORS_ORIGINS));
+                Cors.configure(cfg, settings.getList(Setting.CORS_ORIGINS));
                 cfg.routes.addWsHandler(WsHandlerType.WEBSOCKET, "/tmi/ws", events::configure);
                 cfg.routes.addWsHandler(WsHandlerType.WEBSOCKET, "/tmi/ws/{listener}", events::configure);
                 // before /{relation}, which would take /files for a resource
@@ -158,14 +159,14 @@ public final class Gateway implements AutoCloseable {
                 t.setDaemon(true);
                 return t;
             });
-            long every = settings.getDuration(GatewaySettings.Key.SCHEMA_REFRESH).toMillis();
+            long every = settings.getDuration(Setting.SCHEMA_REFRESH).toMillis();
             refresher.scheduleWithFixedDelay(cache::reloadIfStale, every, every, TimeUnit.MILLISECONDS);
             if (store != null) {
                 FileJanitor janitor = new FileJanitor(store, db::openAsAdmin);
-                long sweep = settings.getDuration(GatewaySettings.Key.FILE_SWEEP).toMillis();
+                long sweep = settings.getDuration(Setting.FILE_SWEEP).toMillis();
                 refresher.scheduleWithFixedDelay(janitor::sweep, 0, sweep, TimeUnit.MILLISECONDS);
             }
-            LOG.info(() -> "tmiDB gateway listening on " + settings.get(GatewaySettings.Key.HOST) + ":" + http.port()
+            LOG.info(() -> "tmiDB gateway listening on " + settings.get(Setting.GATEWAY_HOST) + ":" + http.port()
                     + ", API versions " + cache.get().versions());
             return new Gateway(http, db, refresher, new SchemaListener(db::openDedicated, cache), ws, tokens, store);
         } catch (RuntimeException | SQLException e) {
@@ -204,14 +205,14 @@ public final class Gateway implements AutoCloseable {
      * now does not stop the gateway: file requests answer 503 until it can, and tmi.status() says so.
      */
     private static ObjectStore objectStore(GatewaySettings settings) {
-        String endpoint = settings.get(GatewaySettings.Key.S3_ENDPOINT);
+        String endpoint = settings.get(Setting.S3_ENDPOINT);
         if (endpoint.isBlank()) {
             LOG.info("no s3-endpoint: files are off");
             return null;
         }
-        ObjectStore store = new ObjectStore(new StoreConfig(URI.create(endpoint.strip()), settings.get(GatewaySettings.Key.S3_REGION),
-                settings.get(GatewaySettings.Key.S3_BUCKET), settings.get(GatewaySettings.Key.S3_ACCESS_KEY),
-                settings.get(GatewaySettings.Key.S3_SECRET_KEY), settings.getBoolean(GatewaySettings.Key.S3_PATH_STYLE)));
+        ObjectStore store = new ObjectStore(new StoreConfig(URI.create(endpoint.strip()), settings.get(Setting.S3_REGION),
+                settings.get(Setting.S3_BUCKET), settings.get(Setting.S3_ACCESS_KEY),
+                settings.get(Setting.S3_SECRET_KEY), settings.getBoolean(Setting.S3_PATH_STYLE)));
         try {
             store.ensureBucket();
             LOG.info(() -> "files in " + store.config());
@@ -222,7 +223,7 @@ public final class Gateway implements AutoCloseable {
     }
 
     private static byte[] secret(GatewaySettings settings, Database db) throws SQLException {
-        String configured = settings.get(GatewaySettings.Key.JWT_SECRET);
+        String configured = settings.get(Setting.JWT_SECRET);
         if (!configured.isEmpty()) {
             return configured.getBytes(StandardCharsets.UTF_8);
         }

@@ -1,45 +1,49 @@
 // SPDX-License-Identifier: MIT
 package io.tmidb.gateway;
 
+import io.tmidb.settings.Service;
+import io.tmidb.settings.ServiceCommand;
+import io.tmidb.settings.Setting;
+import picocli.CommandLine;
+
 import java.sql.SQLException;
-import java.util.Arrays;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.Function;
+import java.util.logging.Logger;
 
 /**
- * {@code tmidb-gateway [--KEY=VALUE ...]}: serves the REST API until SIGTERM. Settings are listed
- * in {@link GatewaySettings.Key}; each may also come from its TMIDB_* environment variable.
- * Exit codes: 2 bad settings, 1 the database could not be reached.
+ * {@code tmidb-gateway [--config FILE] [--KEY=VALUE ...]}: serves the REST API until SIGTERM. Its
+ * settings are the keys of {@link Setting} it reads, from the command line, {@code TMIDB_<KEY>} or
+ * tmidb.conf. Exit codes: 2 bad options or settings, 1 the database could not be reached.
  */
 public final class GatewayMain {
+    private static final Logger LOG = Logger.getLogger(GatewayMain.class.getName());
+
     private GatewayMain() {
     }
 
-    public static void main(String[] args) throws InterruptedException {
-        Map<String, String> explicit = new HashMap<>();
-        for (String arg : args) {
-            if (!arg.startsWith("--") || !arg.contains("=")) {
-                usage();
-            }
-            explicit.put(arg.substring(2, arg.indexOf('=')), arg.substring(arg.indexOf('=') + 1));
+    public static void main(String[] args) {
+        int code = commandLine(System::getenv).execute(args);
+        if (code != 0) {
+            System.exit(code);
         }
-        GatewaySettings settings;
-        try {
-            settings = GatewaySettings.of(explicit);
-        } catch (IllegalArgumentException e) {
-            System.err.println("tmidb-gateway: " + e.getMessage());
-            System.exit(2);
-            return;
-        }
+    }
+
+    /** The gateway's command line over the environment {@code env}. */
+    public static CommandLine commandLine(Function<String, String> env) {
+        return ServiceCommand.commandLine(Service.GATEWAY, "Serves tmiDB's REST API and WebSocket streams until SIGTERM.", env,
+                sources -> serve(new GatewaySettings(sources)));
+    }
+
+    private static int serve(GatewaySettings settings) throws InterruptedException {
+        LOG.info(() -> "settings given: " + settings.given());
         Gateway gateway;
         try {
             gateway = Gateway.start(settings);
         } catch (SQLException e) {
-            System.err.println("tmidb-gateway: cannot reach the database at " + settings.get(GatewaySettings.Key.DB_URL)
+            System.err.println("tmidb-gateway: cannot reach the database at " + Setting.DB_URL.shown(settings.get(Setting.DB_URL))
                     + ": " + e.getMessage() + " (check db-url, db-user, db-password)");
-            System.exit(1);
-            return;
+            return 1;
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -47,11 +51,6 @@ public final class GatewayMain {
             stopped.countDown();
         }));
         stopped.await();
-    }
-
-    private static void usage() {
-        System.err.println("tmidb-gateway: arguments are --KEY=VALUE; settings: " + Arrays.stream(GatewaySettings.Key.values())
-                .map(k -> k.settingName() + " (" + k.description() + ")").toList());
-        System.exit(2);
+        return 0;
     }
 }

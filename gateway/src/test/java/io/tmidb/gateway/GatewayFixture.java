@@ -86,7 +86,7 @@ final class GatewayFixture implements AutoCloseable {
         } catch (SQLException e) {
             throw new IllegalStateException("could not prepare the authenticator role", e);
         }
-        Map<String, String> all = new java.util.HashMap<>(Map.of("port", "0", "db-url", db.cluster().jdbcUrl(db.name()),
+        Map<String, String> all = new java.util.HashMap<>(Map.of("gateway-port", "0", "db-url", db.cluster().jdbcUrl(db.name()),
                 "db-user", Node.AUTHENTICATOR, "db-password", password(db), "schema-refresh", "PT1S", "pool-size", "4"));
         all.putAll(more);
         return GatewaySettings.of(all);

@@ -36,6 +36,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @TmidbTest
 class IngestWebhookIT {
     private static final int MAX_BODY = 1000;
+    private static final int MAX_PAYLOAD = 500;
     private static TestDatabase db;
     private static GatewayFixture gw;
 
@@ -44,6 +45,8 @@ class IngestWebhookIT {
         db = testDb.sibling("ingest_webhook", false);
         try (Connection c = db.connect(); Statement st = c.createStatement()) {
             st.execute("SELECT tmi.add_listener('alice')");
+            // the database's own limit, below the gateway's max-body: the pool's connections start with it
+            st.execute("ALTER DATABASE " + db.name() + " SET tmi.max_payload_bytes = " + MAX_PAYLOAD);
         }
         gw = GatewayFixture.attach(Gateway.start(GatewayFixture.settings(db, Map.of("max-body", Integer.toString(MAX_BODY)))), db);
     }
@@ -128,6 +131,9 @@ class IngestWebhookIT {
         assertError(post(speaker, "/ingest/x", "\"" + "x".repeat(MAX_BODY) + "\""), 413, "PGRST000");
         byte[] big = ("\"" + "y".repeat(MAX_BODY) + "\"").getBytes(StandardCharsets.UTF_8);
         assertError(post(speaker, "/ingest/x", HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(big))), 413, "PGRST000");
+        JsonNode overLimit = assertError(post(speaker, "/ingest/x", "\"" + "z".repeat(MAX_PAYLOAD) + "\""), 413, "54000");
+        assertEquals("payload too large", overLimit.path("message").asText());
+        assertEquals("The document has " + (MAX_PAYLOAD + 2) + " bytes; the limit is " + MAX_PAYLOAD + ".", overLimit.path("details").asText());
         assertError(gw.sendRaw("POST", "/ingest/x", HttpRequest.BodyPublishers.ofString("a=1"), "Authorization", "Bearer " + speaker,
                 "Content-Type", "application/x-www-form-urlencoded"), 415, "PGRST107");
         // PostgreSQL's jsonb has no \u0000 in text: its own error

@@ -36,6 +36,9 @@ class TmidbdCommandTest {
         for (String env : new String[] {"TMIDB_DATA_DIR", "TMIDB_PORT", "TMIDB_OS_USER", "TMIDB_PG_BINDIR"}) {
             assertTrue(out.toString().contains(env), out.toString());
         }
+        // the help text is the setting's, with its default
+        assertTrue(out.toString().replaceAll("\\s+", " ").contains("port of a new cluster (an existing one keeps its own)"
+                + " (env TMIDB_PORT; default 5432)"), out.toString());
     }
 
     @Test

@@ -230,6 +230,28 @@ class TmidbdIT {
     }
 
     @Test
+    @Order(7)
+    void aNodeStartsWithTheWorkersSettingsInItsFileAndABadOneIsOneLine() throws Exception {
+        Path conf = base.resolve("node.conf");
+        Files.writeString(conf, "data-dir = " + dataDir + "\n# let connectors reach the intranet\nconnector-allow-private = true\n");
+        Map<String, String> env = Map.of("TMIDB_CONFIG", conf.toString());
+        assertEquals(0, run("tmidbd", "stop", "-D", dataDir.toString()).exitCode);
+        Result start = runWith(env, "tmidbd", "start");
+        assertEquals(0, start.exitCode, start.output);
+        assertTrue(start.output.contains(Node.BANNER), start.output);
+        Result config = runWith(env, "tmictl", "config", "--program", "tmidb-worker");
+        assertEquals(0, config.exitCode, config.output);
+        assertTrue(config.output.lines().anyMatch(l -> l.matches("connector-allow-private +true +" + conf + ":3 +tmictl,tmidb-worker")),
+                config.output);
+
+        Files.writeString(conf, "data-dir = " + dataDir + "\nconnector-allow-private = yes please\n");
+        Result refused = runWith(env, "tmidbd", "start");
+        assertEquals(ExitCodes.ERROR, refused.exitCode, refused.output);
+        assertEquals("tmidbd: error: connector-allow-private must be true or false, got 'yes please' (" + conf + ":2)\n",
+                refused.output);
+    }
+
+    @Test
     @Order(8)
     void backupRestoresIntoAFreshNodeWithEveryRowAndChecksum() throws Exception {
         Path demo = Path.of("..", "packaging", "demo.sql").toAbsolutePath().normalize();

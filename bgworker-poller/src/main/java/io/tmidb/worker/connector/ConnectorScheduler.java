@@ -5,11 +5,11 @@ import io.tmidb.connector.FetchException;
 import io.tmidb.connector.FetchPolicy;
 import io.tmidb.connector.Fetcher;
 import io.tmidb.connector.Poller;
+import io.tmidb.settings.Setting;
 import io.tmidb.worker.ConnectionFactory;
 import io.tmidb.worker.WorkerContext;
 import io.tmidb.worker.WorkerService;
 import io.tmidb.worker.WorkerSettings;
-import io.tmidb.worker.WorkerSettings.Key;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
 
@@ -49,19 +49,18 @@ public final class ConnectorScheduler implements WorkerService {
 
     /** The fetch limits the worker's settings describe. */
     public static FetchPolicy policy(WorkerSettings s) {
-        return new FetchPolicy(s.getDuration(Key.CONNECTOR_CONNECT_TIMEOUT), s.getDuration(Key.CONNECTOR_READ_TIMEOUT),
-                s.getLong(Key.CONNECTOR_MAX_BODY_BYTES), s.getInt(Key.CONNECTOR_MAX_REDIRECTS),
-                s.getBoolean(Key.CONNECTOR_ALLOW_PRIVATE), java.util.Arrays.stream(s.get(Key.CONNECTOR_ALLOWED_ADDRESSES).split(","))
-                        .map(String::strip).filter(a -> !a.isEmpty()).collect(java.util.stream.Collectors.toSet()));
+        return new FetchPolicy(s.getDuration(Setting.CONNECTOR_CONNECT_TIMEOUT), s.getDuration(Setting.CONNECTOR_READ_TIMEOUT),
+                s.getLong(Setting.CONNECTOR_MAX_BODY_BYTES), s.getInt(Setting.CONNECTOR_MAX_REDIRECTS),
+                s.getBoolean(Setting.CONNECTOR_ALLOW_PRIVATE), java.util.Set.copyOf(s.getList(Setting.CONNECTOR_ALLOWED_ADDRESSES)));
     }
 
     @Override
     public void run(WorkerContext context) throws Exception {
         WorkerSettings settings = context.settings();
         FetchPolicy policy = policy(settings);
-        Duration backoffMax = settings.getDuration(Key.CONNECTOR_BACKOFF_MAX);
-        long sweepMs = settings.getDuration(Key.SWEEP_INTERVAL).toMillis();
-        int threads = settings.getInt(Key.CONNECTOR_THREADS);
+        Duration backoffMax = settings.getDuration(Setting.CONNECTOR_BACKOFF_MAX);
+        long sweepMs = settings.getDuration(Setting.SWEEP_INTERVAL).toMillis();
+        int threads = settings.getInt(Setting.CONNECTOR_THREADS);
         if (threads < 1) {
             throw new IllegalArgumentException("connector-threads must be at least 1, got " + threads);
         }

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 package io.tmidb.worker.host;
 
+import io.tmidb.settings.Setting;
 import io.tmidb.stored.alarm.Alarms;
 import io.tmidb.stored.mapping.Pipeline;
 import io.tmidb.stored.schema.SchemaVersions;
 import io.tmidb.worker.WorkerContext;
 import io.tmidb.worker.WorkerService;
-import io.tmidb.worker.WorkerSettings;
 import org.postgresql.PGConnection;
 
 import java.sql.Connection;
@@ -82,8 +82,8 @@ public final class StoredLogicHost implements WorkerService {
 
     @Override
     public void run(WorkerContext context) throws Exception {
-        int batch = context.settings().getInt(WorkerSettings.Key.BATCH_SIZE);
-        int sweepMs = (int) context.settings().getDuration(WorkerSettings.Key.SWEEP_INTERVAL).toMillis();
+        int batch = context.settings().getInt(Setting.BATCH_SIZE);
+        int sweepMs = (int) context.settings().getDuration(Setting.SWEEP_INTERVAL).toMillis();
         try (Connection c = context.database().open()) {
             try (Statement st = c.createStatement()) {
                 st.execute("LISTEN tmi_work");

@@ -12,11 +12,15 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-/** How the authenticator treats a token's jti: issued and not revoked, unknown or revoked, absent. */
+/**
+ * How the authenticator treats a token's jti (issued and not revoked, unknown or revoked, absent),
+ * and that a token it remembers is still refused once revoked or expired.
+ */
 class JwtAuthenticatorTest {
     private static final byte[] KEY = "a key of at least thirty-two characters!".getBytes(StandardCharsets.UTF_8);
     private static final Set<String> ISSUED = Set.of("0b6c1f3e-8a51-4f0e-9a57-2c1f6d1a7b01");
@@ -56,5 +60,32 @@ class JwtAuthenticatorTest {
             throw new SQLException("connection refused", "08001");
         });
         assertEquals(503, assertThrows(ApiException.class, () -> auth.authenticate(bearer(ISSUED.iterator().next()))).status());
+    }
+
+    @Test
+    void aRememberedTokenIsRefusedOnceRevoked() {
+        Set<String> issued = ConcurrentHashMap.newKeySet();
+        String jti = ISSUED.iterator().next();
+        issued.add(jti);
+        JwtAuthenticator auth = authenticator(issued::contains);
+        String token = bearer(jti);
+        assertEquals("tmi_speaker", auth.authenticate(token).role());
+        assertEquals("tmi_speaker", auth.authenticate(token).role());
+        issued.remove(jti);
+        ApiException e = assertThrows(ApiException.class, () -> auth.authenticate(token));
+        assertEquals("JWT revoked", e.getMessage());
+    }
+
+    @Test
+    void aRememberedTokenIsRefusedOnceExpired() throws InterruptedException {
+        JwtAuthenticator auth = authenticator(jti -> true);
+        // exp is in whole seconds: the token lives until the next full second after this one
+        Instant expires = Instant.now().plusSeconds(1);
+        String token = "Bearer " + JWT.create().withClaim("role", "tmi_speaker").withExpiresAt(expires).sign(Algorithm.HMAC256(KEY));
+        assertEquals("tmi_speaker", auth.authenticate(token).role());
+        Thread.sleep(Math.max(0, expires.getEpochSecond() * 1000 + 1100 - System.currentTimeMillis()));
+        ApiException e = assertThrows(ApiException.class, () -> auth.authenticate(token));
+        assertEquals(401, e.status());
+        assertEquals("JWT expired", e.getMessage());
     }
 }

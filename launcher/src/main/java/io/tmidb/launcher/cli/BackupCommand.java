@@ -3,6 +3,7 @@ package io.tmidb.launcher.cli;
 
 import io.tmidb.launcher.cluster.Cluster;
 import io.tmidb.launcher.cluster.ClusterException;
+import io.tmidb.launcher.node.ObjectStoreOptions;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -54,7 +55,7 @@ final class BackupCommand implements Callable<Integer> {
         runClient(cluster, node.database, out, "backup", List.of("pg_dump", "--format=custom", "--verbose",
                 "--file=" + dir.resolve(DUMP), node.database), "dumping contents of table ", java.util.Map.of());
         Files.copy(cluster.dataDir().resolve(Cluster.CONF_FILE), dir.resolve(Cluster.CONF_FILE));
-        FileBackup.backup(cluster.dataDir(), store.objectStore(), dir, out);
+        FileBackup.backup(cluster.dataDir(), ObjectStoreOptions.of(ConfigDefaults.of(spec)), dir, out);
         out.printf("backup: %s written (%d tables in the manifest)%n", dir, Files.readAllLines(dir.resolve(MANIFEST)).size());
         return ExitCodes.OK;
     }

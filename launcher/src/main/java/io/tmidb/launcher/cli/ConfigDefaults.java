@@ -1,80 +1,95 @@
 // SPDX-License-Identifier: MIT
 package io.tmidb.launcher.cli;
 
-import io.tmidb.launcher.cluster.ClusterException;
+import io.tmidb.settings.ConfigFile;
+import io.tmidb.settings.Service;
+import io.tmidb.settings.Setting;
+import io.tmidb.settings.Settings;
+import io.tmidb.settings.SettingsException;
+import io.tmidb.settings.Sources;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.ArgSpec;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.ParseResult;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Locale;
+import java.util.HashMap;
+import java.util.ListResourceBundle;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeSet;
+import java.util.Optional;
+import java.util.ResourceBundle;
+import java.util.function.Function;
 
 /**
- * Where an option's value comes from when the command line does not give it: the environment
- * variable {@code TMIDB_<KEY>}, then the configuration file, then the option's built-in default.
- * The file is {@code $TMIDB_CONFIG}, else {@value #SYSTEM_FILE} when it exists; lines are
- * {@code key = value} with the options' long names as keys, {@code #} starts a comment.
+ * tmidbd's and tmictl's options through the settings engine ({@link Settings}): an option whose
+ * long name is a key of {@link Setting} takes, when the command line does not give it, the value
+ * of {@code TMIDB_<KEY>}, else of tmidb.conf ({@code $TMIDB_CONFIG}, else
+ * {@value ConfigFile#SYSTEM_FILE} when it exists), else the setting's default; its help text is
+ * the setting's. A file or value that cannot be used is reported before the command runs, in one
+ * line (see {@link ExitCodes}).
  */
 final class ConfigDefaults implements CommandLine.IDefaultValueProvider {
-    static final String SYSTEM_FILE = "/etc/tmidb/tmidb.conf";
-    /** Every key the file may hold: the long options of tmidbd and tmictl. */
-    static final Set<String> KEYS = new TreeSet<>(List.of("data-dir", "port", "database", "os-user", "pg-bindir",
-            "nats-url", "gateway-port",
-            "s3-endpoint", "s3-region", "s3-bucket", "s3-access-key", "s3-secret-key", "s3-path-style", "s3-port"));
+    private final Service service;
+    private final Function<String, String> env;
+    private Optional<ConfigFile> file;
 
-    private final Map<String, String> file;
-    private final Map<String, String> env;
-
-    ConfigDefaults(Map<String, String> env) {
+    ConfigDefaults(Service service, Function<String, String> env) {
+        this.service = service;
         this.env = env;
-        String configured = env.get("TMIDB_CONFIG");
-        Path path = Path.of(configured != null ? configured : SYSTEM_FILE);
-        this.file = configured != null || Files.exists(path) ? read(path) : Map.of();
     }
 
     @Override
     public String defaultValue(ArgSpec arg) {
-        if (!(arg instanceof OptionSpec option) || !option.longestName().startsWith("--")) {
+        Optional<Setting> setting = setting(arg);
+        if (setting.isEmpty()) {
             return null;
         }
-        String key = option.longestName().substring(2);
-        String fromEnv = env.get(envName(key));
-        return fromEnv != null ? fromEnv : file.get(key);
-    }
-
-    static String envName(String key) {
-        return "TMIDB_" + key.toUpperCase(Locale.ROOT).replace('-', '_');
-    }
-
-    static Map<String, String> read(Path path) {
-        Map<String, String> values = new LinkedHashMap<>();
-        List<String> lines;
         try {
-            lines = Files.readAllLines(path);
-        } catch (IOException e) {
-            throw new ClusterException("cannot read the configuration file " + path + ": " + e,
-                    "Create it, or point TMIDB_CONFIG at an existing file.", e);
+            return resolve(Map.of()).value(setting.get()).map(Settings.Value::value).orElse(null);
+        } catch (SettingsException e) {
+            return null; // reported by check() before the command runs
         }
-        for (int n = 0; n < lines.size(); n++) {
-            String line = lines.get(n).replaceFirst("#.*$", "").strip();
-            if (line.isEmpty()) {
-                continue;
-            }
-            int eq = line.indexOf('=');
-            String key = eq < 0 ? line : line.substring(0, eq).strip();
-            if (eq < 0 || !KEYS.contains(key)) {
-                throw new ClusterException(path + " line " + (n + 1) + ": " + (eq < 0 ? "expected key = value" : "unknown key '" + key + "'"),
-                        "Keys are " + String.join(", ", KEYS) + ".");
-            }
-            values.put(key, line.substring(eq + 1).strip().replaceAll("^'(.*)'$", "$1").replaceAll("^\"(.*)\"$", "$1"));
+    }
+
+    /** The settings of the command being run: its command line over the environment, the file and the defaults. */
+    Settings resolve(ParseResult parsed) {
+        Map<String, String> given = new HashMap<>();
+        for (OptionSpec option : parsed.matchedOptions()) {
+            setting(option).ifPresent(s -> given.put(s.key(), String.join(",", option.stringValues())));
         }
-        return values;
+        return resolve(given);
+    }
+
+    private Settings resolve(Map<String, String> commandLine) {
+        if (file == null) {
+            file = ConfigFile.locate(Optional.empty(), env);
+        }
+        return Settings.resolve(service, new Sources(commandLine, env, file));
+    }
+
+    /** The settings the running subcommand of {@code spec} resolved. */
+    static Settings of(CommandSpec spec) {
+        return ((ConfigDefaults) spec.defaultValueProvider()).resolve(spec.commandLine().getParseResult());
+    }
+
+    /** The settings' help lines, looked up by picocli under each option's long name. */
+    static ResourceBundle descriptions() {
+        Object[][] lines = new Object[Setting.values().length][];
+        for (Setting s : Setting.values()) {
+            lines[s.ordinal()] = new Object[] {s.key(), s.help()};
+        }
+        return new ListResourceBundle() {
+            @Override
+            protected Object[][] getContents() {
+                return lines;
+            }
+        };
+    }
+
+    private static Optional<Setting> setting(ArgSpec arg) {
+        if (!(arg instanceof OptionSpec option) || !option.longestName().startsWith("--")) {
+            return Optional.empty();
+        }
+        return Setting.byKey(option.longestName().substring(2));
     }
 }

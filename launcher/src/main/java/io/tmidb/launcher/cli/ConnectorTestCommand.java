@@ -7,6 +7,7 @@ import io.tmidb.connector.FetchException;
 import io.tmidb.connector.FetchPolicy;
 import io.tmidb.connector.Fetcher;
 import io.tmidb.connector.Poller;
+import io.tmidb.settings.Setting;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -41,10 +42,10 @@ final class ConnectorTestCommand implements Callable<Integer> {
     @Parameters(paramLabel = "NAME", description = "The connector's name.")
     String name;
 
-    @Option(names = "--allow-private", defaultValue = "${env:TMIDB_CONNECTOR_ALLOW_PRIVATE:-false}",
-            description = "Allow loopback, private, link-local and metadata addresses, as the worker's"
-                    + " connector-allow-private does (env TMIDB_CONNECTOR_ALLOW_PRIVATE; default ${DEFAULT-VALUE}).")
-    boolean allowPrivate;
+    @Option(names = "--allow-private", arity = "0..1", paramLabel = "true|false",
+            description = "Allow loopback, private, link-local and metadata addresses (default: the setting"
+                    + " connector-allow-private, as the worker reads it: env TMIDB_CONNECTOR_ALLOW_PRIVATE or tmidb.conf).")
+    Boolean allowPrivate;
 
     @Override
     public Integer call() throws SQLException, InterruptedException {
@@ -65,9 +66,10 @@ final class ConnectorTestCommand implements Callable<Integer> {
         }
         ConnectorSpec unconditional = new ConnectorSpec(connector.id(), connector.name(), connector.url(), connector.every(),
                 connector.format(), connector.options(), null, null);
+        boolean allow = allowPrivate != null ? allowPrivate : ConfigDefaults.of(spec).getBoolean(Setting.CONNECTOR_ALLOW_PRIVATE);
         Poller.Outcome outcome;
         try {
-            outcome = new Poller(new Fetcher(FetchPolicy.defaults().withAllowPrivate(allowPrivate)), Clock.systemUTC()).poll(unconditional);
+            outcome = new Poller(new Fetcher(FetchPolicy.defaults().withAllowPrivate(allow)), Clock.systemUTC()).poll(unconditional);
         } catch (FetchException e) {
             err.println("tmictl: error: connector " + name + ": " + e.getMessage());
             return ExitCodes.ERROR;

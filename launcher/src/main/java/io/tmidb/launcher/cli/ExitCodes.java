@@ -2,11 +2,15 @@
 package io.tmidb.launcher.cli;
 
 import io.tmidb.launcher.cluster.ClusterException;
+import io.tmidb.settings.Service;
+import io.tmidb.settings.SettingsException;
 import org.postgresql.util.PSQLException;
 import org.postgresql.util.ServerErrorMessage;
 import picocli.CommandLine;
 
 import java.sql.SQLException;
+import java.util.List;
+import java.util.function.Function;
 
 /**
  * The exit codes of tmidbd and tmictl, and the one place that turns an exception into a message
@@ -31,6 +35,10 @@ public final class ExitCodes implements CommandLine.IExecutionExceptionHandler {
             }
             return ERROR;
         }
+        if (e instanceof SettingsException bad) {
+            err.println(prog + ": error: " + bad.getMessage());
+            return ERROR;
+        }
         if (e instanceof SQLException se) {
             ServerErrorMessage server = se instanceof PSQLException pe ? pe.getServerErrorMessage() : null;
             err.println(prog + ": error: " + (server != null ? server.getMessage() : se.getMessage())
@@ -48,9 +56,29 @@ public final class ExitCodes implements CommandLine.IExecutionExceptionHandler {
         return INTERNAL;
     }
 
-    /** Our exception handling; and '@file' stays an argument (tmictl reads such files itself). */
-    static CommandLine configure(CommandLine cmd) {
-        return cmd.setExecutionExceptionHandler(new ExitCodes()).setExpandAtFiles(false)
-                .setDefaultValueProvider(new ConfigDefaults(System.getenv()));
+    /**
+     * Our exception handling; options of settings resolved by the settings engine over {@code env}
+     * and checked before the command runs; and '@file' stays an argument (tmictl reads such files itself).
+     */
+    static CommandLine configure(CommandLine cmd, Service service, Function<String, String> env) {
+        ConfigDefaults defaults = new ConfigDefaults(service, env);
+        cmd.setExecutionExceptionHandler(new ExitCodes()).setExpandAtFiles(false).setDefaultValueProvider(defaults)
+                .setResourceBundle(ConfigDefaults.descriptions());
+        cmd.setExecutionStrategy(parsed -> {
+            Integer help = CommandLine.executeHelpRequest(parsed);
+            if (help != null) {
+                return help;
+            }
+            List<CommandLine> chain = parsed.asCommandLineList();
+            CommandLine last = chain.get(chain.size() - 1);
+            try {
+                defaults.resolve(last.getParseResult());
+            } catch (SettingsException e) {
+                last.getErr().println(cmd.getCommandName() + ": error: " + e.getMessage());
+                return ERROR;
+            }
+            return new CommandLine.RunLast().execute(parsed);
+        });
+        return cmd;
     }
 }

@@ -12,28 +12,24 @@ import java.nio.file.Path;
 import java.util.Optional;
 
 /**
- * Options naming the node a command works on. Each may also come from its environment variable
- * ({@code TMIDB_<KEY>}) or the configuration file (see {@link ConfigDefaults}); the command line wins.
+ * Options naming the node a command works on. Each is a setting ({@link io.tmidb.settings.Setting}):
+ * its help text, default and check are the setting's, and when the command line does not give it,
+ * it comes from {@code TMIDB_<KEY>} or tmidb.conf (see {@link ConfigDefaults}).
  */
 public final class NodeOptions {
-    @Option(names = {"-D", "--data-dir"}, paramLabel = "DIR",
-            description = "Data directory (env TMIDB_DATA_DIR; default /var/lib/tmidb/data as root, ~/tmidb/data otherwise).")
+    @Option(names = {"-D", "--data-dir"}, paramLabel = "DIR")
     Path dataDir;
 
-    @Option(names = {"-p", "--port"}, defaultValue = "5432",
-            description = "Port for a new cluster (env TMIDB_PORT; default ${DEFAULT-VALUE}). An existing cluster keeps its own.")
+    @Option(names = {"-p", "--port"})
     int port;
 
-    @Option(names = {"-d", "--database"}, defaultValue = Node.DEFAULT_DATABASE,
-            description = "Database holding tmiDB (env TMIDB_DATABASE; default ${DEFAULT-VALUE}).")
+    @Option(names = {"-d", "--database"})
     String database;
 
-    @Option(names = "--os-user", defaultValue = "postgres",
-            description = "Unprivileged OS user that runs the server when started as root (env TMIDB_OS_USER; default ${DEFAULT-VALUE}).")
+    @Option(names = "--os-user")
     String osUser;
 
-    @Option(names = "--pg-bindir", paramLabel = "DIR",
-            description = "PostgreSQL's bin directory (env TMIDB_PG_BINDIR; default: newest /usr/lib/postgresql/N/bin).")
+    @Option(names = "--pg-bindir", paramLabel = "DIR")
     Path pgBinDir;
 
     Path dataDir() {

@@ -4,6 +4,7 @@ package io.tmidb.launcher.cli;
 import io.tmidb.launcher.Node;
 import io.tmidb.launcher.cluster.Cluster;
 import io.tmidb.launcher.cluster.ClusterException;
+import io.tmidb.launcher.node.ObjectStoreOptions;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -93,7 +94,7 @@ final class RestoreCommand implements Callable<Integer> {
             }
             out.printf("restore: verified %d tables (row counts and checksums match the backup)%n", expected.size());
         }
-        FileBackup.restore(cluster.dataDir(), store.objectStore(), dir, out);
+        FileBackup.restore(cluster.dataDir(), ObjectStoreOptions.of(ConfigDefaults.of(spec)), dir, out);
         return ExitCodes.OK;
     }
 

@@ -3,14 +3,16 @@ package io.tmidb.launcher.cli;
 
 import picocli.CommandLine.Option;
 
-/** Options for the services a node runs beside the server. */
+/**
+ * Settings of the services a node runs beside the server that tmidbd takes on its command line
+ * (help, default and check from {@link io.tmidb.settings.Setting}, see {@link ConfigDefaults}).
+ * tmidbd reads them with their origins ({@link ConfigDefaults#of}) and passes those given on its
+ * command line on to the services; these fields only declare the options.
+ */
 public final class ServiceOptions {
-    @Option(names = "--nats-url", paramLabel = "URL",
-            description = "An external NATS server for the event relay (env TMIDB_NATS_URL). Without it, the node runs"
-                    + " nats-server with JetStream on 127.0.0.1:4222 when that program is installed.")
+    @Option(names = "--nats-url", paramLabel = "URL")
     String natsUrl;
 
-    @Option(names = "--gateway-port", defaultValue = "3000",
-            description = "Port of the REST/WebSocket gateway (env TMIDB_GATEWAY_PORT; default ${DEFAULT-VALUE}).")
+    @Option(names = "--gateway-port")
     int gatewayPort;
 }

@@ -4,6 +4,7 @@ package io.tmidb.launcher.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.util.concurrent.Callable;
@@ -13,7 +14,8 @@ import java.util.concurrent.Callable;
         description = "Server, services, extension version, stored-logic host, work waiting, connectors, relay lag.")
 final class StatusCommand implements Callable<Integer> {
     @Mixin NodeOptions node;
-    @Mixin ServiceOptions services;
+    @Option(names = "--gateway-port")
+    int gatewayPort;
     @Spec CommandLine.Model.CommandSpec spec;
 
     @Override
@@ -21,7 +23,7 @@ final class StatusCommand implements Callable<Integer> {
         int code = NodeReport.print(node.openCluster(), node.database, TmictlCommand.CLI_APP_NAME, spec.commandLine().getOut());
         if (code == ExitCodes.OK) {
             spec.commandLine().getOut().printf("%-11s %-8s http://localhost:%d/ (WebSocket /tmi/ws)%n", "gateway", "url",
-                    services.gatewayPort);
+                    gatewayPort);
         }
         return code;
     }

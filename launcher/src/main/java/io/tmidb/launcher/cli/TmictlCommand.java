@@ -3,6 +3,7 @@ package io.tmidb.launcher.cli;
 
 import io.tmidb.launcher.Node;
 import io.tmidb.launcher.cluster.Cluster;
+import io.tmidb.settings.Service;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -22,7 +23,7 @@ import java.util.concurrent.Callable;
         description = "Operate a tmiDB node.",
         subcommands = {StatusCommand.class, TmictlCommand.Psql.class, BackupCommand.class, RestoreCommand.class,
                 InstallCommand.class, MappingCommand.class, ConnectorCommand.class, AlarmCommand.class, ListenerCommand.class,
-                TokenCommand.class, VersionCommand.class})
+                TokenCommand.class, ConfigCommand.class, VersionCommand.class})
 public final class TmictlCommand {
     public static final String CLI_APP_NAME = "tmiDB-CLI";
 
@@ -31,7 +32,12 @@ public final class TmictlCommand {
     }
 
     public static CommandLine commandLine() {
-        return ExitCodes.configure(new CommandLine(new TmictlCommand()));
+        return commandLine(System::getenv);
+    }
+
+    /** tmictl's command line over the environment {@code env}. */
+    public static CommandLine commandLine(java.util.function.Function<String, String> env) {
+        return ExitCodes.configure(new CommandLine(new TmictlCommand()), Service.TMICTL, env);
     }
 
     @Command(name = "psql", mixinStandardHelpOptions = true,

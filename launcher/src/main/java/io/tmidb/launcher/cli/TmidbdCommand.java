@@ -6,6 +6,10 @@ import io.tmidb.launcher.cluster.Cluster;
 import io.tmidb.launcher.cluster.ClusterException;
 import io.tmidb.launcher.node.EmbeddedS3;
 import io.tmidb.launcher.node.Supervisor;
+import io.tmidb.settings.Origin;
+import io.tmidb.settings.Service;
+import io.tmidb.settings.Setting;
+import io.tmidb.settings.Settings;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -37,7 +41,12 @@ public final class TmidbdCommand {
     }
 
     public static CommandLine commandLine() {
-        return ExitCodes.configure(new CommandLine(new TmidbdCommand()));
+        return commandLine(System::getenv);
+    }
+
+    /** tmidbd's command line over the environment {@code env}. */
+    public static CommandLine commandLine(java.util.function.Function<String, String> env) {
+        return ExitCodes.configure(new CommandLine(new TmidbdCommand()), Service.TMIDBD, env);
     }
 
     @Command(name = "init", mixinStandardHelpOptions = true,
@@ -74,8 +83,11 @@ public final class TmidbdCommand {
                 throw new ClusterException("the node in " + cluster.dataDir() + " is already running",
                         "See 'tmidbd status -D " + cluster.dataDir() + "'.");
             }
-            new Supervisor(cluster, node.serverUser(), node.database, Optional.ofNullable(services.natsUrl),
-                    services.gatewayPort, store.objectStore()).run(spec.commandLine().getOut());
+            Settings settings = ConfigDefaults.of(spec);
+            // not set anywhere: the node runs nats-server itself
+            Optional<String> natsUrl = settings.value(Setting.NATS_URL).filter(v -> !(v.origin() instanceof Origin.Default))
+                    .map(Settings.Value::value);
+            new Supervisor(cluster, node.serverUser(), node.database, natsUrl, settings).run(spec.commandLine().getOut());
             return ExitCodes.OK;
         }
     }
@@ -99,13 +111,10 @@ public final class TmidbdCommand {
             Path log = cluster.logFile().resolveSibling("tmidbd.log");
             List<String> cmd = new ArrayList<>(List.of("setsid", Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-cp", System.getProperty("java.class.path"), TmidbdCommand.class.getName(), "run",
-                    "-D", cluster.dataDir().toString(), "-d", node.database, "--os-user", node.osUser,
-                    "--pg-bindir", cluster.installation().binDir().toString(), "--gateway-port", String.valueOf(services.gatewayPort)));
-            if (services.natsUrl != null) {
-                cmd.addAll(List.of("--nats-url", services.natsUrl));
-            }
-            // run reads the key pair from the same environment and file
-            cmd.addAll(store.forwarded());
+                    "-D", cluster.dataDir().toString(), "--pg-bindir", cluster.installation().binDir().toString()));
+            // the rest of its command line; run resolves the environment and the file itself, as this command did
+            ConfigDefaults.of(spec).commandLineFor(Service.TMIDBD).stream()
+                    .filter(o -> !o.startsWith("--data-dir=") && !o.startsWith("--pg-bindir=")).forEach(cmd::add);
             Files.deleteIfExists(cluster.dataDir().resolve(Supervisor.STATUS_FILE));
             Process run = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                     .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();

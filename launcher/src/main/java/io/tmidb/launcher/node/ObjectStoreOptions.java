@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 package io.tmidb.launcher.node;
 
+import io.tmidb.settings.Setting;
+import io.tmidb.settings.Settings;
+
 import java.util.HashMap;
 import java.util.Map;
 
@@ -10,6 +13,13 @@ import java.util.Map;
  */
 public record ObjectStoreOptions(String endpoint, String region, String bucket, String accessKey, String secretKey,
                                  boolean pathStyle, int embeddedPort) {
+    /** The store as tmidbd's or tmictl's settings name it. */
+    public static ObjectStoreOptions of(Settings s) {
+        return new ObjectStoreOptions(s.get(Setting.S3_ENDPOINT), s.get(Setting.S3_REGION), s.get(Setting.S3_BUCKET),
+                s.get(Setting.S3_ACCESS_KEY), s.get(Setting.S3_SECRET_KEY), s.getBoolean(Setting.S3_PATH_STYLE),
+                s.getInt(Setting.S3_PORT));
+    }
+
     public boolean external() {
         return endpoint != null && !endpoint.isBlank();
     }
@@ -17,12 +27,12 @@ public record ObjectStoreOptions(String endpoint, String region, String bucket, 
     /** The gateway's settings for this store (as TMIDB_* variables), given the embedded store's key pair. */
     Map<String, String> gatewayEnv(EmbeddedS3.Credentials embedded) {
         Map<String, String> env = new HashMap<>();
-        env.put("TMIDB_S3_ENDPOINT", external() ? endpoint : EmbeddedS3.endpoint(embeddedPort));
-        env.put("TMIDB_S3_REGION", region);
-        env.put("TMIDB_S3_BUCKET", bucket);
-        env.put("TMIDB_S3_ACCESS_KEY", external() ? nullToEmpty(accessKey) : embedded.accessKey());
-        env.put("TMIDB_S3_SECRET_KEY", external() ? nullToEmpty(secretKey) : embedded.secretKey());
-        env.put("TMIDB_S3_PATH_STYLE", Boolean.toString(external() ? pathStyle : true));
+        env.put(Setting.S3_ENDPOINT.envName(), external() ? endpoint : EmbeddedS3.endpoint(embeddedPort));
+        env.put(Setting.S3_REGION.envName(), region);
+        env.put(Setting.S3_BUCKET.envName(), bucket);
+        env.put(Setting.S3_ACCESS_KEY.envName(), external() ? nullToEmpty(accessKey) : embedded.accessKey());
+        env.put(Setting.S3_SECRET_KEY.envName(), external() ? nullToEmpty(secretKey) : embedded.secretKey());
+        env.put(Setting.S3_PATH_STYLE.envName(), Boolean.toString(external() ? pathStyle : true));
         return env;
     }
 

@@ -6,6 +6,9 @@ import io.tmidb.launcher.cluster.Cluster;
 import io.tmidb.launcher.cluster.ClusterException;
 import io.tmidb.launcher.cluster.ExtensionFiles;
 import io.tmidb.launcher.cluster.ServerUser;
+import io.tmidb.settings.Service;
+import io.tmidb.settings.Setting;
+import io.tmidb.settings.Settings;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -41,19 +44,23 @@ public final class Supervisor {
     private final ServerUser user;
     private final String database;
     private final Optional<String> natsUrl;
-    private final int gatewayPort;
+    private final Settings settings;
     private final ObjectStoreOptions objects;
     private final List<Child> parts = new ArrayList<>();
     private volatile boolean stopping;
 
-    public Supervisor(Cluster cluster, ServerUser user, String database, Optional<String> natsUrl, int gatewayPort,
-                      ObjectStoreOptions objects) {
-        this.objects = objects;
+    /**
+     * @param natsUrl  NATS for the event relay when one is configured; empty: the node runs nats-server
+     * @param settings tmidbd's settings; the worker and the gateway get those given on its command
+     *                 line and resolve the others (environment, tmidb.conf) themselves
+     */
+    public Supervisor(Cluster cluster, ServerUser user, String database, Optional<String> natsUrl, Settings settings) {
         this.cluster = cluster;
         this.user = user;
         this.database = database;
         this.natsUrl = natsUrl;
-        this.gatewayPort = gatewayPort;
+        this.settings = settings;
+        this.objects = ObjectStoreOptions.of(settings);
     }
 
     /** Runs until the process is asked to stop; prints the banner once the whole node is up. */
@@ -107,34 +114,29 @@ public final class Supervisor {
 
     private void startServices() throws IOException, SQLException {
         Path logDir = cluster.logFile().getParent();
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        String classpath = System.getProperty("java.class.path");
-        Map<String, String> dbEnv = new java.util.HashMap<>(Map.of(
-                "TMIDB_DB_URL", cluster.jdbcUrl(database),
-                "TMIDB_DB_USER", Cluster.SUPERUSER,
-                "TMIDB_DB_PASSWORD", cluster.superuserPassword()));
-        Optional<String> nats = natsUrl.or(() -> natsServerBinary().map(bin -> {
-            Path store = cluster.dataDir().resolveSibling("nats");
-            parts.add(new Child("nats", List.of(bin, "-js", "-sd", store.toString(), "-a", "127.0.0.1", "-p", "4222"),
-                    Map.of(), logDir.resolve("nats.log")));
-            return "nats://127.0.0.1:4222";
-        }));
-        nats.ifPresent(url -> dbEnv.put("TMIDB_NATS_URL", url));
-        Map<String, String> storeEnv = objectStore(java, logDir);
+        // the password in the environment, not on a command line that ps shows
+        Map<String, String> workerEnv = Map.of(Setting.DB_PASSWORD.envName(), cluster.superuserPassword());
+        if (natsUrl.isEmpty()) {
+            natsServerBinary().ifPresent(bin -> {
+                // on the worker's default URL, nats://127.0.0.1:4222
+                Path store = cluster.dataDir().resolveSibling("nats");
+                parts.add(new Child("nats", List.of(bin, "-js", "-sd", store.toString(), "-a", "127.0.0.1", "-p", "4222"),
+                        Map.of(), logDir.resolve("nats.log")));
+            });
+        }
+        Map<String, String> storeEnv = objectStore(logDir);
         if (loadable(WORKER_MAIN)) {
-            parts.add(new Child("worker", List.of(java, "-cp", classpath, WORKER_MAIN), dbEnv, logDir.resolve("worker.log")));
+            parts.add(new Child("worker", childCommand(WORKER_MAIN, Service.WORKER, Cluster.SUPERUSER), workerEnv,
+                    logDir.resolve("worker.log")));
         }
         if (loadable(GATEWAY_MAIN)) {
-            // a fresh password each start, handed over in the environment (not on a command line ps shows)
+            // a fresh password each start
             String password = Cluster.newPassword();
             Node.prepareAuthenticator(cluster, database, password);
-            Map<String, String> gatewayEnv = new java.util.HashMap<>(dbEnv);
-            gatewayEnv.put("TMIDB_DB_USER", Node.AUTHENTICATOR);
-            gatewayEnv.put("TMIDB_DB_PASSWORD", password);
-            gatewayEnv.putAll(storeEnv);
-            // explicit: the node's own TMIDB_PORT (the server's) must not become the gateway's port
-            parts.add(new Child("gateway", List.of(java, "-cp", classpath, GATEWAY_MAIN, "--port=" + gatewayPort,
-                    "--db-url=" + cluster.jdbcUrl(database)), gatewayEnv, logDir.resolve("gateway.log")));
+            Map<String, String> gatewayEnv = new java.util.HashMap<>(storeEnv);
+            gatewayEnv.put(Setting.DB_PASSWORD.envName(), password);
+            parts.add(new Child("gateway", childCommand(GATEWAY_MAIN, Service.GATEWAY, Node.AUTHENTICATOR), gatewayEnv,
+                    logDir.resolve("gateway.log")));
         }
         for (Child part : parts.subList(1, parts.size())) {
             part.start();
@@ -146,12 +148,13 @@ public final class Supervisor {
 
     /**
      * The embedded object store as a part of the node unless an external endpoint is set; answers
-     * the gateway's settings for the store in use (none when neither is available).
+     * the gateway's settings for the embedded store, in its environment (none for an external store:
+     * the gateway reads those settings as tmidbd did).
      */
-    private Map<String, String> objectStore(String java, Path logDir) {
+    private Map<String, String> objectStore(Path logDir) {
         if (objects.external()) {
             LOG.info(() -> "files in the external object store " + objects.endpoint());
-            return objects.gatewayEnv(null);
+            return Map.of();
         }
         Optional<Path> lib = EmbeddedS3.lib();
         if (lib.isEmpty()) {
@@ -160,6 +163,7 @@ public final class Supervisor {
         }
         Path dir = cluster.dataDir();
         EmbeddedS3.Credentials keys = EmbeddedS3.credentials(dir);
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         parts.add(new Child("s3", EmbeddedS3.command(java, lib.get(), dir.resolve(EmbeddedS3.PROPERTIES_FILE),
                 dir.resolve(EmbeddedS3.STORE_DIR), objects.embeddedPort(), keys), Map.of(), logDir.resolve("s3.log")));
         return objects.gatewayEnv(keys);
@@ -181,6 +185,19 @@ public final class Supervisor {
             }
         }
         LOG.warning(() -> part.name + " does not accept connections on port " + port + "; the gateway retries its store");
+    }
+
+    /**
+     * A service's JVM on this one's class path: the node's database and the role to log in as, and
+     * the settings given on tmidbd's command line that the service reads. It inherits tmidbd's
+     * environment (so {@code TMIDB_CONFIG} too) and resolves everything else as tmidbd did.
+     */
+    private List<String> childCommand(String mainClass, Service service, String dbUser) {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), mainClass,
+                "--db-url=" + cluster.jdbcUrl(database), "--db-user=" + dbUser));
+        cmd.addAll(settings.commandLineFor(service));
+        return cmd;
     }
 
     /** Services first, in reverse start order, then the server with a fast shutdown. */

@@ -10,10 +10,15 @@ import com.auth0.jwt.interfaces.Claim;
 import com.auth0.jwt.interfaces.DecodedJWT;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
 import io.tmidb.gateway.internal.error.ApiException;
 
 import java.nio.charset.StandardCharsets;
 import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -33,6 +38,11 @@ import java.util.Set;
  * with PostgREST) or issued by tmiDB 0.1: it is accepted until it expires, for any role, since
  * refusing it would break such clients on upgrade; it cannot be revoked (rotating the key cuts off
  * all of them at once).
+ * <p>A token that verified is remembered (by its text, up to {@value #CACHED_TOKENS} of them)
+ * until it expires, as PostgREST's JWT cache does: checking the signature and parsing the claims
+ * again on every request of a client that sends the same token costs more than the rest of the
+ * gateway's own work for a small read. What can change meanwhile is still checked on every
+ * request: expiry (the entry ends with the token) and revocation (the {@code jti} look-up).
  */
 public final class JwtAuthenticator {
     /** Which token ids were issued by this database and are not revoked. */
@@ -41,6 +51,20 @@ public final class JwtAuthenticator {
         boolean accepts(String jti) throws SQLException;
     }
 
+    static final int CACHED_TOKENS = 10_000;
+    /** How long a verified token without {@code exp} is remembered: it stays valid, this only bounds the entry. */
+    private static final Duration UNBOUNDED_TOKEN_ENTRY = Duration.ofMinutes(10);
+
+    /** A token that verified: who it makes the caller, the id to check for revocation, when it expires (or null). */
+    private record Verified(Caller caller, String jti, Instant expiresAt) {
+    }
+
+    private final Cache<String, Verified> verified = Caffeine.newBuilder()
+            .maximumSize(CACHED_TOKENS)
+            .expireAfter(Expiry.<String, Verified>creating((token, v) -> v.expiresAt() == null
+                    ? UNBOUNDED_TOKEN_ENTRY : Duration.between(Instant.now(), v.expiresAt()).isNegative()
+                    ? Duration.ZERO : Duration.between(Instant.now(), v.expiresAt())))
+            .build();
     private final JWTVerifier verifier;
     private final String anonRole;
     private final Caller anonymous;
@@ -75,15 +99,25 @@ public final class JwtAuthenticator {
         if (!authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
             throw invalid("PGRST301", "Expected an Authorization header of the form 'Bearer <jwt>'");
         }
+        String token = authorization.substring(7).trim();
+        Verified known = verified.getIfPresent(token);
+        if (known == null) {
+            known = verify(token);
+            verified.put(token, known);
+        }
+        bound(known.jti());
+        return known.caller();
+    }
+
+    private Verified verify(String token) {
         DecodedJWT jwt;
         try {
-            jwt = verifier.verify(authorization.substring(7).trim());
+            jwt = verifier.verify(token);
         } catch (TokenExpiredException e) {
             throw invalid("PGRST303", "JWT expired");
         } catch (JWTVerificationException e) {
             throw invalid("PGRST301", "JWT cannot be verified: " + e.getClass().getSimpleName().replace("Exception", ""));
         }
-        bound(jwt);
         String claims = new String(Base64.getUrlDecoder().decode(jwt.getPayload()), StandardCharsets.UTF_8);
         Claim role = jwt.getClaim("role");
         String roleName = role.isMissing() || role.isNull() ? anonRole : role.asString();
@@ -93,12 +127,11 @@ public final class JwtAuthenticator {
                     "Issue tokens with tmi.issue_token(role, subject, ttl), or sign a role the gateway serves.",
                     Map.of("WWW-Authenticate", "Bearer error=\"invalid_token\""));
         }
-        return new Caller(roleName, claims, true);
+        return new Verified(new Caller(roleName, claims, true), jwt.getId(), jwt.getExpiresAtAsInstant());
     }
 
-    /** Refuses an issued token that is revoked or unknown here (e.g. deleted with its listener). */
-    private void bound(DecodedJWT jwt) {
-        String jti = jwt.getId();
+    /** Refuses an issued token ({@code jti} not null) that is revoked or unknown here (e.g. deleted with its listener). */
+    private void bound(String jti) {
         if (jti == null) {
             return;
         }

@@ -3,6 +3,7 @@ package io.tmidb.gateway.internal.endpoint;
 
 import io.javalin.http.Context;
 import io.tmidb.gateway.internal.auth.Caller;
+import io.tmidb.gateway.internal.error.ApiException;
 import io.tmidb.gateway.internal.plan.Planner;
 import io.tmidb.gateway.internal.query.Database;
 import io.tmidb.gateway.internal.query.Query;
@@ -22,6 +23,8 @@ import java.util.Map;
  * stored when the answer is sent (mapping it follows later, see {@code tmi.status()}).
  */
 public final class IngestEndpoint {
+    /** What {@code tmi.ingest} raises for a document over {@code tmi.max_payload_bytes}. */
+    private static final String PAYLOAD_TOO_LARGE = "54000";
     private final Services services;
 
     public IngestEndpoint(Services services) {
@@ -34,8 +37,15 @@ public final class IngestEndpoint {
         Services.requireJson(ctx);
         String payload = Planner.document(services.body(ctx));
         String source = ctx.pathParamMap().getOrDefault("source", "");
-        Reply reply = services.db().run(caller, false, new Query(statement(source, payload), null),
-                r -> new Reply(201, Map.of(), r.body(), Responses.JSON));
+        Reply reply;
+        try {
+            reply = services.db().run(caller, false, new Query(statement(source, payload), null),
+                    r -> new Reply(201, Map.of(), r.body(), Responses.JSON));
+        } catch (ApiException e) {
+            // over tmi.max_payload_bytes (the database's limit, below the gateway's max-body): the
+            // document is too large, which HTTP says with 413, not a server failure
+            throw PAYLOAD_TOO_LARGE.equals(e.code()) ? e.withStatus(413) : e;
+        }
         Responses.send(ctx, reply, false);
     }
 

@@ -46,6 +46,11 @@ public final class ApiException extends RuntimeException {
         return new ApiException(400, "PGRST102", message, details, null);
     }
 
+    /** The same error answered with another HTTP status. */
+    public ApiException withStatus(int newStatus) {
+        return new ApiException(newStatus, code, getMessage(), details, hint, headers);
+    }
+
     public int status() {
         return status;
     }

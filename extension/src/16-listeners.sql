@@ -1,0 +1,450 @@
+-- SPDX-License-Identifier: MIT
+-------------------------------------------------------------------------------
+-- Listeners: who may read what. A listener is subscribed to targets or whole
+-- kinds, with all fields or some. The gateway runs each request under the role
+-- of its JWT (SET LOCAL ROLE) with the claims in request.jwt.claims, as
+-- PostgREST does; row-level security then shows a tmi_listener only the targets
+-- (and their observations and positions) that its listener claim is subscribed
+-- to. Listeners may not read target.meta or ts_obs.payload directly: the
+-- SECURITY DEFINER functions tmi.visible_meta/visible_payload hand out only
+-- the subscribed fields, and the api_vN views read attributes through them.
+-- Speakers (and admins) see and write every row.
+-------------------------------------------------------------------------------
+CREATE UNIQUE INDEX listener_subscription_target_key ON tmi.listener_subscription (listener_id, target_id)
+    WHERE target_id IS NOT NULL;
+CREATE UNIQUE INDEX listener_subscription_kind_key ON tmi.listener_subscription (listener_id, kind)
+    WHERE kind IS NOT NULL;
+
+CREATE TABLE tmi.server_secret (
+    name       text        PRIMARY KEY,
+    secret     bytea       NOT NULL CONSTRAINT server_secret_length CHECK (pg_catalog.length(secret) >= 32),
+    created_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE tmi.server_secret IS 'Secrets of this database, e.g. the key that signs JWTs (readable by superusers only)';
+
+-- search_path is completed at the end of this section with the schema of pgcrypto
+CREATE FUNCTION tmi.jwt_secret()
+RETURNS bytea
+LANGUAGE plpgsql
+SECURITY DEFINER
+AS $fn$
+DECLARE
+    key bytea;
+BEGIN
+    INSERT INTO tmi.server_secret (name, secret) VALUES ('jwt', gen_random_bytes(32))
+    ON CONFLICT (name) DO NOTHING;
+    SELECT s.secret INTO key FROM tmi.server_secret s WHERE s.name = 'jwt';
+    RETURN key;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.jwt_secret() IS
+    'The HS256 key that signs and verifies JWTs, created at first use; the gateway reads it when not configured';
+
+CREATE FUNCTION tmi.current_listener()
+RETURNS text
+LANGUAGE sql STABLE
+BEGIN ATOMIC
+    SELECT NULLIF(pg_catalog.current_setting('request.jwt.claims', true), '')::jsonb ->> 'listener';
+END;
+COMMENT ON FUNCTION tmi.current_listener() IS
+    'The listener named by the request''s JWT claims (request.jwt.claims), or NULL';
+
+-- SECURITY DEFINER functions run as their owner, so the caller is the role set
+-- with SET ROLE (the gateway's SET LOCAL ROLE), else the session user.
+CREATE FUNCTION tmi.caller_is_speaker()
+RETURNS boolean
+LANGUAGE sql STABLE
+SET search_path = pg_catalog
+BEGIN ATOMIC
+    SELECT coalesce(bool_or(r.rolsuper OR pg_catalog.pg_has_role(r.oid, 'tmi_speaker', 'MEMBER')), false)
+      FROM pg_catalog.pg_roles r
+     WHERE r.rolname = CASE WHEN pg_catalog.current_setting('role') = 'none' THEN SESSION_USER
+                            ELSE pg_catalog.current_setting('role') END;
+END;
+COMMENT ON FUNCTION tmi.caller_is_speaker() IS
+    'Whether the calling role (SET ROLE, else the session user) is a superuser, speaker or admin';
+
+CREATE FUNCTION tmi.listener_sees(target uuid)
+RETURNS boolean
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog
+BEGIN ATOMIC
+    SELECT EXISTS (
+        SELECT 1
+          FROM tmi.listener l
+          JOIN tmi.listener_subscription s ON s.listener_id = l.listener_id
+          JOIN tmi.target t ON t.target_id = listener_sees.target
+         WHERE l.name = tmi.current_listener()
+           AND (s.target_id = t.target_id OR s.kind = t.kind));
+END;
+COMMENT ON FUNCTION tmi.listener_sees(uuid) IS
+    'Whether the request''s listener is subscribed to the target (itself or its kind)';
+
+CREATE FUNCTION tmi.fields_of(listener_name text, target uuid)
+RETURNS text[]
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog
+BEGIN ATOMIC
+    -- NULL: every field; otherwise the union of the subscriptions' fields (none when not subscribed)
+    SELECT CASE WHEN count(*) = 0 THEN '{}'::text[]
+                WHEN bool_or(s.fields IS NULL) THEN NULL
+                ELSE array_agg(DISTINCT f.name ORDER BY f.name) END
+      FROM tmi.listener l
+      JOIN tmi.listener_subscription s ON s.listener_id = l.listener_id
+      JOIN tmi.target t ON t.target_id = fields_of.target
+      LEFT JOIN LATERAL unnest(s.fields) AS f(name) ON true
+     WHERE l.name = listener_name
+       AND (s.target_id = t.target_id OR s.kind = t.kind);
+END;
+COMMENT ON FUNCTION tmi.fields_of(text, uuid) IS
+    'Fields of the target the listener is subscribed to: NULL for all of them, none when not subscribed';
+
+CREATE FUNCTION tmi.only_fields(doc jsonb, fields text[])
+RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT CASE WHEN fields IS NULL OR doc IS NULL THEN doc
+                ELSE coalesce((SELECT pg_catalog.jsonb_object_agg(e.key, e.value)
+                                 FROM pg_catalog.jsonb_each(doc) e
+                                WHERE e.key = ANY (fields)), '{}'::jsonb) END;
+END;
+COMMENT ON FUNCTION tmi.only_fields(jsonb, text[]) IS 'The keys of doc that are in fields (all of them when fields is NULL)';
+
+-- What the caller may read, worked out once per statement by the api_vN views (tmi.visible_meta
+-- and tmi.visible_payload answer the same per row): NULL for speakers and admins (everything);
+-- otherwise the request's listener's subscriptions, {"kinds": {kind: fields}, "targets": {id:
+-- fields}}, fields being an array or null for all of them ({} for a caller who is no listener:
+-- nothing).
+CREATE FUNCTION tmi.caller_scope()
+RETURNS jsonb
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog
+BEGIN ATOMIC
+    SELECT CASE WHEN tmi.caller_is_speaker() THEN NULL ELSE
+           jsonb_build_object(
+               'kinds', coalesce((SELECT jsonb_object_agg(k.kind, k.fields) FROM (
+                   SELECT s.kind, CASE WHEN bool_or(s.fields IS NULL) THEN NULL
+                                       ELSE coalesce(jsonb_agg(DISTINCT f.name) FILTER (WHERE f.name IS NOT NULL), '[]') END AS fields
+                     FROM tmi.listener l JOIN tmi.listener_subscription s ON s.listener_id = l.listener_id
+                     LEFT JOIN LATERAL unnest(s.fields) AS f(name) ON true
+                    WHERE l.name = tmi.current_listener() AND s.kind IS NOT NULL
+                    GROUP BY s.kind) k), '{}'),
+               'targets', coalesce((SELECT jsonb_object_agg(g.target_id, g.fields) FROM (
+                   SELECT s.target_id, CASE WHEN bool_or(s.fields IS NULL) THEN NULL
+                                            ELSE coalesce(jsonb_agg(DISTINCT f.name) FILTER (WHERE f.name IS NOT NULL), '[]') END AS fields
+                     FROM tmi.listener l JOIN tmi.listener_subscription s ON s.listener_id = l.listener_id
+                     LEFT JOIN LATERAL unnest(s.fields) AS f(name) ON true
+                    WHERE l.name = tmi.current_listener() AND s.target_id IS NOT NULL
+                    GROUP BY s.target_id) g), '{}'))
+           END;
+END;
+COMMENT ON FUNCTION tmi.caller_scope() IS
+    'What the caller may read: NULL (all) for speakers and admins, else its listener''s subscribed kinds and targets with their fields';
+
+-- per row, from a scope worked out once: cheap enough to inline
+CREATE FUNCTION tmi.scope_sees(scope jsonb, kind text, target uuid)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT scope IS NULL OR (scope -> 'kinds') ? kind OR (scope -> 'targets') ? target::text;
+END;
+COMMENT ON FUNCTION tmi.scope_sees(jsonb, text, uuid) IS 'Whether a caller with this scope (tmi.caller_scope) sees a target';
+
+CREATE FUNCTION tmi.scope_only(scope jsonb, kind text, target uuid, doc jsonb)
+RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT CASE WHEN scope IS NULL THEN doc
+                WHEN NOT tmi.scope_sees(scope, kind, target) THEN NULL
+                WHEN scope -> 'kinds' -> kind = 'null' OR scope -> 'targets' -> target::text = 'null' THEN doc
+                ELSE tmi.only_fields(doc, ARRAY(SELECT jsonb_array_elements_text(
+                         coalesce(scope -> 'kinds' -> kind, '[]') || coalesce(scope -> 'targets' -> target::text, '[]'))))
+           END;
+END;
+COMMENT ON FUNCTION tmi.scope_only(jsonb, text, uuid, jsonb) IS
+    'The fields of doc (a target''s attributes or an observation) that a caller with this scope may read, NULL when it sees none';
+
+-- A downsampled series: one numeric field of one target averaged per interval (date_bin, so
+-- the same on native partitions and on a hypertable), within what the caller may read.
+CREATE FUNCTION tmi.series(target uuid, field text, bucket interval,
+                           since timestamptz DEFAULT '-infinity', until timestamptz DEFAULT 'infinity')
+RETURNS TABLE (ts timestamptz, avg double precision, min double precision, max double precision, n bigint)
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $fn$
+#variable_conflict use_variable
+DECLARE
+    kind text;
+BEGIN
+    PERFORM tmi.require(target, 'target', 'Pass a target id, e.g. from /<kind>?ext_key=eq.<key>.');
+    PERFORM tmi.require(field, 'field', 'Name a numeric observation field, e.g. ''pm10''.');
+    PERFORM tmi.require(bucket, 'bucket', 'Pass the width of each point, e.g. ''1 hour''.');
+    IF bucket <= interval '0' OR extract(month FROM bucket) <> 0 OR extract(year FROM bucket) <> 0 THEN
+        RAISE EXCEPTION 'bucket must be a positive interval of days or less' USING ERRCODE = '22023',
+            DETAIL = format('bucket = %s', bucket), HINT = 'Pass e.g. ''5 minutes'', ''1 hour'' or ''7 days''.';
+    END IF;
+    SELECT t.kind INTO kind FROM tmi.target t WHERE t.target_id = target;
+    -- a target or field the caller may not read is answered as if it did not exist
+    IF kind IS NULL OR NOT tmi.scope_only(tmi.caller_scope(), kind, target, jsonb_build_object(field, 0)) ? field THEN
+        RAISE EXCEPTION 'no field "%" of target % to read', field, target USING ERRCODE = '42704',
+            HINT = 'Name a target you may read and one of its numeric fields.';
+    END IF;
+    RETURN QUERY
+    SELECT date_bin(bucket, o.ts, timestamptz '2000-01-01 00:00Z'), avg(v), min(v), max(v), count(*)
+      FROM tmi.ts_obs o, LATERAL (SELECT (o.payload ->> field)::double precision AS v) x
+     WHERE o.target_id = target AND o.ts >= since AND o.ts < until AND jsonb_typeof(o.payload -> field) = 'number'
+     GROUP BY 1 ORDER BY 1;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.series(uuid, text, interval, timestamptz, timestamptz) IS
+    'A numeric field of a target averaged per bucket (with min, max and count), for charts of long series';
+
+-- The SQL front door in an API schema, so that clients speaking only HTTP reach it as /rpc/<name>
+-- in every version; each wrapper is granted to the roles the function it calls is granted to.
+CREATE FUNCTION tmi.install_api_functions(api name)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $fn$
+DECLARE
+    f record;
+    fn regprocedure;
+BEGIN
+    FOR f IN SELECT * FROM (VALUES
+        ('ingest(source text, payload jsonb) RETURNS bigint VOLATILE', 'SELECT tmi.ingest(source, payload)',
+         'tmi_speaker'),
+        ('observe(target uuid, ts timestamptz, payload jsonb, lat double precision DEFAULT NULL,'
+         ' lon double precision DEFAULT NULL) RETURNS bigint VOLATILE', 'SELECT tmi.observe(target, ts, payload, lat, lon)',
+         'tmi_speaker'),
+        ('near(lat double precision, lon double precision, radius_m double precision, kind text DEFAULT NULL,'
+         ' since timestamptz DEFAULT NULL) RETURNS TABLE (target_id uuid, name text, target_kind text,'
+         ' target_lat double precision, target_lon double precision, seen_at timestamptz, distance_m double precision) STABLE',
+         'SELECT * FROM tmi.near(lat, lon, radius_m, kind, since)', 'tmi_speaker'),
+        ('target_id(kind text, ext_key text) RETURNS uuid STABLE', 'SELECT tmi.target_id(kind, ext_key)', 'tmi_speaker'),
+        ('events_since(after_id bigint DEFAULT 0, max_events integer DEFAULT 1000) RETURNS TABLE (event_id bigint,'
+         ' ts timestamptz, event_type text, kind text, target_id uuid, payload jsonb) VOLATILE',
+         'SELECT * FROM tmi.events_since(after_id, max_events)', 'tmi_admin'),
+        ('status() RETURNS TABLE (subsystem text, state text, detail text) STABLE', 'SELECT * FROM tmi.status()',
+         'tmi_listener'),
+        ('series(target uuid, field text, bucket interval, since timestamptz DEFAULT ''-infinity'','
+         ' until timestamptz DEFAULT ''infinity'') RETURNS TABLE (ts timestamptz, avg double precision,'
+         ' min double precision, max double precision, n bigint) STABLE',
+         'SELECT * FROM tmi.series(target, field, bucket, since, until)', 'tmi_listener')
+    ) AS v (signature, body, grantee) LOOP
+        EXECUTE format('CREATE OR REPLACE FUNCTION %I.%s LANGUAGE sql AS %L', api, f.signature, f.body);
+        SELECT p.oid::regprocedure INTO fn FROM pg_proc p
+         WHERE p.pronamespace = api::regnamespace AND p.proname = split_part(f.signature, '(', 1);
+        -- made while the extension is updated, it would belong to the extension, as the API's
+        -- views do not: pg_dump would leave it out and DROP EXTENSION take it
+        IF EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = fn AND d.deptype = 'e') THEN
+            EXECUTE format('ALTER EXTENSION tmidb DROP FUNCTION %s', fn);
+        END IF;
+        EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', fn);
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I', fn, f.grantee);
+    END LOOP;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.install_api_functions(name) IS
+    'Creates the front door''s /rpc functions (ingest, observe, near, target_id, events_since, status, series) in an API schema';
+
+CREATE FUNCTION tmi.visible_meta(target uuid)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $fn$
+DECLARE
+    doc jsonb;
+BEGIN
+    SELECT t.meta INTO doc FROM tmi.target t WHERE t.target_id = visible_meta.target;
+    IF tmi.caller_is_speaker() THEN
+        RETURN doc;
+    END IF;
+    IF NOT tmi.listener_sees(target) THEN
+        RETURN NULL;
+    END IF;
+    RETURN tmi.only_fields(doc, tmi.fields_of(tmi.current_listener(), target));
+END
+$fn$;
+COMMENT ON FUNCTION tmi.visible_meta(uuid) IS
+    'The target''s attributes the caller may read: all for speakers, the subscribed fields for the request''s listener, else NULL';
+
+CREATE FUNCTION tmi.visible_payload(target uuid, ts timestamptz, obs_id bigint)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $fn$
+DECLARE
+    doc jsonb;
+BEGIN
+    SELECT o.payload INTO doc FROM tmi.ts_obs o
+     WHERE o.target_id = visible_payload.target AND o.ts = visible_payload.ts AND o.obs_id = visible_payload.obs_id;
+    IF tmi.caller_is_speaker() THEN
+        RETURN doc;
+    END IF;
+    IF NOT tmi.listener_sees(target) THEN
+        RETURN NULL;
+    END IF;
+    RETURN tmi.only_fields(doc, tmi.fields_of(tmi.current_listener(), target));
+END
+$fn$;
+COMMENT ON FUNCTION tmi.visible_payload(uuid, timestamptz, bigint) IS
+    'The observation''s fields the caller may read: all for speakers, the subscribed fields for the request''s listener, else NULL';
+
+CREATE FUNCTION tmi.listener_id(listener text)
+RETURNS bigint
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog
+AS $fn$
+DECLARE
+    id bigint;
+BEGIN
+    PERFORM tmi.require(listener, 'listener', 'Pass the name given to tmi.add_listener(name).');
+    SELECT l.listener_id INTO id FROM tmi.listener l WHERE l.name = listener_id.listener;
+    IF id IS NULL THEN
+        RAISE EXCEPTION 'listener "%" does not exist', listener USING ERRCODE = '42704',
+            HINT = 'Create it with tmi.add_listener(name).';
+    END IF;
+    RETURN id;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.listener_id(text) IS 'The id of the listener with this name';
+
+CREATE FUNCTION tmi.add_listener(name text)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $fn$
+#variable_conflict use_column
+DECLARE
+    id bigint;
+BEGIN
+    PERFORM tmi.require(name, 'name', 'Name the listener; tokens and the endpoint /api/<name> refer to it.');
+    IF name !~ '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$' THEN
+        RAISE EXCEPTION 'invalid listener name "%"', name USING ERRCODE = '22023',
+            DETAIL = 'A listener name is part of URLs such as /api/<name>.',
+            HINT = 'Use letters, digits, ''_'', ''.'' and ''-'', starting with a letter or digit, at most 63 characters.';
+    END IF;
+    IF EXISTS (SELECT 1 FROM tmi.listener l WHERE l.name = add_listener.name) THEN
+        RAISE EXCEPTION 'listener "%" already exists', name USING ERRCODE = '23505',
+            HINT = 'Choose another name, or subscribe the existing listener with tmi.subscribe().';
+    END IF;
+    INSERT INTO tmi.listener (name) VALUES (add_listener.name) RETURNING listener_id INTO id;
+    RETURN id;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.add_listener(text) IS 'Creates a listener (a reader of tmiDB data). Returns its id.';
+
+CREATE FUNCTION tmi.check_fields(fields text[])
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog
+AS $fn$
+BEGIN
+    IF fields IS NOT NULL AND (cardinality(fields) = 0 OR array_position(fields, NULL) IS NOT NULL
+                               OR array_position(fields, '') IS NOT NULL) THEN
+        RAISE EXCEPTION 'fields must be NULL or a list of field names' USING ERRCODE = '22023',
+            DETAIL = pg_catalog.format('fields = %s', fields),
+            HINT = 'Pass e.g. ARRAY[''battery'', ''speed''], or leave fields out for all of them.';
+    END IF;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.check_fields(text[]) IS 'Raises 22023 unless fields is NULL or a non-empty list of names';
+
+CREATE FUNCTION tmi.subscribe(listener text, target uuid, fields text[] DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $fn$
+#variable_conflict use_column
+DECLARE
+    id bigint;
+    lid bigint := tmi.listener_id(listener);
+BEGIN
+    PERFORM tmi.require(target, 'target', 'Pass a target id, e.g. tmi.target_id(kind, ext_key).');
+    PERFORM tmi.check_fields(fields);
+    IF NOT EXISTS (SELECT 1 FROM tmi.target t WHERE t.target_id = subscribe.target) THEN
+        RAISE EXCEPTION 'target % does not exist', target USING ERRCODE = '42704',
+            HINT = 'Create it with tmi.add_target(name, kind, meta, ext_key).';
+    END IF;
+    INSERT INTO tmi.listener_subscription AS s (listener_id, target_id, fields)
+    VALUES (lid, subscribe.target, subscribe.fields)
+    ON CONFLICT (listener_id, target_id) WHERE target_id IS NOT NULL DO UPDATE SET fields = EXCLUDED.fields
+    RETURNING s.subscription_id INTO id;
+    RETURN id;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.subscribe(text, uuid, text[]) IS
+    'Lets the listener read one target: all fields, or only those named. Subscribing again replaces the fields. Returns the subscription id.';
+
+CREATE FUNCTION tmi.subscribe(listener text, kind text, fields text[] DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $fn$
+#variable_conflict use_column
+DECLARE
+    id bigint;
+    lid bigint := tmi.listener_id(listener);
+BEGIN
+    PERFORM tmi.require(kind, 'kind', 'Pass a kind such as ''bike'', or a target id (uuid) for one target.');
+    PERFORM tmi.check_fields(fields);
+    IF kind !~ '^[a-z][a-z0-9_]{0,62}$' THEN
+        RAISE EXCEPTION 'invalid kind "%"', kind USING ERRCODE = '22023',
+            HINT = 'Pass a kind (a lower-case identifier such as ''air_sensor''), or a target id cast to uuid.';
+    END IF;
+    INSERT INTO tmi.listener_subscription AS s (listener_id, kind, fields)
+    VALUES (lid, subscribe.kind, subscribe.fields)
+    ON CONFLICT (listener_id, kind) WHERE kind IS NOT NULL DO UPDATE SET fields = EXCLUDED.fields
+    RETURNING s.subscription_id INTO id;
+    RETURN id;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.subscribe(text, text, text[]) IS
+    'Lets the listener read every target of a kind: all fields, or only those named. Subscribing again replaces the fields. Returns the subscription id.';
+
+CREATE FUNCTION tmi.unsubscribe(listener text, target uuid)
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $fn$
+DECLARE
+    lid bigint := tmi.listener_id(listener);
+BEGIN
+    PERFORM tmi.require(target, 'target', 'Pass the target id the listener was subscribed to.');
+    DELETE FROM tmi.listener_subscription s WHERE s.listener_id = lid AND s.target_id = unsubscribe.target;
+    RETURN FOUND;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.unsubscribe(text, uuid) IS
+    'Ends the listener''s subscription to one target; returns whether there was one';
+
+CREATE FUNCTION tmi.unsubscribe(listener text, kind text)
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $fn$
+DECLARE
+    lid bigint := tmi.listener_id(listener);
+BEGIN
+    PERFORM tmi.require(kind, 'kind', 'Pass the kind the listener was subscribed to.');
+    DELETE FROM tmi.listener_subscription s WHERE s.listener_id = lid AND s.kind = unsubscribe.kind;
+    RETURN FOUND;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.unsubscribe(text, text) IS
+    'Ends the listener''s subscription to a kind; returns whether there was one';
+
+CREATE FUNCTION tmi.base64url(data bytea)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT pg_catalog.translate(pg_catalog.encode(data, 'base64'), E'+/=\n', '-_');
+END;
+COMMENT ON FUNCTION tmi.base64url(bytea) IS 'Base64url without padding (RFC 7515), as JWTs use';
+
