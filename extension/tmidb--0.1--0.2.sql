@@ -719,69 +719,240 @@ $fn$;
 REVOKE EXECUTE ON FUNCTION tmi.listener_id(text) FROM tmi_listener, tmi_anon;
 
 -------------------------------------------------------------------------------
--- What a caller may read, worked out once per statement: the api_vN views made
--- from now on read through tmi.caller_scope() instead of calling
--- tmi.visible_payload()/visible_meta() for every row.
+-- What a listener sees: one rule, defined here only. A listener's subscriptions
+-- become a scope (tmi.listener_scope); tmi.scope_sees and tmi.scope_fields
+-- decide for a target of a kind (its current kind). Everything else derives from
+-- these: row-level security (tmi.listener_sees), tmi.fields_of, the api_vN views
+-- (tmi.caller_scope, tmi.scope_only) and the WebSocket stream (tmi.events_seen).
 -------------------------------------------------------------------------------
--- What the caller may read, worked out once per statement by the api_vN views (tmi.visible_meta
--- and tmi.visible_payload answer the same per row): NULL for speakers and admins (everything);
--- otherwise the request's listener's subscriptions, {"kinds": {kind: fields}, "targets": {id:
--- fields}}, fields being an array or null for all of them ({} for a caller who is no listener:
--- nothing).
-CREATE FUNCTION tmi.caller_scope()
+-- A listener's subscriptions, {"kinds": {kind: fields}, "targets": {id: fields}}, fields being
+-- an array, or null for all of them; {} for each when there is no such listener (nothing).
+CREATE FUNCTION tmi.listener_scope(listener_name text)
 RETURNS jsonb
 LANGUAGE sql STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog
 BEGIN ATOMIC
-    SELECT CASE WHEN tmi.caller_is_speaker() THEN NULL ELSE
-           jsonb_build_object(
+    SELECT jsonb_build_object(
                'kinds', coalesce((SELECT jsonb_object_agg(k.kind, k.fields) FROM (
                    SELECT s.kind, CASE WHEN bool_or(s.fields IS NULL) THEN NULL
                                        ELSE coalesce(jsonb_agg(DISTINCT f.name) FILTER (WHERE f.name IS NOT NULL), '[]') END AS fields
                      FROM tmi.listener l JOIN tmi.listener_subscription s ON s.listener_id = l.listener_id
                      LEFT JOIN LATERAL unnest(s.fields) AS f(name) ON true
-                    WHERE l.name = tmi.current_listener() AND s.kind IS NOT NULL
+                    WHERE l.name = listener_scope.listener_name AND s.kind IS NOT NULL
                     GROUP BY s.kind) k), '{}'),
                'targets', coalesce((SELECT jsonb_object_agg(g.target_id, g.fields) FROM (
                    SELECT s.target_id, CASE WHEN bool_or(s.fields IS NULL) THEN NULL
                                             ELSE coalesce(jsonb_agg(DISTINCT f.name) FILTER (WHERE f.name IS NOT NULL), '[]') END AS fields
                      FROM tmi.listener l JOIN tmi.listener_subscription s ON s.listener_id = l.listener_id
                      LEFT JOIN LATERAL unnest(s.fields) AS f(name) ON true
-                    WHERE l.name = tmi.current_listener() AND s.target_id IS NOT NULL
-                    GROUP BY s.target_id) g), '{}'))
-           END;
+                    WHERE l.name = listener_scope.listener_name AND s.target_id IS NOT NULL
+                    GROUP BY s.target_id) g), '{}'));
 END;
-COMMENT ON FUNCTION tmi.caller_scope() IS
-    'What the caller may read: NULL (all) for speakers and admins, else its listener''s subscribed kinds and targets with their fields';
+COMMENT ON FUNCTION tmi.listener_scope(text) IS
+    'What a listener may read: its subscribed kinds and targets with their fields (the rule tmi.scope_sees and tmi.scope_fields apply)';
 
 -- per row, from a scope worked out once: cheap enough to inline
 CREATE FUNCTION tmi.scope_sees(scope jsonb, kind text, target uuid)
 RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 BEGIN ATOMIC
-    SELECT scope IS NULL OR (scope -> 'kinds') ? kind OR (scope -> 'targets') ? target::text;
+    -- false, not NULL, for a kind or target absent from the scope (or from the event)
+    SELECT scope IS NULL OR coalesce((scope -> 'kinds') ? kind, false) OR coalesce((scope -> 'targets') ? target::text, false);
 END;
 COMMENT ON FUNCTION tmi.scope_sees(jsonb, text, uuid) IS 'Whether a caller with this scope (tmi.caller_scope) sees a target';
+
+-- the union of the fields of the kind's and the target's subscriptions; NULL when one allows all
+CREATE FUNCTION tmi.scope_fields(scope jsonb, kind text, target uuid)
+RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT CASE WHEN scope IS NULL THEN NULL
+                WHEN NOT tmi.scope_sees(scope, kind, target) THEN '{}'::text[]
+                WHEN scope -> 'kinds' -> kind = 'null' OR scope -> 'targets' -> target::text = 'null' THEN NULL
+                ELSE ARRAY(SELECT DISTINCT f.name FROM jsonb_array_elements_text(
+                         coalesce(scope -> 'kinds' -> kind, '[]') || coalesce(scope -> 'targets' -> target::text, '[]')) AS f(name)
+                         ORDER BY f.name)
+           END;
+END;
+COMMENT ON FUNCTION tmi.scope_fields(jsonb, text, uuid) IS
+    'The fields of a target a caller with this scope may read: NULL for all of them, none when it does not see the target';
 
 CREATE FUNCTION tmi.scope_only(scope jsonb, kind text, target uuid, doc jsonb)
 RETURNS jsonb
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 BEGIN ATOMIC
-    SELECT CASE WHEN scope IS NULL THEN doc
-                WHEN NOT tmi.scope_sees(scope, kind, target) THEN NULL
-                WHEN scope -> 'kinds' -> kind = 'null' OR scope -> 'targets' -> target::text = 'null' THEN doc
-                ELSE tmi.only_fields(doc, ARRAY(SELECT jsonb_array_elements_text(
-                         coalesce(scope -> 'kinds' -> kind, '[]') || coalesce(scope -> 'targets' -> target::text, '[]'))))
-           END;
+    SELECT CASE WHEN tmi.scope_sees(scope, kind, target) THEN tmi.only_fields(doc, tmi.scope_fields(scope, kind, target)) END;
 END;
 COMMENT ON FUNCTION tmi.scope_only(jsonb, text, uuid, jsonb) IS
     'The fields of doc (a target''s attributes or an observation) that a caller with this scope may read, NULL when it sees none';
 
-REVOKE ALL ON FUNCTION tmi.caller_scope(), tmi.scope_sees(jsonb, text, uuid), tmi.scope_only(jsonb, text, uuid, jsonb)
-    FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION tmi.caller_scope(), tmi.scope_sees(jsonb, text, uuid), tmi.scope_only(jsonb, text, uuid, jsonb)
+-- What the caller may read, worked out once per statement by the api_vN views (tmi.visible_meta
+-- and tmi.visible_payload answer the same per row): NULL for speakers and admins (everything);
+-- otherwise the scope of the request's listener (nothing for a caller who is no listener).
+CREATE FUNCTION tmi.caller_scope()
+RETURNS jsonb
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog
+BEGIN ATOMIC
+    SELECT CASE WHEN tmi.caller_is_speaker() THEN NULL ELSE tmi.listener_scope(tmi.current_listener()) END;
+END;
+COMMENT ON FUNCTION tmi.caller_scope() IS
+    'What the caller may read: NULL (all) for speakers and admins, else its listener''s subscribed kinds and targets with their fields';
+
+-- row-level security's question, per row: the same rule for the target's current kind
+CREATE OR REPLACE FUNCTION tmi.listener_sees(target uuid)
+RETURNS boolean
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog
+BEGIN ATOMIC
+    SELECT coalesce((SELECT tmi.scope_sees(tmi.listener_scope(tmi.current_listener()), t.kind, t.target_id)
+                       FROM tmi.target t WHERE t.target_id = listener_sees.target), false);
+END;
+COMMENT ON FUNCTION tmi.listener_sees(uuid) IS
+    'Whether the request''s listener is subscribed to the target (itself or its kind)';
+
+CREATE OR REPLACE FUNCTION tmi.fields_of(listener_name text, target uuid)
+RETURNS text[]
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog
+BEGIN ATOMIC
+    -- NULL: every field; otherwise the union of the subscriptions' fields (none when not subscribed)
+    SELECT CASE WHEN t.target_id IS NULL THEN '{}'::text[]
+                ELSE tmi.scope_fields(tmi.listener_scope(fields_of.listener_name), t.kind, t.target_id) END
+      FROM (SELECT fields_of.target AS id) AS asked
+      LEFT JOIN tmi.target t ON t.target_id = asked.id;
+END;
+COMMENT ON FUNCTION tmi.fields_of(text, uuid) IS
+    'Fields of the target the listener is subscribed to: NULL for all of them, none when not subscribed';
+
+-- An event as a reader with this scope may read it (NULL when it may not see the event), narrowed
+-- further to fields (the reader's own choice; NULL: all it may read). Fields restrict meta of
+-- target events and each reading (payload, and previous of a correction) of observation events;
+-- an alarm keeps its value only for readers of all fields, as the value may be of any field.
+CREATE FUNCTION tmi.event_seen(scope jsonb, fields text[], event_type text, kind text, target uuid, payload jsonb)
+RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT CASE WHEN NOT tmi.scope_sees(scope, kind, target) THEN NULL
+                WHEN a.allowed IS NULL AND fields IS NULL THEN payload
+                WHEN event_type LIKE 'target.%' AND jsonb_typeof(payload -> 'meta') = 'object'
+                    THEN jsonb_set(payload, '{meta}', tmi.only_fields(tmi.only_fields(payload -> 'meta', a.allowed), fields))
+                WHEN event_type IN ('obs', 'obs.corrected') AND jsonb_typeof(payload -> 'obs') = 'array'
+                    THEN jsonb_set(payload, '{obs}', (
+                        SELECT coalesce(jsonb_agg((
+                                   SELECT jsonb_object_agg(r.key, CASE WHEN r.key IN ('payload', 'previous') AND jsonb_typeof(r.value) = 'object'
+                                                                       THEN tmi.only_fields(tmi.only_fields(r.value, a.allowed), fields)
+                                                                       ELSE r.value END)
+                                     FROM jsonb_each(o.reading) AS r) ORDER BY o.n), '[]')
+                          FROM jsonb_array_elements(payload -> 'obs') WITH ORDINALITY AS o(reading, n)))
+                WHEN event_type LIKE 'alarm.%' THEN payload - 'value'
+                ELSE payload
+           END
+      FROM (SELECT tmi.scope_fields(scope, kind, target) AS allowed) AS a;
+END;
+COMMENT ON FUNCTION tmi.event_seen(jsonb, text[], text, text, uuid, jsonb) IS
+    'The payload of an event as a reader with this scope (tmi.listener_scope, NULL: all) may read it, within fields; NULL when hidden';
+
+-- The events after after_id (tmi.events_since) as each of readers sees them: readers is an array
+-- of {"scope": <tmi.listener_scope, null: all>, "fields": [..] or null}, seen[i] the payload for
+-- the i-th reader (NULL: hidden from it). What decides is the target's current kind, as for every
+-- other read; an event without a target (any more) is decided by its own kind.
+CREATE FUNCTION tmi.events_seen(after_id bigint, max_events integer, readers jsonb)
+RETURNS TABLE (event_id bigint, ts timestamptz, event_type text, kind text, target_id uuid, seen text[])
+LANGUAGE sql
+SET search_path = pg_catalog
+BEGIN ATOMIC
+    WITH r AS MATERIALIZED (
+        SELECT x.n, nullif(x.reader -> 'scope', 'null') AS scope,
+               CASE WHEN jsonb_typeof(x.reader -> 'fields') = 'array'
+                    THEN ARRAY(SELECT jsonb_array_elements_text(x.reader -> 'fields')) END AS fields
+          FROM jsonb_array_elements(events_seen.readers) WITH ORDINALITY AS x(reader, n))
+    SELECT e.event_id, e.ts, e.event_type, e.kind, e.target_id,
+           ARRAY(SELECT tmi.event_seen(r.scope, r.fields, e.event_type, coalesce(t.kind, e.kind), e.target_id, e.payload)::text
+                   FROM r ORDER BY r.n)
+      FROM tmi.events_since(events_seen.after_id, events_seen.max_events) AS e
+      LEFT JOIN tmi.target t ON t.target_id = e.target_id
+     ORDER BY e.event_id;
+END;
+COMMENT ON FUNCTION tmi.events_seen(bigint, integer, jsonb) IS
+    'Events after after_id in commit order, each as every one of readers (scope and fields) may read it';
+
+-- the listener's own endpoints (/api/<listener>) by the same rule
+CREATE OR REPLACE FUNCTION tmi.listener_targets(listener text)
+RETURNS TABLE (target_id uuid, kind text, name text, ext_key text, updated_at timestamptz, meta jsonb)
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $fn$
+#variable_conflict use_column
+BEGIN
+    PERFORM tmi.listener_id(listener); -- 42704 for an unknown listener
+    IF NOT tmi.caller_is_speaker() AND tmi.current_listener() IS DISTINCT FROM listener THEN
+        RAISE EXCEPTION 'permission denied for listener "%"', listener USING ERRCODE = '42501',
+            DETAIL = pg_catalog.format('The request''s listener claim is %s.', coalesce(tmi.current_listener(), 'absent')),
+            HINT = 'Use a token issued for this listener: tmi.issue_token(listener).';
+    END IF;
+    RETURN QUERY
+    -- the rule of tmi.listener_scope, worked out once
+    SELECT t.target_id, t.kind, t.name, t.ext_key, t.updated_at, tmi.scope_only(sc.scope, t.kind, t.target_id, t.meta)
+      FROM (SELECT tmi.listener_scope(listener_targets.listener) AS scope) sc
+     CROSS JOIN tmi.target t
+     WHERE tmi.scope_sees(sc.scope, t.kind, t.target_id)
+     ORDER BY t.kind, t.name, t.target_id;
+END
+$fn$;
+CREATE OR REPLACE FUNCTION tmi.listener_obs(listener text, kind text, since timestamptz DEFAULT '-infinity', max_rows integer DEFAULT 1000)
+RETURNS TABLE (obs_id bigint, target_id uuid, ts timestamptz, payload jsonb)
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $fn$
+#variable_conflict use_column
+BEGIN
+    IF max_rows IS NULL OR max_rows < 1 THEN
+        RAISE EXCEPTION 'max_rows must be a positive number' USING ERRCODE = '22023',
+            DETAIL = pg_catalog.format('max_rows = %s', coalesce(max_rows::text, 'NULL')),
+            HINT = 'Pass how many observations to return at most, e.g. 1000.';
+    END IF;
+    RETURN QUERY
+    SELECT o.obs_id, o.target_id, o.ts, tmi.scope_only(sc.scope, t.kind, t.target_id, o.payload)
+      FROM (SELECT tmi.listener_scope(listener_obs.listener) AS scope) sc
+     CROSS JOIN tmi.listener_targets(listener_obs.listener) t
+      JOIN tmi.ts_obs o ON o.target_id = t.target_id
+     WHERE t.kind = listener_obs.kind AND o.ts >= coalesce(since, '-infinity')
+     ORDER BY o.ts, o.obs_id
+     LIMIT max_rows;
+END
+$fn$;
+
+-- Subscriptions changed: who holds scopes (the gateway's WebSocket side) reloads them at once.
+CREATE FUNCTION tmi.notify_listeners()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $fn$
+BEGIN
+    PERFORM pg_catalog.pg_notify('tmi_listeners', '');
+    RETURN NULL;
+END
+$fn$;
+CREATE TRIGGER listener_subscription_notify AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON tmi.listener_subscription
+    FOR EACH STATEMENT EXECUTE FUNCTION tmi.notify_listeners();
+
+REVOKE ALL ON FUNCTION tmi.listener_scope(text), tmi.caller_scope(), tmi.scope_sees(jsonb, text, uuid),
+    tmi.scope_fields(jsonb, text, uuid), tmi.scope_only(jsonb, text, uuid, jsonb),
+    tmi.event_seen(jsonb, text[], text, text, uuid, jsonb), tmi.events_seen(bigint, integer, jsonb),
+    tmi.notify_listeners() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tmi.caller_scope(), tmi.scope_sees(jsonb, text, uuid), tmi.scope_fields(jsonb, text, uuid),
+    tmi.scope_only(jsonb, text, uuid, jsonb)
     TO tmi_admin, tmi_listener, tmi_anon;
+GRANT EXECUTE ON FUNCTION tmi.listener_scope(text), tmi.event_seen(jsonb, text[], text, text, uuid, jsonb),
+    tmi.events_seen(bigint, integer, jsonb), tmi.notify_listeners() TO tmi_admin;
+-- (end of: what a listener sees)
 
 -------------------------------------------------------------------------------
 -- The front door over REST: /rpc/ingest, observe, near, target_id,
@@ -1383,6 +1554,167 @@ GRANT EXECUTE ON FUNCTION tmi.set_retention(text, interval), tmi.retention_limit
 GRANT ALL ON tmi.retention, tmi.retention_applied TO tmi_admin;
 SELECT pg_catalog.pg_extension_config_dump('tmi.retention', '');
 SELECT pg_catalog.pg_extension_config_dump('tmi.retention_applied', '');
+
+-------------------------------------------------------------------------------
+-- Suggested mappings: tmi.suggest_mapping asks tmidb-worker, on either host, to
+-- propose a rule for a document or for a source's stored documents. The role
+-- model runs in the worker's JVM, never inside the server. Nothing is written
+-- but the request and its answer; a suggestion is applied by tmi.add_mapping.
+-------------------------------------------------------------------------------
+CREATE TABLE tmi.suggest_request (
+    request_id bigserial   PRIMARY KEY,
+    source     text,
+    documents  jsonb       NOT NULL,
+    result     jsonb,
+    sqlstate   text,
+    error      text,
+    hint       text,
+    created_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE tmi.suggest_request IS 'Mapping suggestions asked of tmidb-worker (documents newest first), and its answers';
+
+-- hands documents (a jsonb array, newest first) to the worker through a connection of its own,
+-- committed at once so the worker sees them, and waits for the suggestion
+CREATE FUNCTION tmi.suggest_from(source text, documents jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $fn$
+DECLARE
+    dblink_schema name := (SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+                            WHERE e.extname = 'dblink');
+    conn text := format('host=%s port=%s dbname=%s user=%s passfile=%s',
+                        split_part(current_setting('unix_socket_directories'), ',', 1), current_setting('port'),
+                        current_database(), current_user, current_setting('data_directory') || '/tmidb.pgpass');
+    id bigint;
+    answer record;
+    deadline timestamptz := clock_timestamp() + interval '30 seconds';
+BEGIN
+    BEGIN
+        EXECUTE format('SELECT id FROM %I.dblink($1, $2) AS t (id bigint, woken text)', dblink_schema)
+           INTO id
+          USING conn, format('WITH r AS (INSERT INTO tmi.suggest_request (source, documents) VALUES (%L, %L) RETURNING request_id)'
+                             ' SELECT request_id, pg_notify(''tmi_work'', ''suggest'')::text FROM r', source, documents);
+    EXCEPTION WHEN sqlclient_unable_to_establish_sqlconnection OR invalid_authorization_specification
+                   OR connection_exception THEN
+        RAISE EXCEPTION 'suggest_mapping cannot reach tmidb-worker from this server' USING ERRCODE = '0A000',
+            DETAIL = SQLERRM,
+            HINT = 'Run "tmictl mapping suggest" (the same code, outside the server).';
+    END;
+    LOOP
+        SELECT r.result, r.sqlstate, r.error, r.hint INTO answer FROM tmi.suggest_request r
+         WHERE r.request_id = id AND (r.result IS NOT NULL OR r.error IS NOT NULL);
+        EXIT WHEN FOUND;
+        IF clock_timestamp() > deadline THEN
+            RAISE EXCEPTION 'tmidb-worker did not answer the suggestion within 30 seconds' USING ERRCODE = '57014',
+                HINT = 'Check that tmidb-worker runs (tmictl status).';
+        END IF;
+        PERFORM pg_sleep(0.005);
+    END LOOP;
+    IF answer.error IS NOT NULL THEN
+        RAISE EXCEPTION '%', answer.error USING ERRCODE = coalesce(answer.sqlstate, 'XX000'),
+            HINT = coalesce(answer.hint, 'See the worker''s log.');
+    END IF;
+    RETURN answer.result;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.suggest_from(text, jsonb) IS
+    'Asks tmidb-worker for a mapping suggestion for documents (a jsonb array, newest first) of a source (may be NULL)';
+
+CREATE FUNCTION tmi.suggest_mapping(document jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $fn$
+BEGIN
+    PERFORM tmi.require(document, 'document', 'Pass the document to suggest a mapping for as jsonb.');
+    RETURN tmi.suggest_from(NULL, jsonb_build_array(document));
+END
+$fn$;
+COMMENT ON FUNCTION tmi.suggest_mapping(jsonb) IS
+    'A proposed mapping rule for a document, with the confidence and reason of each element; writes nothing';
+
+CREATE FUNCTION tmi.suggest_mapping(source text)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $fn$
+DECLARE
+    docs jsonb;
+BEGIN
+    PERFORM tmi.require(source, 'source', 'Name a connector or an ingest source.');
+    -- the newest few documents: two or more tell attributes (stable) from observations (changing)
+    SELECT jsonb_agg(payload ORDER BY raw_id DESC) INTO docs
+      FROM (SELECT r.raw_id, r.payload FROM tmi.raw_bucket r WHERE r.source = suggest_mapping.source
+             ORDER BY r.raw_id DESC LIMIT 3) newest;
+    IF docs IS NULL THEN
+        RAISE EXCEPTION 'no document stored for source "%"', source USING ERRCODE = '42704',
+            HINT = 'Let the connector fetch once (or tmi.ingest a document) first; to suggest from a document, pass it as jsonb: tmi.suggest_mapping(''{...}''::jsonb).';
+    END IF;
+    RETURN tmi.suggest_from(source, docs);
+END
+$fn$;
+COMMENT ON FUNCTION tmi.suggest_mapping(text) IS
+    'A proposed mapping rule for the newest documents stored for a source (connector or ingest label); writes nothing';
+
+SELECT pg_catalog.pg_extension_config_dump('tmi.suggest_request_request_id_seq', '');
+REVOKE ALL ON FUNCTION tmi.suggest_from(text, jsonb), tmi.suggest_mapping(jsonb), tmi.suggest_mapping(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tmi.suggest_from(text, jsonb), tmi.suggest_mapping(jsonb), tmi.suggest_mapping(text) TO tmi_admin;
+GRANT ALL ON tmi.suggest_request TO tmi_admin;
+GRANT ALL ON SEQUENCE tmi.suggest_request_request_id_seq TO tmi_admin;
+GRANT USAGE ON SEQUENCE tmi.suggest_request_request_id_seq TO tmi_speaker;
+
+-- A connector's mapping mode: with mapping => 'suggest' or 'auto' tmidb-worker proposes a rule once
+-- a document has arrived, and with 'auto' applies it when confident (see "Suggested mappings").
+ALTER TABLE tmi.ingest_connector
+    ADD COLUMN mapping         text NOT NULL DEFAULT 'manual' CHECK (mapping IN ('manual', 'suggest', 'auto')),
+    ADD COLUMN suggestion      jsonb,
+    ADD COLUMN suggestion_note text;
+DROP FUNCTION tmi.add_connector(text, text, interval, text, jsonb);
+CREATE FUNCTION tmi.add_connector(name text, url text, every interval DEFAULT '1 minute',
+                                  format text DEFAULT 'json', options jsonb DEFAULT '{}', mapping text DEFAULT 'manual')
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $fn$
+#variable_conflict use_column
+DECLARE
+    id bigint;
+BEGIN
+    PERFORM tmi.require(name, 'name', 'Name the connector; tmi.ingest() and mapping rules refer to it.');
+    PERFORM tmi.check_connector(url, every, format, options);
+    IF name !~ '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$' THEN
+        RAISE EXCEPTION 'invalid connector name "%"', name USING ERRCODE = '22023',
+            HINT = 'Use letters, digits, ''_'', ''.'', '':'' and ''-'', at most 128 characters.';
+    END IF;
+    PERFORM tmi.require(mapping, 'mapping', 'Pass manual, suggest or auto.');
+    IF mapping NOT IN ('manual', 'suggest', 'auto') THEN
+        RAISE EXCEPTION 'invalid mapping mode "%"', mapping USING ERRCODE = '22023',
+            HINT = 'manual: you write the rule; suggest: tmiDB proposes one (tmi.connectors.suggestion); auto: it also applies a confident one.';
+    END IF;
+    IF EXISTS (SELECT 1 FROM tmi.ingest_connector c WHERE c.name = add_connector.name) THEN
+        RAISE EXCEPTION 'connector "%" already exists', name USING ERRCODE = '23505',
+            HINT = 'Choose another name, or change it with tmi.set_connector().';
+    END IF;
+    INSERT INTO tmi.ingest_connector (name, url, every, format, options, mapping)
+    VALUES (add_connector.name, add_connector.url, add_connector.every, add_connector.format, add_connector.options,
+            add_connector.mapping)
+    RETURNING connector_id INTO id;
+    RETURN id;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.add_connector(text, text, interval, text, jsonb, text) IS
+    'Registers a URL that tmiDB fetches every interval into raw_bucket; mapping => suggest or auto has tmiDB propose (and, for auto, apply when confident) its rule. Returns the connector id.';
+CREATE OR REPLACE VIEW tmi.connectors AS
+SELECT c.connector_id, c.name, c.url, c.every, c.format, tmi.mask_connector_options(c.options) AS options,
+       c.enabled, c.created_at, c.last_attempt, c.last_success, c.last_status, c.last_error,
+       c.consecutive_failures, c.next_run, c.mapping, c.suggestion, c.suggestion_note
+  FROM tmi.ingest_connector c;
+REVOKE ALL ON FUNCTION tmi.add_connector(text, text, interval, text, jsonb, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tmi.add_connector(text, text, interval, text, jsonb, text) TO tmi_admin;
 
 -------------------------------------------------------------------------------
 -- Files: the bytes in S3-compatible object storage, their metadata here

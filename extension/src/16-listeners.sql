@@ -64,43 +64,6 @@ END;
 COMMENT ON FUNCTION tmi.caller_is_speaker() IS
     'Whether the calling role (SET ROLE, else the session user) is a superuser, speaker or admin';
 
-CREATE FUNCTION tmi.listener_sees(target uuid)
-RETURNS boolean
-LANGUAGE sql STABLE
-SECURITY DEFINER
-SET search_path = pg_catalog
-BEGIN ATOMIC
-    SELECT EXISTS (
-        SELECT 1
-          FROM tmi.listener l
-          JOIN tmi.listener_subscription s ON s.listener_id = l.listener_id
-          JOIN tmi.target t ON t.target_id = listener_sees.target
-         WHERE l.name = tmi.current_listener()
-           AND (s.target_id = t.target_id OR s.kind = t.kind));
-END;
-COMMENT ON FUNCTION tmi.listener_sees(uuid) IS
-    'Whether the request''s listener is subscribed to the target (itself or its kind)';
-
-CREATE FUNCTION tmi.fields_of(listener_name text, target uuid)
-RETURNS text[]
-LANGUAGE sql STABLE
-SECURITY DEFINER
-SET search_path = pg_catalog
-BEGIN ATOMIC
-    -- NULL: every field; otherwise the union of the subscriptions' fields (none when not subscribed)
-    SELECT CASE WHEN count(*) = 0 THEN '{}'::text[]
-                WHEN bool_or(s.fields IS NULL) THEN NULL
-                ELSE array_agg(DISTINCT f.name ORDER BY f.name) END
-      FROM tmi.listener l
-      JOIN tmi.listener_subscription s ON s.listener_id = l.listener_id
-      JOIN tmi.target t ON t.target_id = fields_of.target
-      LEFT JOIN LATERAL unnest(s.fields) AS f(name) ON true
-     WHERE l.name = listener_name
-       AND (s.target_id = t.target_id OR s.kind = t.kind);
-END;
-COMMENT ON FUNCTION tmi.fields_of(text, uuid) IS
-    'Fields of the target the listener is subscribed to: NULL for all of them, none when not subscribed';
-
 CREATE FUNCTION tmi.only_fields(doc jsonb, fields text[])
 RETURNS jsonb
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -112,60 +75,183 @@ BEGIN ATOMIC
 END;
 COMMENT ON FUNCTION tmi.only_fields(jsonb, text[]) IS 'The keys of doc that are in fields (all of them when fields is NULL)';
 
--- What the caller may read, worked out once per statement by the api_vN views (tmi.visible_meta
--- and tmi.visible_payload answer the same per row): NULL for speakers and admins (everything);
--- otherwise the request's listener's subscriptions, {"kinds": {kind: fields}, "targets": {id:
--- fields}}, fields being an array or null for all of them ({} for a caller who is no listener:
--- nothing).
-CREATE FUNCTION tmi.caller_scope()
+-------------------------------------------------------------------------------
+-- What a listener sees: one rule, defined here only. A listener's subscriptions
+-- become a scope (tmi.listener_scope); tmi.scope_sees and tmi.scope_fields
+-- decide for a target of a kind (its current kind). Everything else derives from
+-- these: row-level security (tmi.listener_sees), tmi.fields_of, the api_vN views
+-- (tmi.caller_scope, tmi.scope_only) and the WebSocket stream (tmi.events_seen).
+-------------------------------------------------------------------------------
+-- A listener's subscriptions, {"kinds": {kind: fields}, "targets": {id: fields}}, fields being
+-- an array, or null for all of them; {} for each when there is no such listener (nothing).
+CREATE FUNCTION tmi.listener_scope(listener_name text)
 RETURNS jsonb
 LANGUAGE sql STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog
 BEGIN ATOMIC
-    SELECT CASE WHEN tmi.caller_is_speaker() THEN NULL ELSE
-           jsonb_build_object(
+    SELECT jsonb_build_object(
                'kinds', coalesce((SELECT jsonb_object_agg(k.kind, k.fields) FROM (
                    SELECT s.kind, CASE WHEN bool_or(s.fields IS NULL) THEN NULL
                                        ELSE coalesce(jsonb_agg(DISTINCT f.name) FILTER (WHERE f.name IS NOT NULL), '[]') END AS fields
                      FROM tmi.listener l JOIN tmi.listener_subscription s ON s.listener_id = l.listener_id
                      LEFT JOIN LATERAL unnest(s.fields) AS f(name) ON true
-                    WHERE l.name = tmi.current_listener() AND s.kind IS NOT NULL
+                    WHERE l.name = listener_scope.listener_name AND s.kind IS NOT NULL
                     GROUP BY s.kind) k), '{}'),
                'targets', coalesce((SELECT jsonb_object_agg(g.target_id, g.fields) FROM (
                    SELECT s.target_id, CASE WHEN bool_or(s.fields IS NULL) THEN NULL
                                             ELSE coalesce(jsonb_agg(DISTINCT f.name) FILTER (WHERE f.name IS NOT NULL), '[]') END AS fields
                      FROM tmi.listener l JOIN tmi.listener_subscription s ON s.listener_id = l.listener_id
                      LEFT JOIN LATERAL unnest(s.fields) AS f(name) ON true
-                    WHERE l.name = tmi.current_listener() AND s.target_id IS NOT NULL
-                    GROUP BY s.target_id) g), '{}'))
-           END;
+                    WHERE l.name = listener_scope.listener_name AND s.target_id IS NOT NULL
+                    GROUP BY s.target_id) g), '{}'));
 END;
-COMMENT ON FUNCTION tmi.caller_scope() IS
-    'What the caller may read: NULL (all) for speakers and admins, else its listener''s subscribed kinds and targets with their fields';
+COMMENT ON FUNCTION tmi.listener_scope(text) IS
+    'What a listener may read: its subscribed kinds and targets with their fields (the rule tmi.scope_sees and tmi.scope_fields apply)';
 
 -- per row, from a scope worked out once: cheap enough to inline
 CREATE FUNCTION tmi.scope_sees(scope jsonb, kind text, target uuid)
 RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 BEGIN ATOMIC
-    SELECT scope IS NULL OR (scope -> 'kinds') ? kind OR (scope -> 'targets') ? target::text;
+    -- false, not NULL, for a kind or target absent from the scope (or from the event)
+    SELECT scope IS NULL OR coalesce((scope -> 'kinds') ? kind, false) OR coalesce((scope -> 'targets') ? target::text, false);
 END;
 COMMENT ON FUNCTION tmi.scope_sees(jsonb, text, uuid) IS 'Whether a caller with this scope (tmi.caller_scope) sees a target';
+
+-- the union of the fields of the kind's and the target's subscriptions; NULL when one allows all
+CREATE FUNCTION tmi.scope_fields(scope jsonb, kind text, target uuid)
+RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT CASE WHEN scope IS NULL THEN NULL
+                WHEN NOT tmi.scope_sees(scope, kind, target) THEN '{}'::text[]
+                WHEN scope -> 'kinds' -> kind = 'null' OR scope -> 'targets' -> target::text = 'null' THEN NULL
+                ELSE ARRAY(SELECT DISTINCT f.name FROM jsonb_array_elements_text(
+                         coalesce(scope -> 'kinds' -> kind, '[]') || coalesce(scope -> 'targets' -> target::text, '[]')) AS f(name)
+                         ORDER BY f.name)
+           END;
+END;
+COMMENT ON FUNCTION tmi.scope_fields(jsonb, text, uuid) IS
+    'The fields of a target a caller with this scope may read: NULL for all of them, none when it does not see the target';
 
 CREATE FUNCTION tmi.scope_only(scope jsonb, kind text, target uuid, doc jsonb)
 RETURNS jsonb
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 BEGIN ATOMIC
-    SELECT CASE WHEN scope IS NULL THEN doc
-                WHEN NOT tmi.scope_sees(scope, kind, target) THEN NULL
-                WHEN scope -> 'kinds' -> kind = 'null' OR scope -> 'targets' -> target::text = 'null' THEN doc
-                ELSE tmi.only_fields(doc, ARRAY(SELECT jsonb_array_elements_text(
-                         coalesce(scope -> 'kinds' -> kind, '[]') || coalesce(scope -> 'targets' -> target::text, '[]'))))
-           END;
+    SELECT CASE WHEN tmi.scope_sees(scope, kind, target) THEN tmi.only_fields(doc, tmi.scope_fields(scope, kind, target)) END;
 END;
 COMMENT ON FUNCTION tmi.scope_only(jsonb, text, uuid, jsonb) IS
     'The fields of doc (a target''s attributes or an observation) that a caller with this scope may read, NULL when it sees none';
+
+-- What the caller may read, worked out once per statement by the api_vN views (tmi.visible_meta
+-- and tmi.visible_payload answer the same per row): NULL for speakers and admins (everything);
+-- otherwise the scope of the request's listener (nothing for a caller who is no listener).
+CREATE FUNCTION tmi.caller_scope()
+RETURNS jsonb
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog
+BEGIN ATOMIC
+    SELECT CASE WHEN tmi.caller_is_speaker() THEN NULL ELSE tmi.listener_scope(tmi.current_listener()) END;
+END;
+COMMENT ON FUNCTION tmi.caller_scope() IS
+    'What the caller may read: NULL (all) for speakers and admins, else its listener''s subscribed kinds and targets with their fields';
+
+-- row-level security's question, per row: the same rule for the target's current kind
+CREATE FUNCTION tmi.listener_sees(target uuid)
+RETURNS boolean
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog
+BEGIN ATOMIC
+    SELECT coalesce((SELECT tmi.scope_sees(tmi.listener_scope(tmi.current_listener()), t.kind, t.target_id)
+                       FROM tmi.target t WHERE t.target_id = listener_sees.target), false);
+END;
+COMMENT ON FUNCTION tmi.listener_sees(uuid) IS
+    'Whether the request''s listener is subscribed to the target (itself or its kind)';
+
+CREATE FUNCTION tmi.fields_of(listener_name text, target uuid)
+RETURNS text[]
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog
+BEGIN ATOMIC
+    -- NULL: every field; otherwise the union of the subscriptions' fields (none when not subscribed)
+    SELECT CASE WHEN t.target_id IS NULL THEN '{}'::text[]
+                ELSE tmi.scope_fields(tmi.listener_scope(fields_of.listener_name), t.kind, t.target_id) END
+      FROM (SELECT fields_of.target AS id) AS asked
+      LEFT JOIN tmi.target t ON t.target_id = asked.id;
+END;
+COMMENT ON FUNCTION tmi.fields_of(text, uuid) IS
+    'Fields of the target the listener is subscribed to: NULL for all of them, none when not subscribed';
+
+-- An event as a reader with this scope may read it (NULL when it may not see the event), narrowed
+-- further to fields (the reader's own choice; NULL: all it may read). Fields restrict meta of
+-- target events and each reading (payload, and previous of a correction) of observation events;
+-- an alarm keeps its value only for readers of all fields, as the value may be of any field.
+CREATE FUNCTION tmi.event_seen(scope jsonb, fields text[], event_type text, kind text, target uuid, payload jsonb)
+RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT CASE WHEN NOT tmi.scope_sees(scope, kind, target) THEN NULL
+                WHEN a.allowed IS NULL AND fields IS NULL THEN payload
+                WHEN event_type LIKE 'target.%' AND jsonb_typeof(payload -> 'meta') = 'object'
+                    THEN jsonb_set(payload, '{meta}', tmi.only_fields(tmi.only_fields(payload -> 'meta', a.allowed), fields))
+                WHEN event_type IN ('obs', 'obs.corrected') AND jsonb_typeof(payload -> 'obs') = 'array'
+                    THEN jsonb_set(payload, '{obs}', (
+                        SELECT coalesce(jsonb_agg((
+                                   SELECT jsonb_object_agg(r.key, CASE WHEN r.key IN ('payload', 'previous') AND jsonb_typeof(r.value) = 'object'
+                                                                       THEN tmi.only_fields(tmi.only_fields(r.value, a.allowed), fields)
+                                                                       ELSE r.value END)
+                                     FROM jsonb_each(o.reading) AS r) ORDER BY o.n), '[]')
+                          FROM jsonb_array_elements(payload -> 'obs') WITH ORDINALITY AS o(reading, n)))
+                WHEN event_type LIKE 'alarm.%' THEN payload - 'value'
+                ELSE payload
+           END
+      FROM (SELECT tmi.scope_fields(scope, kind, target) AS allowed) AS a;
+END;
+COMMENT ON FUNCTION tmi.event_seen(jsonb, text[], text, text, uuid, jsonb) IS
+    'The payload of an event as a reader with this scope (tmi.listener_scope, NULL: all) may read it, within fields; NULL when hidden';
+
+-- The events after after_id (tmi.events_since) as each of readers sees them: readers is an array
+-- of {"scope": <tmi.listener_scope, null: all>, "fields": [..] or null}, seen[i] the payload for
+-- the i-th reader (NULL: hidden from it). What decides is the target's current kind, as for every
+-- other read; an event without a target (any more) is decided by its own kind.
+CREATE FUNCTION tmi.events_seen(after_id bigint, max_events integer, readers jsonb)
+RETURNS TABLE (event_id bigint, ts timestamptz, event_type text, kind text, target_id uuid, seen text[])
+LANGUAGE sql
+SET search_path = pg_catalog
+BEGIN ATOMIC
+    WITH r AS MATERIALIZED (
+        SELECT x.n, nullif(x.reader -> 'scope', 'null') AS scope,
+               CASE WHEN jsonb_typeof(x.reader -> 'fields') = 'array'
+                    THEN ARRAY(SELECT jsonb_array_elements_text(x.reader -> 'fields')) END AS fields
+          FROM jsonb_array_elements(events_seen.readers) WITH ORDINALITY AS x(reader, n))
+    SELECT e.event_id, e.ts, e.event_type, e.kind, e.target_id,
+           ARRAY(SELECT tmi.event_seen(r.scope, r.fields, e.event_type, coalesce(t.kind, e.kind), e.target_id, e.payload)::text
+                   FROM r ORDER BY r.n)
+      FROM tmi.events_since(events_seen.after_id, events_seen.max_events) AS e
+      LEFT JOIN tmi.target t ON t.target_id = e.target_id
+     ORDER BY e.event_id;
+END;
+COMMENT ON FUNCTION tmi.events_seen(bigint, integer, jsonb) IS
+    'Events after after_id in commit order, each as every one of readers (scope and fields) may read it';
+
+-- Subscriptions changed: who holds scopes (the gateway's WebSocket side) reloads them at once.
+CREATE FUNCTION tmi.notify_listeners()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $fn$
+BEGIN
+    PERFORM pg_catalog.pg_notify('tmi_listeners', '');
+    RETURN NULL;
+END
+$fn$;
+CREATE TRIGGER listener_subscription_notify AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON tmi.listener_subscription
+    FOR EACH STATEMENT EXECUTE FUNCTION tmi.notify_listeners();
+-- (end of: what a listener sees)
 
 -- A downsampled series: one numeric field of one target averaged per interval (date_bin, so
 -- the same on native partitions and on a hypertable), within what the caller may read.

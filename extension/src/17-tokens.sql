@@ -144,19 +144,19 @@ SECURITY DEFINER
 SET search_path = pg_catalog
 AS $fn$
 #variable_conflict use_column
-DECLARE
-    lid bigint := tmi.listener_id(listener);
 BEGIN
+    PERFORM tmi.listener_id(listener); -- 42704 for an unknown listener
     IF NOT tmi.caller_is_speaker() AND tmi.current_listener() IS DISTINCT FROM listener THEN
         RAISE EXCEPTION 'permission denied for listener "%"', listener USING ERRCODE = '42501',
             DETAIL = pg_catalog.format('The request''s listener claim is %s.', coalesce(tmi.current_listener(), 'absent')),
             HINT = 'Use a token issued for this listener: tmi.issue_token(listener).';
     END IF;
     RETURN QUERY
-    SELECT t.target_id, t.kind, t.name, t.ext_key, t.updated_at, tmi.only_fields(t.meta, tmi.fields_of(listener, t.target_id))
-      FROM tmi.target t
-     WHERE EXISTS (SELECT 1 FROM tmi.listener_subscription s
-                    WHERE s.listener_id = lid AND (s.target_id = t.target_id OR s.kind = t.kind))
+    -- the rule of tmi.listener_scope, worked out once
+    SELECT t.target_id, t.kind, t.name, t.ext_key, t.updated_at, tmi.scope_only(sc.scope, t.kind, t.target_id, t.meta)
+      FROM (SELECT tmi.listener_scope(listener_targets.listener) AS scope) sc
+     CROSS JOIN tmi.target t
+     WHERE tmi.scope_sees(sc.scope, t.kind, t.target_id)
      ORDER BY t.kind, t.name, t.target_id;
 END
 $fn$;
@@ -177,8 +177,9 @@ BEGIN
             HINT = 'Pass how many observations to return at most, e.g. 1000.';
     END IF;
     RETURN QUERY
-    SELECT o.obs_id, o.target_id, o.ts, tmi.only_fields(o.payload, tmi.fields_of(listener, o.target_id))
-      FROM tmi.listener_targets(listener) t
+    SELECT o.obs_id, o.target_id, o.ts, tmi.scope_only(sc.scope, t.kind, t.target_id, o.payload)
+      FROM (SELECT tmi.listener_scope(listener_obs.listener) AS scope) sc
+     CROSS JOIN tmi.listener_targets(listener_obs.listener) t
       JOIN tmi.ts_obs o ON o.target_id = t.target_id
      WHERE t.kind = listener_obs.kind AND o.ts >= coalesce(since, '-infinity')
      ORDER BY o.ts, o.obs_id

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 package io.tmidb.worker;
 
+import io.tmidb.pgnotify.Backoff;
+import io.tmidb.pgnotify.LoginRefusedException;
+
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -9,7 +12,9 @@ import java.util.logging.Logger;
 
 /**
  * tmidb-worker's supervisor: runs each {@link WorkerService} on its own thread and restarts a
- * failed one after a pause that doubles up to a minute (reset once it has run for a minute).
+ * failed one after a pause that doubles up to a minute (reset once it has run for a minute). A
+ * service whose login the database refused ({@link LoginRefusedException}) is not restarted: its
+ * message says what to fix.
  */
 public final class Worker implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(Worker.class.getName());
@@ -35,7 +40,7 @@ public final class Worker implements AutoCloseable {
     }
 
     private void supervise(WorkerService service) {
-        Duration pause = FIRST_PAUSE;
+        Backoff backoff = new Backoff(FIRST_PAUSE, MAX_PAUSE);
         while (!context.stopping()) {
             long started = System.nanoTime();
             try {
@@ -44,13 +49,18 @@ public final class Worker implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
+            } catch (LoginRefusedException e) {
+                LOG.log(Level.SEVERE, e.getMessage(), e.getCause());
+                return;
             } catch (Exception e) {
                 if (context.stopping()) {
                     return;
                 }
-                Duration wait = Duration.ofNanos(System.nanoTime() - started).compareTo(MAX_PAUSE) > 0 ? FIRST_PAUSE : pause;
+                if (Duration.ofNanos(System.nanoTime() - started).compareTo(MAX_PAUSE) > 0) {
+                    backoff.reset(); // it had run for a while: a new failure
+                }
+                Duration wait = backoff.next();
                 LOG.log(Level.WARNING, e, () -> service.name() + ": failed (" + e + "); restarting in " + wait.toMillis() + " ms");
-                pause = wait.multipliedBy(2).compareTo(MAX_PAUSE) > 0 ? MAX_PAUSE : wait.multipliedBy(2);
                 try {
                     Thread.sleep(wait.toMillis());
                 } catch (InterruptedException ie) {

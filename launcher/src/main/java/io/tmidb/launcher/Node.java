@@ -4,6 +4,8 @@ package io.tmidb.launcher;
 import io.tmidb.launcher.cluster.Cluster;
 import io.tmidb.launcher.cluster.PgInstallation;
 
+import org.postgresql.core.Utils;
+
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -102,11 +104,13 @@ public final class Node {
         }
     }
 
-    public static String quoteIdentifier(String name) {
-        return '"' + name.replace("\"", "\"\"") + '"';
+    /** {@code name} as an SQL identifier, quoted by pgjdbc (a NUL character is refused). */
+    public static String quoteIdentifier(String name) throws SQLException {
+        return Utils.escapeIdentifier(null, name).toString();
     }
 
-    private static String quoteLiteral(String text) {
-        return "'" + text.replace("'", "''") + "'";
+    /** {@code text} as an SQL string literal (standard_conforming_strings is on), quoted by pgjdbc. */
+    private static String quoteLiteral(String text) throws SQLException {
+        return "'" + Utils.escapeLiteral(null, text, true) + "'";
     }
 }

@@ -4,7 +4,9 @@ package io.tmidb.stored;
 /**
  * Quoting for the few SQL texts the stored logic builds (paths compiled into a query, view DDL):
  * values that cannot be bind parameters there. standard_conforming_strings is on (the default
- * since PostgreSQL 9.1), so doubling quotes is the whole escape.
+ * since PostgreSQL 9.1), so doubling quotes is the whole escape. The services quote with pgjdbc's
+ * {@code org.postgresql.core.Utils}; the stored logic cannot, since inside the server (PL/Java)
+ * there is no pgjdbc, only the jar of this module.
  */
 public final class SqlText {
     private SqlText() {

@@ -10,12 +10,11 @@ import io.tmidb.worker.ConnectionFactory;
 import io.tmidb.worker.WorkerContext;
 import io.tmidb.worker.WorkerService;
 import io.tmidb.worker.WorkerSettings;
-import org.postgresql.PGConnection;
-import org.postgresql.PGNotification;
+import io.tmidb.pgnotify.Backoff;
+import io.tmidb.pgnotify.ListenLoop;
 
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
@@ -39,8 +38,8 @@ public final class ConnectorScheduler implements WorkerService {
     private static final long BUSY_WAIT_MS = 100;
     /** Shortest wait: connectors another worker holds locked for a moment must not make the loop spin. */
     private static final long MIN_WAIT_MS = 10;
-    /** pgjdbc's wait for notifications ignores interrupts, so waits are sliced to notice a stop this soon. */
-    private static final long STOP_CHECK_MS = 250;
+    /** After a success a connector waits its interval plus up to a tenth of it, so connectors added together spread out. */
+    private static final double JITTER = 0.1;
 
     @Override
     public String name() {
@@ -74,54 +73,39 @@ public final class ConnectorScheduler implements WorkerService {
             t.setDaemon(true);
             return t;
         });
-        try (Connection listen = context.database().open()) {
-            try (Statement st = listen.createStatement()) {
-                st.execute("LISTEN tmi_connector");
-            }
-            PGConnection pg = listen.unwrap(PGConnection.class);
-            while (!context.stopping()) {
-                if (slots.availablePermits() > 0) {
-                    for (ConnectorStore.Claim claim : ConnectorStore.claimDue(listen, slots.availablePermits(), lease)) {
-                        slots.acquire();
-                        pool.execute(() -> {
-                            try {
-                                runOnce(context.database(), poller, claim, backoffMax);
-                            } finally {
-                                slots.release();
-                            }
-                        });
+        ListenLoop loop = ListenLoop.named(name()).listen("tmi_connector").opener(context.database()::open)
+                .stopping(context::stopping).whileDown("no connector is fetched until it is back").build();
+        try {
+            loop.run((listen, wakeups) -> {
+                while (!wakeups.stopping()) {
+                    if (slots.availablePermits() > 0) {
+                        for (ConnectorStore.Claim claim : ConnectorStore.claimDue(listen, slots.availablePermits(), lease)) {
+                            slots.acquire();
+                            pool.execute(() -> {
+                                try {
+                                    runOnce(context.database(), poller, claim, backoffMax);
+                                } finally {
+                                    slots.release();
+                                }
+                            });
+                        }
                     }
+                    // read before next_run: a fetch finishing after this read is still seen as running,
+                    // so its lease (not yet replaced by its next run) cannot make the loop oversleep
+                    int free = slots.availablePermits();
+                    long untilDue = ConnectorStore.millisUntilNextDue(listen);
+                    long wait = Math.max(MIN_WAIT_MS, untilDue < 0 ? sweepMs : Math.min(sweepMs, untilDue));
+                    if (free == 0) {
+                        wait = BUSY_WAIT_MS; // overdue connectors wait for a free slot, not in a tight loop
+                    } else if (free < threads) {
+                        wait = Math.min(wait, BUSY_WAIT_MS);
+                    }
+                    wakeups.await(Duration.ofMillis(wait)); // a connector added, changed or dropped, or the next one due
                 }
-                // read before next_run: a fetch finishing after this read is still seen as running,
-                // so its lease (not yet replaced by its next run) cannot make the loop oversleep
-                int free = slots.availablePermits();
-                long untilDue = ConnectorStore.millisUntilNextDue(listen);
-                long wait = Math.max(MIN_WAIT_MS, untilDue < 0 ? sweepMs : Math.min(sweepMs, untilDue));
-                if (free == 0) {
-                    wait = BUSY_WAIT_MS; // overdue connectors wait for a free slot, not in a tight loop
-                } else if (free < threads) {
-                    wait = Math.min(wait, BUSY_WAIT_MS);
-                }
-                awaitNotification(pg, wait, context);
-            }
+            });
         } finally {
             pool.shutdownNow();
             pool.awaitTermination(10, TimeUnit.SECONDS);
-        }
-    }
-
-    /** Waits up to waitMs for a notification (a connector added, changed or dropped) or a stop. */
-    private static void awaitNotification(PGConnection pg, long waitMs, WorkerContext context) throws SQLException {
-        long end = System.nanoTime() + waitMs * 1_000_000;
-        while (!context.stopping()) {
-            long left = (end - System.nanoTime()) / 1_000_000;
-            if (left <= 0) {
-                return;
-            }
-            PGNotification[] got = pg.getNotifications((int) Math.min(left, STOP_CHECK_MS));
-            if (got != null && got.length > 0) {
-                return;
-            }
         }
     }
 
@@ -140,7 +124,7 @@ public final class ConnectorScheduler implements WorkerService {
                 failed(c, claim, null, "internal error while polling: " + e, backoffMax);
                 return;
             }
-            Duration next = Backoff.nextDelay(claim.spec().every(), 0, backoffMax, ThreadLocalRandom.current().nextDouble());
+            Duration next = schedule(claim, backoffMax).after(0, ThreadLocalRandom.current().nextDouble());
             try {
                 if (ConnectorStore.recordSuccess(c, claim, outcome, next)) {
                     if (claim.failures() > 0) {
@@ -167,11 +151,16 @@ public final class ConnectorScheduler implements WorkerService {
     private static void failed(Connection c, ConnectorStore.Claim claim, Integer status, String error, Duration backoffMax)
             throws SQLException {
         int failures = claim.failures() + 1;
-        Duration next = Backoff.nextDelay(claim.spec().every(), failures, backoffMax, ThreadLocalRandom.current().nextDouble());
+        Duration next = schedule(claim, backoffMax).after(failures, ThreadLocalRandom.current().nextDouble());
         if (ConnectorStore.recordFailure(c, claim, status, error, next)) {
             LOG.warning(() -> "connector " + claim.spec().name() + " (id " + claim.spec().id() + ") failed " + failures
                     + " time(s) in a row: " + error + "; next try in " + next.toMillis() + " ms."
                     + " Fix the source or the connector with tmi.set_connector, or disable it.");
         }
+    }
+
+    /** When a connector runs next: its interval after a success, doubling per failure in a row up to connector-backoff-max. */
+    static Backoff schedule(ConnectorStore.Claim claim, Duration backoffMax) {
+        return new Backoff(claim.spec().every(), backoffMax, JITTER);
     }
 }

@@ -7,13 +7,14 @@ import io.tmidb.stored.mapping.Pipeline;
 import io.tmidb.stored.schema.SchemaVersions;
 import io.tmidb.worker.WorkerContext;
 import io.tmidb.worker.WorkerService;
-import org.postgresql.PGConnection;
+import io.tmidb.pgnotify.ListenLoop;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.logging.Logger;
@@ -29,8 +30,11 @@ public final class StoredLogicHost implements WorkerService {
     private static final Logger LOG = Logger.getLogger(StoredLogicHost.class.getName());
     private static final int QUEUED_ROWS_PER_BATCH = 20_000;
 
-    /** One kind of queued work: how to claim a batch and what to run on it. */
-    private record Queue(String name, String claim, Step step) {
+    /** One kind of queued work: how to claim a batch, what to run on it, and whether only on the worker host. */
+    private record Queue(String name, String claim, Step step, boolean workerHostOnly) {
+        Queue(String name, String claim, Step step) {
+            this(name, claim, step, true);
+        }
     }
 
     @FunctionalInterface
@@ -47,6 +51,12 @@ public final class StoredLogicHost implements WorkerService {
             "SELECT pending_id FROM tmi.alarm_pending ORDER BY pending_id LIMIT ? FOR UPDATE SKIP LOCKED", Alarms::evaluate);
     private static final Queue PREVIEW = new Queue("preview", "SELECT request_id FROM tmi.preview_request"
             + " WHERE result IS NULL AND error IS NULL ORDER BY request_id LIMIT ? FOR UPDATE SKIP LOCKED", PreviewRequests::answer);
+    /** Suggestions are answered here on both hosts: the role model runs in this JVM, never in the server's. */
+    private static final Queue SUGGEST = new Queue("suggest", "SELECT request_id FROM tmi.suggest_request"
+            + " WHERE result IS NULL AND error IS NULL ORDER BY request_id LIMIT ? FOR UPDATE SKIP LOCKED", SuggestRequests::answer,
+            false);
+    private static final Queue CONNECTOR_SUGGESTION = new Queue("connector-suggestion", ConnectorSuggestions.CLAIM,
+            ConnectorSuggestions::suggest, false);
 
     private final String name;
     private final List<Queue> queues;
@@ -62,12 +72,12 @@ public final class StoredLogicHost implements WorkerService {
     }
 
     /**
-     * Applies queued schema changes, evaluates queued alarms and answers previews, beside the
-     * mapping (so both cores work) and alone (so each queue is consumed in order: versions per
-     * statement, alarms in time).
+     * Applies queued schema changes, evaluates queued alarms, answers previews and mapping
+     * suggestions and suggests the rules of connectors that ask for one, beside the mapping (so both cores work) and alone (so each queue is consumed in
+     * order: versions per statement, alarms in time).
      */
     public static StoredLogicHost followUp() {
-        return new StoredLogicHost("schema-alarms-previews", List.of(SCHEMA, ALARM, PREVIEW));
+        return new StoredLogicHost("schema-alarms-previews", List.of(SCHEMA, ALARM, PREVIEW, SUGGEST, CONNECTOR_SUGGESTION));
     }
 
     /** Both, as the worker runs them. */
@@ -83,25 +93,26 @@ public final class StoredLogicHost implements WorkerService {
     @Override
     public void run(WorkerContext context) throws Exception {
         int batch = context.settings().getInt(Setting.BATCH_SIZE);
-        int sweepMs = (int) context.settings().getDuration(Setting.SWEEP_INTERVAL).toMillis();
-        try (Connection c = context.database().open()) {
-            try (Statement st = c.createStatement()) {
-                st.execute("LISTEN tmi_work");
-            }
-            PGConnection pg = c.unwrap(PGConnection.class);
-            while (!context.stopping()) {
-                boolean busy = isWorkerHost(c) && drainOnce(c, batch);
-                if (!busy) {
-                    pg.getNotifications(sweepMs); // wait for work, or sweep
-                }
-            }
-        }
+        Duration sweep = context.settings().getDuration(Setting.SWEEP_INTERVAL);
+        ListenLoop.named(name).listen("tmi_work").opener(context.database()::open).stopping(context::stopping)
+                .whileDown("work waits in its queues (nothing is lost)").build()
+                .run((c, wakeups) -> {
+                    while (!wakeups.stopping()) {
+                        boolean busy = drainOnce(c, batch, isWorkerHost(c));
+                        if (!busy) {
+                            wakeups.await(sweep); // wait for work, or sweep
+                        }
+                    }
+                });
     }
 
-    /** Runs one batch of each of this host's queues; true if any had work. */
-    private boolean drainOnce(Connection c, int batch) throws SQLException {
+    /** Runs one batch of each of this host's queues (on the PL/Java host, of those not bound to the worker host); true if any had work. */
+    private boolean drainOnce(Connection c, int batch, boolean workerHost) throws SQLException {
         boolean any = false;
         for (Queue q : queues) {
+            if (q.workerHostOnly() && !workerHost) {
+                continue;
+            }
             c.setAutoCommit(false);
             try {
                 // a raw document holds many items; queued schema and alarm rows are one per item at most

@@ -1,16 +1,15 @@
 // SPDX-License-Identifier: MIT
 package io.tmidb.worker.maintenance;
 
+import io.tmidb.pgnotify.ListenLoop;
 import io.tmidb.settings.Setting;
 import io.tmidb.worker.WorkerContext;
 import io.tmidb.worker.WorkerService;
-import org.postgresql.PGConnection;
-import org.postgresql.PGNotification;
 
-import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.logging.Logger;
 
 /**
@@ -22,7 +21,6 @@ import java.util.logging.Logger;
  */
 public final class PartitionMaintainer implements WorkerService {
     private static final Logger LOG = Logger.getLogger(PartitionMaintainer.class.getName());
-    private static final int STOP_CHECK_MS = 1000;
 
     @Override
     public String name() {
@@ -31,27 +29,29 @@ public final class PartitionMaintainer implements WorkerService {
 
     @Override
     public void run(WorkerContext context) throws Exception {
-        long pauseMs = context.settings().getDuration(Setting.PARTITION_INTERVAL).toMillis();
-        try (Connection c = context.database().open(); Statement st = c.createStatement()) {
-            st.execute("LISTEN tmi_partitions");
-            PGConnection pg = c.unwrap(PGConnection.class);
-            long retentionDue = System.nanoTime();
-            while (!context.stopping()) {
-                try (ResultSet rs = st.executeQuery("SELECT tmi.maintain_partitions()")) {
-                    rs.next();
-                    int created = rs.getInt(1);
-                    if (created > 0) {
-                        LOG.info(() -> "created " + created + " ts_obs partitions");
+        Duration pause = context.settings().getDuration(Setting.PARTITION_INTERVAL);
+        ListenLoop.named(name()).listen("tmi_partitions").opener(context.database()::open).stopping(context::stopping)
+                .whileDown("readings outside the partitions wait in the default partition").build()
+                .run((c, wakeups) -> {
+                    try (Statement st = c.createStatement()) {
+                        long retentionDue = System.nanoTime();
+                        while (!wakeups.stopping()) {
+                            try (ResultSet rs = st.executeQuery("SELECT tmi.maintain_partitions()")) {
+                                rs.next();
+                                int created = rs.getInt(1);
+                                if (created > 0) {
+                                    LOG.info(() -> "created " + created + " ts_obs partitions");
+                                }
+                            }
+                            // on the interval only: a reading in the default partition is no reason to delete anything
+                            if (System.nanoTime() - retentionDue >= 0) {
+                                applyRetention(st);
+                                retentionDue = System.nanoTime() + pause.toNanos();
+                            }
+                            wakeups.await(pause); // a reading in the default partition, or the interval
+                        }
                     }
-                }
-                // on the interval only: a reading in the default partition is no reason to delete anything
-                if (System.nanoTime() - retentionDue >= 0) {
-                    applyRetention(st);
-                    retentionDue = System.nanoTime() + pauseMs * 1_000_000L;
-                }
-                awaitReadingOrInterval(context, pg, pauseMs);
-            }
-        }
+                });
     }
 
     private static void applyRetention(Statement st) throws SQLException {
@@ -64,18 +64,6 @@ public final class PartitionMaintainer implements WorkerService {
             if (observations + positions + partitions > 0) {
                 LOG.info(() -> "retention: dropped " + partitions + " ts_obs partitions or chunks, deleted " + observations
                         + " observations and " + positions + " positions");
-            }
-        }
-    }
-
-    /** Returns on a notification, after {@code pauseMs}, or soon after the worker is told to stop. */
-    private static void awaitReadingOrInterval(WorkerContext context, PGConnection pg, long pauseMs) throws SQLException {
-        long deadline = System.nanoTime() + pauseMs * 1_000_000L;
-        while (!context.stopping() && System.nanoTime() < deadline) {
-            int waitMs = (int) Math.max(1, Math.min(STOP_CHECK_MS, (deadline - System.nanoTime()) / 1_000_000L));
-            PGNotification[] arrived = pg.getNotifications(waitMs);
-            if (arrived != null && arrived.length > 0) {
-                return;
             }
         }
     }

@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: MIT
 package io.tmidb.worker.relay;
 
+import io.tmidb.pgnotify.Backoff;
+import io.tmidb.pgnotify.EventCursorReader;
+import io.tmidb.pgnotify.ListenLoop;
 import io.tmidb.worker.WorkerContext;
 import io.tmidb.worker.WorkerService;
 
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -26,6 +30,11 @@ import java.util.logging.Logger;
  */
 public final class EventRelay implements WorkerService {
     private static final Logger LOG = Logger.getLogger(EventRelay.class.getName());
+    // the body is built by the server: the event as one JSON object, payload included verbatim
+    private static final String READ = "SELECT e.event_id, e.kind, e.target_id::text, e.event_type,"
+            + " json_build_object('event_id', e.event_id, 'ts', e.ts, 'event_type', e.event_type, 'kind', e.kind,"
+            + " 'target_id', e.target_id, 'payload', e.payload)::text"
+            + " FROM tmi.events_since(?, ?) e";
 
     @Override
     public String name() {
@@ -42,22 +51,37 @@ public final class EventRelay implements WorkerService {
             }
             return;
         }
-        try (Connection readerDb = context.database().open(); Connection cursorDb = context.database().open()) {
-            CursorStore cursor = new CursorStore(cursorDb, config.cursor());
-            if (!awaitCursor(cursor, config, context)) {
-                return;
-            }
-            EventReader reader = new EventReader(readerDb);
-            Outage outage = new Outage(config);
-            while (!context.stopping()) {
-                try (JetStreamPublisher publisher = JetStreamPublisher.connect(config)) {
-                    long from = skipStored(publisher, cursor, cursor.load());
-                    outage.over(from);
-                    new RelayLoop(config, reader, cursor, publisher, from).run(context);
-                } catch (RelayException e) {
-                    outage.failed(e, cursor.load());
-                    Thread.sleep(outage.nextPause().toMillis());
-                }
+        Outage outage = new Outage(config);
+        ListenLoop.named(name()).listen(EventCursorReader.CHANNEL).opener(context.database()::open).stopping(context::stopping)
+                .whileDown("events wait in tmi.event_log and are relayed in order once it is back").build()
+                .run((readerDb, wakeups) -> {
+                    try (Connection cursorDb = context.database().open()) {
+                        CursorStore cursor = new CursorStore(cursorDb, config.cursor());
+                        if (!awaitCursor(cursor, config, context)) {
+                            return;
+                        }
+                        relay(config, reader(readerDb), wakeups, cursor, outage, context);
+                    }
+                });
+    }
+
+    /** The relay's reader of events on {@code c}: each event with its subject and its body, built by the server. */
+    static EventCursorReader<RelayEvent> reader(Connection c) throws SQLException {
+        return new EventCursorReader<>(c, READ, rs -> new RelayEvent(rs.getLong(1),
+                Subjects.of(rs.getString(2), rs.getString(3), rs.getString(4)), rs.getString(5).getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /** Relays over one NATS connection after another until the worker stops; a database failure ends it. */
+    private static void relay(RelayConfig config, EventCursorReader<RelayEvent> reader, ListenLoop.Wakeups wakeups,
+                              CursorStore cursor, Outage outage, WorkerContext context) throws SQLException, InterruptedException {
+        while (!context.stopping()) {
+            try (JetStreamPublisher publisher = JetStreamPublisher.connect(config)) {
+                long from = skipStored(publisher, cursor, cursor.load());
+                outage.over(from);
+                new RelayLoop(config, reader, wakeups, cursor, publisher, from).run(context);
+            } catch (RelayException e) {
+                outage.failed(e, cursor.load());
+                Thread.sleep(outage.nextPause().toMillis());
             }
         }
     }
@@ -103,12 +127,14 @@ public final class EventRelay implements WorkerService {
     private static final class Outage {
         private static final Duration FIRST_PAUSE = Duration.ofMillis(200);
         private final RelayConfig config;
-        private Duration pause = FIRST_PAUSE;
+        private final Backoff backoff;
         private boolean down;
         private int attempts;
 
         Outage(RelayConfig config) {
             this.config = config;
+            this.backoff = new Backoff(FIRST_PAUSE.compareTo(config.maxBackoff()) > 0 ? config.maxBackoff() : FIRST_PAUSE,
+                    config.maxBackoff());
         }
 
         void failed(RelayException e, long cursorAt) {
@@ -135,14 +161,11 @@ public final class EventRelay implements WorkerService {
             }
             down = false;
             attempts = 0;
-            pause = FIRST_PAUSE;
+            backoff.reset();
         }
 
         Duration nextPause() {
-            Duration now = pause;
-            Duration doubled = pause.multipliedBy(2);
-            pause = doubled.compareTo(config.maxBackoff()) > 0 ? config.maxBackoff() : doubled;
-            return now.compareTo(config.maxBackoff()) > 0 ? config.maxBackoff() : now;
+            return backoff.next();
         }
     }
 }

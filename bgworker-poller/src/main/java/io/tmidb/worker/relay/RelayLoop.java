@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 package io.tmidb.worker.relay;
 
+import io.tmidb.pgnotify.EventCursorReader;
+import io.tmidb.pgnotify.ListenLoop;
 import io.tmidb.worker.WorkerContext;
 
 import java.sql.SQLException;
@@ -21,7 +23,8 @@ final class RelayLoop {
     private static final Duration SAVE_EVERY = Duration.ofMillis(100);
 
     private final RelayConfig config;
-    private final EventReader reader;
+    private final EventCursorReader<RelayEvent> reader;
+    private final ListenLoop.Wakeups wakeups;
     private final CursorStore cursor;
     private final JetStreamPublisher publisher;
     private final AckWindow window;
@@ -30,9 +33,11 @@ final class RelayLoop {
     private long savedAt = System.nanoTime();
     private int quickLooks;
 
-    RelayLoop(RelayConfig config, EventReader reader, CursorStore cursor, JetStreamPublisher publisher, long from) {
+    RelayLoop(RelayConfig config, EventCursorReader<RelayEvent> reader, ListenLoop.Wakeups wakeups, CursorStore cursor,
+              JetStreamPublisher publisher, long from) {
         this.config = config;
         this.reader = reader;
+        this.wakeups = wakeups;
         this.cursor = cursor;
         this.publisher = publisher;
         this.window = new AckWindow(from);
@@ -76,7 +81,7 @@ final class RelayLoop {
             if (idle) {
                 save(acked);
             }
-            quickLooks = reader.awaitCommit(idle ? config.sweepInterval() : QUICK_WAIT) ? 0 : quickLooks + 1;
+            quickLooks = wakeups.await(idle ? config.sweepInterval() : QUICK_WAIT).isEmpty() ? quickLooks + 1 : 0;
         }
     }
 

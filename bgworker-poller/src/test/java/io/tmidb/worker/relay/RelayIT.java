@@ -68,7 +68,7 @@ class RelayIT {
             RelayConfig config = RelayConfig.from(io.tmidb.worker.WorkerSettings.of(Map.of("nats-url", nats.url())));
             List<CompletableFuture<PublishAck>> acks = new ArrayList<>();
             try (java.sql.Connection readerDb = fresh.connect(); JetStreamPublisher publisher = JetStreamPublisher.connect(config)) {
-                for (RelayEvent e : new EventReader(readerDb).after(0, 1000)) {
+                for (RelayEvent e : EventRelay.reader(readerDb).after(0, 1000)) {
                     acks.add(publisher.publish(e));
                 }
                 for (CompletableFuture<PublishAck> ack : acks) {

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: MIT
 package io.tmidb.gateway.internal.auth;
 
-import io.tmidb.gateway.internal.schema.ChannelListener;
 import io.tmidb.gateway.internal.schema.SchemaListener;
+import io.tmidb.pgnotify.ListenLoop;
+import org.postgresql.PGNotification;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -39,15 +41,21 @@ public final class TokenRegistry implements JwtAuthenticator.Issued, AutoCloseab
     /** Bumped when kept answers are forgotten: a look-up that began before does not keep its answer. */
     private final AtomicLong generation = new AtomicLong();
     private final CopyOnWriteArrayList<Consumer<String>> subscribers = new CopyOnWriteArrayList<>();
-    private final ChannelListener listener;
+    private final ListenLoop listener;
     private final Object lookupLock = new Object();
     private Connection lookupConnection;
 
     /** {@code opener} gives connections acting as tmi_admin (one for LISTEN, one for look-ups). */
     public TokenRegistry(SchemaListener.Opener opener) {
         this.opener = opener;
-        this.listener = new ChannelListener(CHANNEL, opener, this::forgetAll, ids -> ids.forEach(this::revoked),
-                "revocations take effect when it is back");
+        this.listener = ListenLoop.named("gateway-token-listener").listen(CHANNEL).opener(opener::open)
+                .whileDown("revocations take effect when it is back").build();
+        listener.start((c, wakeups) -> {
+            forgetAll(); // what was revoked while there was no connection is looked up again
+            while (!wakeups.stopping()) {
+                wakeups.await(Duration.ofSeconds(30)).stream().map(PGNotification::getParameter).forEach(this::revoked);
+            }
+        });
     }
 
     /** Whether the token with this id was issued here and is not revoked; looks it up on first sight. */

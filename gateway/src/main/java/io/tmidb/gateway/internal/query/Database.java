@@ -78,7 +78,7 @@ public final class Database implements AutoCloseable {
     /**
      * A dedicated connection acting as {@code tmi_admin}, for what the gateway reads on its own
      * behalf (the signing key, events, subscriptions); its login role must be a member, as the
-     * authenticator is. What a listener may see is then decided by the gateway, with the database's rule.
+     * authenticator is. What a listener may see is still the database's answer (e.g. tmi.events_seen).
      */
     public Connection openAsAdmin() throws SQLException {
         Connection c = openDedicated();

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 package io.tmidb.gateway.internal.query;
 
+import org.postgresql.core.Utils;
+
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -18,7 +21,12 @@ public final class Sql {
     }
 
     public Sql ident(String name) {
-        text.append('"').append(name.replace("\"", "\"\"")).append('"');
+        try {
+            Utils.escapeIdentifier(text, name);
+        } catch (SQLException e) {
+            // names come from the catalog, which holds no NUL character
+            throw new IllegalArgumentException("not an SQL identifier: " + e.getMessage(), e);
+        }
         return this;
     }
 

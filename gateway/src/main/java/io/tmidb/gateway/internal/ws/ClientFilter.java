@@ -5,22 +5,25 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * What a client asked for in its {@code subscribe} message, within what its listener may see:
  * targets, kinds and event types (each empty: any; an event type ending in {@code .*} matches that
- * prefix, {@code *} matches all) and fields (absent: all the listener may read).
+ * prefix, {@code *} matches all) and fields (null: all the listener may read; the database narrows
+ * the payloads to them, see {@link Viewer}).
  */
-record ClientFilter(Set<String> targets, Set<String> kinds, List<String> events, FieldSet fields) {
+record ClientFilter(Set<String> targets, Set<String> kinds, List<String> events, List<String> fields) {
 
     /** Reads the filter from a subscribe message; malformed members raise {@link IllegalArgumentException}. */
     static ClientFilter parse(JsonNode msg) {
         List<String> fields = strings(msg, "fields");
-        Set<String> targets = strings(msg, "targets").stream().map(t -> t.toLowerCase(java.util.Locale.ROOT))
-                .collect(java.util.stream.Collectors.toUnmodifiableSet());
+        Set<String> targets = strings(msg, "targets").stream().map(t -> t.toLowerCase(Locale.ROOT))
+                .collect(Collectors.toUnmodifiableSet());
         return new ClientFilter(targets, Set.copyOf(strings(msg, "kinds")),
-                List.copyOf(strings(msg, "events")), msg.has("fields") && !msg.get("fields").isNull() ? FieldSet.of(fields) : FieldSet.ALL);
+                List.copyOf(strings(msg, "events")), msg.has("fields") && !msg.get("fields").isNull() ? List.copyOf(fields) : null);
     }
 
     boolean matches(Event e) {

@@ -2,42 +2,44 @@
 package io.tmidb.gateway.internal.ws;
 
 import io.tmidb.gateway.internal.schema.SchemaListener;
-import org.postgresql.PGConnection;
+import io.tmidb.pgnotify.EventCursorReader;
+import io.tmidb.pgnotify.ListenLoop;
 
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.List;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 
 /**
- * The gateway's one reader of {@code tmi.event_log}: a dedicated connection with
- * {@code LISTEN tmi_event} reads {@code tmi.events_since(cursor, batch)} whenever a notification
- * arrives, and every {@code ws-sweep} without one, and hands each batch to the hub. It starts at
- * the newest event when the gateway starts; after a lost connection it reconnects and continues
- * from its cursor, so the hub sees every event once, in order.
+ * The gateway's one reader of {@code tmi.event_log}: a {@link ListenLoop} on
+ * {@code tmi_event} reads {@code tmi.events_seen(cursor, batch, viewers)} (every event as each
+ * viewer of the hub's sessions may see it) whenever a notification arrives, and every
+ * {@code ws-sweep} without one, and hands each batch to the hub. {@code NOTIFY tmi_listeners}
+ * (subscriptions changed) reloads the listeners' scopes before the next batch. It starts at the
+ * newest event when the gateway starts; after a lost connection the loop reconnects and the reader
+ * continues from its cursor, so the hub sees every event once, in order.
  */
 final class EventReader implements AutoCloseable {
-    private static final Logger LOG = Logger.getLogger(EventReader.class.getName());
+    /** The channel the extension notifies when subscriptions change. */
+    private static final String SUBSCRIPTIONS = "tmi_listeners";
     private static final int BATCH = 1000;
-    private final SchemaListener.Opener opener;
     private final Hub hub;
-    private final long sweepMillis;
-    private final Thread thread;
-    private volatile boolean stopped;
+    private final Scopes scopes;
+    private final Duration sweep;
+    private final ListenLoop loop;
 
-    private EventReader(SchemaListener.Opener opener, Hub hub, long sweepMillis) {
-        this.opener = opener;
+    private EventReader(SchemaListener.Opener opener, Hub hub, Scopes scopes, Duration sweep) {
         this.hub = hub;
-        this.sweepMillis = sweepMillis;
-        this.thread = new Thread(this::run, "tmidb-gateway-event-reader");
-        thread.setDaemon(true);
+        this.scopes = scopes;
+        this.sweep = sweep;
+        this.loop = ListenLoop.named("gateway-event-reader").listen(EventCursorReader.CHANNEL, SUBSCRIPTIONS).opener(opener::open)
+                .whileDown("WebSocket clients get no events until it is back; none is lost, it goes on from its cursor").build();
     }
 
     /** A hub positioned at the newest event, and the reader that feeds it from now on. */
-    static EventReader start(SchemaListener.Opener opener, long sweepMillis) throws SQLException {
+    static EventReader start(SchemaListener.Opener opener, Scopes scopes, Duration sweep) throws SQLException {
         long newest;
         // two statements: the second's snapshot sees what the first numbered
         try (Connection c = opener.open(); Statement st = c.createStatement()) {
@@ -47,8 +49,8 @@ final class EventReader implements AutoCloseable {
                 newest = rs.getLong(1);
             }
         }
-        EventReader reader = new EventReader(opener, new Hub(newest), sweepMillis);
-        reader.thread.start();
+        EventReader reader = new EventReader(opener, new Hub(newest), scopes, sweep);
+        reader.loop.start(reader::read);
         return reader;
     }
 
@@ -56,43 +58,30 @@ final class EventReader implements AutoCloseable {
         return hub;
     }
 
-    private void run() {
-        while (!stopped) {
-            try (Connection c = opener.open(); Statement st = c.createStatement()) {
-                st.execute("LISTEN tmi_event");
-                // numbering turns are replayed identically after a crash (see tmi.sequence_events)
-                st.execute("SET synchronous_commit = off");
-                PGConnection pg = c.unwrap(PGConnection.class);
-                while (!stopped) {
-                    List<Event> batch;
-                    do {
-                        batch = WsDatabase.eventsSince(c, hub.lastId(), BATCH);
-                        hub.publish(batch);
-                    } while (batch.size() == BATCH && !stopped);
-                    pg.getNotifications((int) sweepMillis);
+    private void read(Connection c, ListenLoop.Wakeups wakeups) throws SQLException {
+        EventCursorReader<WsDatabase.SeenRow> reader = WsDatabase.reader(c);
+        // subscriptions may have changed while there was no connection
+        WsDatabase.loadScopes(c, scopes.listeners(), scopes);
+        while (!wakeups.stopping()) {
+            SeenBatch batch;
+            do {
+                List<Viewer> viewers = hub.viewers();
+                List<String> missing = scopes.missing(viewers);
+                if (!missing.isEmpty()) {
+                    // a session that authenticated while the scopes were refreshed
+                    WsDatabase.loadScopes(c, missing, scopes);
                 }
-            } catch (SQLException e) {
-                if (!stopped) {
-                    LOG.log(Level.WARNING, "the WebSocket event reader lost its database connection at event " + hub.lastId()
-                            + "; clients get no events until it reconnects (retrying every second)", e);
-                    pause();
-                }
+                batch = WsDatabase.eventsSeen(reader, hub.lastId(), BATCH, viewers, scopes);
+                hub.publish(batch);
+            } while (batch.size() == BATCH && !wakeups.stopping());
+            if (wakeups.await(sweep).stream().anyMatch(n -> n.getName().equals(SUBSCRIPTIONS))) {
+                WsDatabase.loadScopes(c, scopes.listeners(), scopes);
             }
-        }
-    }
-
-    private void pause() {
-        try {
-            Thread.sleep(1000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            stopped = true;
         }
     }
 
     @Override
     public void close() {
-        stopped = true;
-        thread.interrupt();
+        loop.close();
     }
 }

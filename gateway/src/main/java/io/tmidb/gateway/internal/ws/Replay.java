@@ -2,13 +2,12 @@
 package io.tmidb.gateway.internal.ws;
 
 import java.sql.SQLException;
-import java.util.List;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * Brings a session from its {@code since} to live: reads {@code tmi.events_since} in batches and
- * offers each event to the session (which filters it as the hub would), until the session has
+ * Brings a session from its {@code since} to live: reads {@code tmi.events_seen} for the session's
+ * viewer in batches and offers each event to the session (which filters it as the hub would), until the session has
  * considered every event the hub has published; then the session takes live events. A live-only
  * subscription is a replay from the hub's position, which closes the race with the hub's next event. The hub may
  * publish an event the replay reads too: the session's cursor drops the second copy. If the first
@@ -34,14 +33,14 @@ final class Replay implements Runnable {
         try {
             long cursor = since;
             while (session.state() == WsSession.State.REPLAYING) {
-                List<Event> batch = db.eventsSince(cursor, BATCH);
-                if (cursor == since && since > 0 && !batch.isEmpty() && batch.get(0).id() != since + 1) {
+                SeenBatch batch = db.eventsSeen(cursor, BATCH, session.viewer());
+                if (cursor == since && since > 0 && batch.size() > 0 && batch.events().get(0).event().id() != since + 1) {
                     session.close(CloseCodes.RESUME_EXPIRED, "events after " + since + " were pruned; start again without since");
                     return;
                 }
-                for (Event e : batch) {
-                    session.offerReplayed(new EventFrames(e));
-                    cursor = e.id();
+                for (EventFrames e : batch.events()) {
+                    session.offerReplayed(e);
+                    cursor = e.event().id();
                 }
                 if (batch.size() < BATCH && session.goLive(hub::lastId)) {
                     return;

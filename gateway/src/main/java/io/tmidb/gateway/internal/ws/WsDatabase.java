@@ -2,37 +2,53 @@
 package io.tmidb.gateway.internal.ws;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tmidb.gateway.internal.schema.SchemaListener;
+import io.tmidb.pgnotify.EventCursorReader;
 
-import java.io.IOException;
+import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
-import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
- * The WebSocket side's database reads (replays and listener subscriptions) on one dedicated
- * connection, opened when first needed and again after a failure. It runs as {@code tmi_admin}:
- * what a listener may see is decided in Java by {@link ListenerScope}, with the database's rule.
- * Calls are serialized; each is one short statement, so replays of many sessions interleave.
+ * The WebSocket side's database reads (replays and listener scopes) on one dedicated connection,
+ * opened when first needed and again after a failure. It runs as {@code tmi_admin}; what a viewer
+ * may see is the database's answer ({@code tmi.events_seen}, {@code tmi.listener_scope}), never
+ * decided here. Calls are serialized; each is one short statement, so replays of many sessions
+ * interleave.
  */
 final class WsDatabase implements AutoCloseable {
     static final ObjectMapper JSON = new ObjectMapper();
+    private static final String SEEN = "SELECT event_id, ts::text, event_type, kind, target_id::text, seen"
+            + " FROM tmi.events_seen(?, ?, ?::jsonb)";
     private final SchemaListener.Opener opener;
+    private final Scopes scopes;
     private Connection connection;
+    private EventCursorReader<SeenRow> replays;
 
-    WsDatabase(SchemaListener.Opener opener) {
-        this.opener = opener;
+    /** A row of {@code tmi.events_seen}: the event and, per viewer asked for, its payload (null: hidden). */
+    record SeenRow(Event event, String[] seen) {
     }
 
-    /** At most {@code max} events after {@code afterId}, in id order. */
-    synchronized List<Event> eventsSince(long afterId, int max) throws SQLException {
+    WsDatabase(SchemaListener.Opener opener, Scopes scopes) {
+        this.opener = opener;
+        this.scopes = scopes;
+    }
+
+    /** At most {@code max} events after {@code afterId}, in id order, as {@code viewer} may see them. */
+    synchronized SeenBatch eventsSeen(long afterId, int max, Viewer viewer) throws SQLException {
         try {
-            return eventsSince(connection(), afterId, max);
+            Connection c = connection();
+            List<String> missing = scopes.missing(List.of(viewer));
+            if (!missing.isEmpty()) {
+                loadScopes(c, missing, scopes);
+            }
+            return eventsSeen(replays, afterId, max, List.of(viewer), scopes);
         } catch (SQLException e) {
             closeConnection();
             throw e;
@@ -51,52 +67,67 @@ final class WsDatabase implements AutoCloseable {
         }
     }
 
-    static List<Event> eventsSince(Connection c, long afterId, int max) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(
-                "SELECT event_id, ts::text, event_type, kind, target_id::text, payload::text FROM tmi.events_since(?, ?)")) {
-            ps.setLong(1, afterId);
-            ps.setInt(2, max);
-            List<Event> out = new ArrayList<>();
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(new Event(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
-                            (ObjectNode) JSON.readTree(rs.getString(6))));
-                }
+    /** The reader of {@code tmi.events_seen} on {@code c}. */
+    static EventCursorReader<SeenRow> reader(Connection c) throws SQLException {
+        return new EventCursorReader<>(c, SEEN, rs -> {
+            Array seen = rs.getArray(6);
+            try {
+                return new SeenRow(new Event(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5)),
+                        (String[]) seen.getArray());
+            } finally {
+                seen.free();
             }
-            return out;
-        } catch (IOException e) {
-            throw new SQLException("event payload is not a JSON object", "XX000", e);
-        }
+        });
     }
 
-    /** The listener's subscriptions, or null when there is no such listener. */
-    synchronized ListenerScope scope(String listener) throws SQLException {
-        try (PreparedStatement ps = connection().prepareStatement(
-                "SELECT l.listener_id, s.target_id::text, s.kind, s.fields FROM tmi.listener l"
-                        + " LEFT JOIN tmi.listener_subscription s ON s.listener_id = l.listener_id WHERE l.name = ?")) {
-            ps.setString(1, listener);
-            ListenerScope.Builder b = null;
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    if (b == null) {
-                        b = new ListenerScope.Builder();
-                    }
-                    if (rs.getString(2) != null || rs.getString(3) != null) {
-                        java.sql.Array fields = rs.getArray(4);
-                        b.add(rs.getString(2), rs.getString(3), fields == null ? null : List.of((String[]) fields.getArray()));
-                    }
-                }
+    /**
+     * Events after {@code afterId} with the payload each viewer may read; a viewer added later is
+     * read again with the same reader (the batch's fetcher).
+     */
+    static SeenBatch eventsSeen(EventCursorReader<SeenRow> reader, long afterId, int max, List<Viewer> viewers, Scopes scopes)
+            throws SQLException {
+        SeenBatch batch = new SeenBatch((after, n, more) -> eventsSeen(reader, after, n, more, scopes));
+        for (SeenRow row : reader.after(afterId, max, scopes.readers(viewers))) {
+            EventFrames frames = new EventFrames(row.event(), batch);
+            for (int i = 0; i < viewers.size(); i++) {
+                frames.seen(viewers.get(i), row.seen()[i]);
             }
-            return b == null ? null : b.build();
+            batch.add(frames);
+        }
+        return batch;
+    }
+
+    /** Reloads the scopes of these listeners into the cache; returns those that no longer exist. */
+    synchronized List<String> loadScopes(Collection<String> listeners) throws SQLException {
+        try {
+            return loadScopes(connection(), listeners, scopes);
         } catch (SQLException e) {
             closeConnection();
             throw e;
         }
     }
 
+    static List<String> loadScopes(Connection c, Collection<String> listeners, Scopes scopes) throws SQLException {
+        Map<String, String> found = new HashMap<>();
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT l.name, tmi.listener_scope(l.name)::text FROM tmi.listener l WHERE l.name = ANY (?)")) {
+            ps.setArray(1, c.createArrayOf("text", listeners.toArray()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    found.put(rs.getString(1), rs.getString(2));
+                }
+            }
+        }
+        found.forEach(scopes::put);
+        List<String> gone = listeners.stream().filter(l -> !found.containsKey(l)).toList();
+        gone.forEach(scopes::remove);
+        return gone;
+    }
+
     private Connection connection() throws SQLException {
         if (connection == null || connection.isClosed()) {
             connection = opener.open();
+            replays = reader(connection);
         }
         return connection;
     }
@@ -109,6 +140,7 @@ final class WsDatabase implements AutoCloseable {
                 // the connection is being dropped after a failure already reported
             }
             connection = null;
+            replays = null;
         }
     }
 

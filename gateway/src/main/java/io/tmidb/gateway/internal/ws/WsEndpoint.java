@@ -13,7 +13,10 @@ import io.tmidb.gateway.internal.schema.SchemaListener;
 import java.io.IOException;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -40,6 +43,7 @@ public final class WsEndpoint implements AutoCloseable {
     private final int capacity;
     private final EventReader reader;
     private final WsDatabase db;
+    private final Scopes scopes;
     private final Map<String, WsSession> sessions = new ConcurrentHashMap<>();
     private final Map<String, ScheduledFuture<?>> expiries = new ConcurrentHashMap<>();
     /** The token id (jti) each authenticated session holds, to close it when the token is revoked. */
@@ -50,19 +54,22 @@ public final class WsEndpoint implements AutoCloseable {
     private final ExecutorService writers = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()),
             r -> daemon(r, "tmidb-gateway-ws-writer"));
 
-    private WsEndpoint(JwtAuthenticator auth, TokenRegistry tokens, int capacity, EventReader reader, WsDatabase db) {
+    private WsEndpoint(JwtAuthenticator auth, TokenRegistry tokens, int capacity, EventReader reader, WsDatabase db, Scopes scopes) {
         this.auth = auth;
         this.tokens = tokens;
         this.capacity = capacity;
         this.reader = reader;
         this.db = db;
+        this.scopes = scopes;
         timers.setRemoveOnCancelPolicy(true);
     }
 
     /** Starts the event reader (at the newest event) and the timers; {@code opener} gives connections acting as tmi_admin. */
     public static WsEndpoint start(SchemaListener.Opener opener, JwtAuthenticator auth, TokenRegistry tokens, int capacity,
                                    Duration heartbeat, Duration sweep, Duration scopeRefresh) throws SQLException {
-        WsEndpoint ws = new WsEndpoint(auth, tokens, capacity, EventReader.start(opener, sweep.toMillis()), new WsDatabase(opener));
+        Scopes scopes = new Scopes();
+        WsEndpoint ws = new WsEndpoint(auth, tokens, capacity, EventReader.start(opener, scopes, sweep),
+                new WsDatabase(opener, scopes), scopes);
         tokens.subscribe(ws::revoked);
         ws.timers.scheduleAtFixedRate(ws::heartbeats, heartbeat.toMillis(), heartbeat.toMillis(), TimeUnit.MILLISECONDS);
         ws.timers.scheduleWithFixedDelay(ws::refreshScopes, scopeRefresh.toMillis(), scopeRefresh.toMillis(), TimeUnit.MILLISECONDS);
@@ -145,19 +152,19 @@ public final class WsEndpoint implements AutoCloseable {
             return;
         }
         String listener = speaker ? path : claimed;
-        ListenerScope scope;
-        try {
-            scope = listener == null ? ListenerScope.EVERYTHING : db.scope(listener);
-        } catch (SQLException e) {
-            LOG.log(Level.WARNING, "cannot load the subscriptions of listener " + listener + "; the client was closed with 1011", e);
-            s.close(CloseCodes.SERVER_ERROR, "cannot load the listener's subscriptions: " + e.getSQLState());
-            return;
+        if (listener != null) {
+            try {
+                if (!db.loadScopes(List.of(listener)).isEmpty()) {
+                    s.close(CloseCodes.UNKNOWN_LISTENER, "listener " + listener + " does not exist");
+                    return;
+                }
+            } catch (SQLException e) {
+                LOG.log(Level.WARNING, "cannot load the subscriptions of listener " + listener + "; the client was closed with 1011", e);
+                s.close(CloseCodes.SERVER_ERROR, "cannot load the listener's subscriptions: " + e.getSQLState());
+                return;
+            }
         }
-        if (scope == null) {
-            s.close(CloseCodes.UNKNOWN_LISTENER, "listener " + listener + " does not exist");
-            return;
-        }
-        s.ready(caller.role(), listener, scope, reader.hub().lastId());
+        s.ready(caller.role(), listener, reader.hub().lastId());
         String jti = claims(caller).path("jti").asText("");
         if (!jti.isEmpty()) {
             tokenIds.put(ctx.sessionId(), jti);
@@ -265,25 +272,27 @@ public final class WsEndpoint implements AutoCloseable {
         sessions.values().forEach(WsSession::heartbeat);
     }
 
+    /** Reloads the scopes of the listeners with sessions (covers a rule changed in the database); closes those dropped. */
     private void refreshScopes() {
-        Map<String, ListenerScope> loaded = new ConcurrentHashMap<>();
-        for (WsSession s : sessions.values()) {
-            String listener = s.listener();
-            if (listener == null) {
-                continue;
+        Set<String> listeners = new HashSet<>();
+        sessions.values().forEach(s -> {
+            if (s.listener() != null) {
+                listeners.add(s.listener());
             }
-            try {
-                ListenerScope scope = loaded.containsKey(listener) ? loaded.get(listener) : db.scope(listener);
-                if (scope == null) {
-                    s.close(CloseCodes.UNKNOWN_LISTENER, "listener " + listener + " was dropped");
-                } else {
-                    loaded.put(listener, scope);
-                    s.scope(scope);
-                }
-            } catch (SQLException e) {
-                LOG.log(Level.WARNING, "cannot reload the subscriptions of WebSocket listeners; sessions keep the ones"
-                        + " they have and the next ws-scope-refresh tries again", e);
-                return;
+        });
+        // listeners whose sessions all ended are forgotten
+        scopes.listeners().stream().filter(l -> !listeners.contains(l)).forEach(scopes::remove);
+        List<String> gone;
+        try {
+            gone = db.loadScopes(listeners);
+        } catch (SQLException e) {
+            LOG.log(Level.WARNING, "cannot reload the subscriptions of WebSocket listeners; sessions keep the ones"
+                    + " they have and the next ws-scope-refresh tries again", e);
+            return;
+        }
+        for (WsSession s : sessions.values()) {
+            if (s.listener() != null && gone.contains(s.listener())) {
+                s.close(CloseCodes.UNKNOWN_LISTENER, "listener " + s.listener() + " was dropped");
             }
         }
     }

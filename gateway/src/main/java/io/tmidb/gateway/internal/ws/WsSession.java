@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Logger;
 
 /**
- * One client of {@code /tmi/ws}: what it may see, what it asked for, and its outgoing frames. Frames
+ * One client of {@code /tmi/ws}: who reads (its {@link Viewer}), what it asked for, and its outgoing frames. Frames
  * are queued in order (under this session's lock) and handed to Jetty's asynchronous writer by a
  * task on the shared {@code writers} pool, one task per session at a time, so that whoever enqueues
  * (the hub, a replay) never writes to a socket itself. At most {@code capacity} frames may be
@@ -39,8 +39,8 @@ final class WsSession {
     private State state = State.CONNECTED;
     private long considered;
     private String listener;
-    private volatile ListenerScope scope;
     private ClientFilter filter;
+    private volatile Viewer viewer;
 
     WsSession(Session socket, int capacity, Executor writers) {
         this.socket = socket;
@@ -61,15 +61,15 @@ final class WsSession {
         return state;
     }
 
-    void scope(ListenerScope scope) {
-        this.scope = scope;
+    /** Who reads and which fields, once subscribed (null before). */
+    Viewer viewer() {
+        return viewer;
     }
 
     /** Authenticated: the session may subscribe. */
-    void ready(String role, String listener, ListenerScope scope, long lastEventId) {
+    void ready(String role, String listener, long lastEventId) {
         synchronized (this) {
             this.listener = listener;
-            this.scope = scope;
             state = State.READY;
             ObjectNode frame = WsDatabase.JSON.createObjectNode().put("type", "ready").put("role", role)
                     .put("listener", listener).put("last_event_id", lastEventId);
@@ -81,6 +81,7 @@ final class WsSession {
     void subscribe(ClientFilter filter, long since) {
         synchronized (this) {
             this.filter = filter;
+            this.viewer = new Viewer(listener, filter.fields());
             considered = since;
             state = State.REPLAYING;
             enqueue(WsDatabase.JSON.createObjectNode().put("type", "subscribed").put("since", since).toString());
@@ -167,9 +168,11 @@ final class WsSession {
             return;
         }
         considered = e.id();
-        FieldSet fields = scope.fields(e);
-        if (fields != null && filter.matches(e)) {
-            enqueue(frames.text(fields.intersect(filter.fields())));
+        if (filter.matches(e)) {
+            String text = frames.text(viewer);
+            if (text != null) {
+                enqueue(text);
+            }
         }
     }
 

@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: MIT
+package io.tmidb.gateway.internal.ws;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The scopes of the listeners with open sessions, as {@code tmi.listener_scope} gives them (JSON
+ * text the gateway does not interpret): kept so that a batch of events does not compute them again,
+ * reloaded when subscriptions change ({@code NOTIFY tmi_listeners}) and every ws-scope-refresh.
+ */
+final class Scopes {
+    /** What a listener that no longer exists may read: nothing. */
+    private static final String NOTHING = "{\"kinds\": {}, \"targets\": {}}";
+    private final Map<String, String> byListener = new ConcurrentHashMap<>();
+
+    void put(String listener, String scope) {
+        byListener.put(listener, scope);
+    }
+
+    void remove(String listener) {
+        byListener.remove(listener);
+    }
+
+    /** The listeners of these viewers whose scope is not held (yet, or any more). */
+    List<String> missing(List<Viewer> viewers) {
+        return viewers.stream().map(Viewer::listener).filter(l -> l != null && !byListener.containsKey(l)).distinct().toList();
+    }
+
+    Collection<String> listeners() {
+        return List.copyOf(byListener.keySet());
+    }
+
+    /** The readers argument of {@code tmi.events_seen}: per viewer, its listener's scope (null: all) and fields. */
+    String readers(List<Viewer> viewers) {
+        StringBuilder out = new StringBuilder("[");
+        for (Viewer v : viewers) {
+            ObjectNode reader = WsDatabase.JSON.createObjectNode();
+            if (v.fields() == null) {
+                reader.putNull("fields");
+            } else {
+                ArrayNode fields = reader.putArray("fields");
+                v.fields().forEach(fields::add);
+            }
+            String fields = reader.toString();
+            String scope = v.listener() == null ? "null" : byListener.getOrDefault(v.listener(), NOTHING);
+            out.append(out.length() > 1 ? "," : "").append("{\"scope\":").append(scope).append(',').append(fields, 1, fields.length());
+        }
+        return out.append(']').toString();
+    }
+}
