@@ -303,6 +303,8 @@ BEGIN
                                       a.applied_at, a.partitions_dropped, a.observations, a.positions)
                           FROM tmi.retention_applied a), '')
       FROM tmi.retention r;
+
+    RETURN QUERY SELECT * FROM tmi.file_status();
 END
 $fn$;
 COMMENT ON FUNCTION tmi.status() IS 'One row per tmiDB subsystem with its state';

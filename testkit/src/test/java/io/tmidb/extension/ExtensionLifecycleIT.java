@@ -29,7 +29,8 @@ class ExtensionLifecycleIT {
             "model_versions", "ingest_connector", "mapping_rule", "alarm_rule", "alarm_event", "listener",
             "listener_subscription", "stream_def", "event_log", "file_attachment",
             "config", "kind_attr", "schema_pending", "alarm_pending", "alarm_state", "server_secret",
-            "relay_cursor", "preview_request", "token", "retention", "retention_applied"));
+            "relay_cursor", "preview_request", "token", "retention", "retention_applied",
+            "file_upload", "file_trash", "file_store"));
 
     @Test
     void createsEveryTableWithItsKey(TestDatabase db) throws SQLException {

@@ -196,7 +196,7 @@ class FrontDoorIT {
                 assertTrue(List.of("ok", "attention").contains(rs.getString(2)), rs.getString(2));
                 assertTrue(!rs.getString(3).isBlank());
             }
-            assertEquals("extension storage geo raw_bucket connectors events relay retention ", seen.toString());
+            assertEquals("extension storage geo raw_bucket connectors events relay retention files ", seen.toString());
         }
     }
 
@@ -205,7 +205,7 @@ class FrontDoorIT {
         try (Connection c = db.connect(); Statement st = c.createStatement()) {
             for (String role : List.of("tmi_speaker", "tmi_listener")) {
                 st.execute("SET ROLE " + role);
-                assertEquals(8, scalarLong(c, "SELECT count(*) FROM tmi.status()"), role);
+                assertEquals(9, scalarLong(c, "SELECT count(*) FROM tmi.status()"), role);
                 st.execute("RESET ROLE");
             }
         }
