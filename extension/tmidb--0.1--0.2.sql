@@ -564,6 +564,8 @@ BEGIN
                                       a.applied_at, a.partitions_dropped, a.observations, a.positions)
                           FROM tmi.retention_applied a), '')
       FROM tmi.retention r;
+
+    RETURN QUERY SELECT * FROM tmi.file_status();
 END
 $fn$;
 
@@ -1552,3 +1554,730 @@ GRANT EXECUTE ON FUNCTION tmi.set_retention(text, interval), tmi.retention_limit
 GRANT ALL ON tmi.retention, tmi.retention_applied TO tmi_admin;
 SELECT pg_catalog.pg_extension_config_dump('tmi.retention', '');
 SELECT pg_catalog.pg_extension_config_dump('tmi.retention_applied', '');
+
+-------------------------------------------------------------------------------
+-- Mapping previews without tmidbd's password file, and without polling (see
+-- src/13-mapping-preview.sql): tmi.mapping_preview connects back as
+-- tmi_preview, whose password CREATE EXTENSION keeps in the data directory,
+-- and waits for the lock of a ticket tmidb-worker holds.
+-------------------------------------------------------------------------------
+DO $roles$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'tmi_preview') THEN
+        CREATE ROLE tmi_preview NOLOGIN;
+    END IF;
+END
+$roles$;
+
+-- previews and suggestions share the requests table: a suggestion has no rule, its documents in payload
+ALTER TABLE tmi.preview_request ALTER COLUMN rule DROP NOT NULL,
+    ADD COLUMN task text NOT NULL DEFAULT 'preview' CONSTRAINT preview_request_task CHECK (task IN ('preview', 'suggestion')),
+    ADD COLUMN source text;
+COMMENT ON TABLE tmi.preview_request IS 'Previews and mapping suggestions asked of tmidb-worker (a suggestion: payload holds the documents, newest first), and its answers';
+
+-- a ticket's advisory lock is (this class, its request id)
+CREATE FUNCTION tmi.preview_lock_class()
+RETURNS integer
+LANGUAGE sql IMMUTABLE
+BEGIN ATOMIC
+    SELECT 7630185; -- 'tmi' in ASCII
+END;
+COMMENT ON FUNCTION tmi.preview_lock_class() IS 'The first key of the advisory locks of preview tickets';
+
+CREATE FUNCTION tmi.reserve_preview_ticket()
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $fn$
+DECLARE
+    id bigint := nextval(pg_get_serial_sequence('tmi.preview_request', 'request_id'));
+BEGIN
+    PERFORM pg_advisory_lock(tmi.preview_lock_class(), id::integer);
+    RETURN id;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.reserve_preview_ticket() IS
+    'For tmidb-worker: reserves a request id for a preview and holds its lock until tmi.release_preview_ticket';
+
+CREATE FUNCTION tmi.release_preview_ticket(id bigint)
+RETURNS boolean
+LANGUAGE sql
+SET search_path = pg_catalog
+BEGIN ATOMIC
+    SELECT pg_catalog.pg_advisory_unlock(tmi.preview_lock_class(), id::integer);
+END;
+COMMENT ON FUNCTION tmi.release_preview_ticket(bigint) IS
+    'For tmidb-worker: wakes the caller waiting for the preview of this request id (its answer is committed)';
+
+-- what the running workers hold: none while no worker runs (or it has not started yet)
+CREATE FUNCTION tmi.preview_tickets()
+RETURNS SETOF bigint
+LANGUAGE sql STABLE
+SET search_path = pg_catalog
+BEGIN ATOMIC
+    SELECT l.objid::bigint FROM pg_catalog.pg_locks l
+     WHERE l.locktype = 'advisory' AND l.classid = tmi.preview_lock_class()::oid AND l.objsubid = 2
+       AND l.mode = 'ExclusiveLock' AND l.granted
+       AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database());
+END;
+COMMENT ON FUNCTION tmi.preview_tickets() IS
+    'The request ids running tmidb-workers hold for previews (used or not); none while no worker runs';
+
+-- run through the link, as tmi_preview: queues a request (a preview or a suggestion)
+CREATE FUNCTION tmi.queue_request(task text, rule jsonb, payload jsonb, source text)
+RETURNS bigint
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $fn$
+DECLARE
+    tickets bigint[] := ARRAY(SELECT tmi.preview_tickets());
+    id bigint;
+    ticket bigint;
+BEGIN
+    IF cardinality(tickets) = 0 THEN
+        RAISE EXCEPTION 'no tmidb-worker is running to answer the %', task USING ERRCODE = '55000',
+            HINT = 'Start tmidb-worker (tmictl status shows it), run "tmictl mapping preview" or "tmictl mapping suggest" (the same code, outside the server), or, for previews, SELECT tmi.use_host(''pljava'').';
+    END IF;
+    -- the free tickets in random order: another caller may take the same one at the same moment
+    FOR ticket IN SELECT t FROM unnest(tickets) t
+                   WHERE NOT EXISTS (SELECT 1 FROM tmi.preview_request r WHERE r.request_id = t) ORDER BY random() LOOP
+        INSERT INTO tmi.preview_request (request_id, task, rule, payload, source) VALUES (ticket, task, rule, payload, source)
+        ON CONFLICT DO NOTHING
+        RETURNING request_id INTO id;
+        EXIT WHEN id IS NOT NULL;
+    END LOOP;
+    IF id IS NULL THEN
+        RAISE EXCEPTION 'tmidb-worker is busy with % requests', cardinality(tickets) USING ERRCODE = '53000',
+            HINT = 'Try again in a moment.';
+    END IF;
+    PERFORM pg_notify('tmi_preview', id::text);
+    RETURN id;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.queue_request(text, jsonb, jsonb, text) IS
+    'For tmi.ask_worker, through its own connection: queues a request under a ticket a running tmidb-worker holds';
+
+-- run through the link, as tmi_preview: the answer, once, or NULL if there is none
+CREATE FUNCTION tmi.take_preview_answer(id bigint)
+RETURNS jsonb
+LANGUAGE sql
+SECURITY DEFINER
+SET search_path = pg_catalog
+BEGIN ATOMIC
+    DELETE FROM tmi.preview_request p
+     WHERE p.request_id = id AND (p.result IS NOT NULL OR p.error IS NOT NULL)
+    RETURNING pg_catalog.jsonb_build_object('result', p.result, 'sqlstate', p.sqlstate, 'error', p.error, 'hint', p.hint);
+END;
+COMMENT ON FUNCTION tmi.take_preview_answer(bigint) IS
+    'For tmi.ask_worker, through its own connection: the answer to a request, deleted as it is read';
+
+CREATE FUNCTION tmi.preview_secret_file()
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog
+BEGIN ATOMIC
+    SELECT pg_catalog.current_setting('data_directory') || '/tmidb_preview.secret';
+END;
+COMMENT ON FUNCTION tmi.preview_secret_file() IS 'Where the password of tmi_preview is kept: in the data directory';
+
+-- Gives tmi_preview its password: the data directory's secret, shared by every database of the
+-- cluster, made when missing (or when asked: after a leak, say); CREATE EXTENSION runs it.
+CREATE FUNCTION tmi.renew_preview_link(new_secret boolean DEFAULT false)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $fn$
+DECLARE
+    secret text := CASE WHEN NOT new_secret THEN btrim(pg_read_file(tmi.preview_secret_file(), 0, 1000, true), E'\n') END;
+BEGIN
+    IF secret IS NULL OR secret = '' THEN
+        secret := replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', '');
+        EXECUTE format('COPY (SELECT %L) TO %L', secret, tmi.preview_secret_file());
+    ELSIF EXISTS (SELECT 1 FROM pg_authid WHERE rolname = 'tmi_preview' AND rolcanlogin AND rolpassword IS NOT NULL) THEN
+        RETURN; -- set by an earlier CREATE EXTENSION (in any database): leave pg_authid alone
+    END IF;
+    -- inside a function, so log_statement does not log the password
+    EXECUTE format('ALTER ROLE tmi_preview LOGIN PASSWORD %L', secret);
+END
+$fn$;
+COMMENT ON FUNCTION tmi.renew_preview_link(boolean) IS
+    'Sets the password of tmi_preview, the role tmi.mapping_preview connects back as, from the data directory''s secret (a new one if asked or missing)';
+SELECT tmi.renew_preview_link();
+
+-- One query through the link, as tmi_preview: over the server's own socket, else its loopback
+-- address (pg_hba.conf may allow password logins on only one of them); its single value.
+CREATE FUNCTION tmi.preview_link(query text)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $fn$
+DECLARE
+    dblink_schema name := (SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+                            WHERE e.extname = 'dblink');
+    secret text := btrim(pg_read_file(tmi.preview_secret_file(), 0, 1000, true), E'\n');
+    hosts text[] := array_remove(ARRAY[nullif(btrim(split_part(current_setting('unix_socket_directories'), ',', 1)), ''),
+                                       CASE WHEN current_setting('listen_addresses') <> '' THEN 'localhost' END], NULL);
+    host text;
+    value text;
+    failure text := 'the server has neither a socket directory nor a listen address';
+BEGIN
+    IF secret IS NULL THEN
+        RAISE EXCEPTION 'cannot reach tmidb-worker from this server' USING ERRCODE = '0A000',
+            DETAIL = 'The data directory has no tmidb_preview.secret.',
+            HINT = 'As a superuser: SELECT tmi.renew_preview_link();';
+    END IF;
+    FOREACH host IN ARRAY hosts LOOP
+        BEGIN
+            EXECUTE format('SELECT v FROM %I.dblink($1, $2) AS t (v text)', dblink_schema) INTO value
+              USING format('host=%s port=%s dbname=%s user=tmi_preview password=%s application_name=tmidb-preview',
+                           tmi.conninfo_value(host), current_setting('port'), tmi.conninfo_value(current_database()),
+                           secret), query;
+            RETURN value;
+        EXCEPTION WHEN sqlclient_unable_to_establish_sqlconnection OR invalid_authorization_specification
+                       OR connection_exception THEN
+            GET STACKED DIAGNOSTICS failure = PG_EXCEPTION_DETAIL; -- libpq's reason
+            failure := SQLERRM || coalesce(': ' || nullif(failure, ''), '');
+        END;
+    END LOOP;
+    RAISE EXCEPTION 'cannot reach tmidb-worker from this server' USING ERRCODE = '0A000',
+        DETAIL = failure,
+        HINT = 'Let role tmi_preview log in with its password from the server itself (pg_hba.conf; if the password was changed,'
+               ' a superuser runs SELECT tmi.renew_preview_link(true)), run "tmictl mapping preview" or "tmictl mapping suggest" (the same code,'
+               ' outside the server), or SELECT tmi.use_host(''pljava'').';
+END
+$fn$;
+COMMENT ON FUNCTION tmi.preview_link(text) IS
+    'Runs one query as tmi_preview on a connection of its own to this database, and returns its value';
+
+CREATE FUNCTION tmi.conninfo_value(v text)
+RETURNS text
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog
+BEGIN ATOMIC
+    SELECT '''' || replace(replace(v, '\', '\\'), '''', '\''') || '''';
+END;
+COMMENT ON FUNCTION tmi.conninfo_value(text) IS 'A value quoted for a libpq connection string';
+
+-- on the PL/Java host, tmi.use_host('pljava') bound the Java to tmi.mapping_preview: it stays
+DO $preview$
+BEGIN
+IF tmi.host() = 'worker' THEN
+-- The round trip of a request tmidb-worker answers while its caller waits: queued through the
+-- link, answered once the ticket's lock is free, the answer taken through the link again.
+CREATE FUNCTION tmi.ask_worker(task text, rule jsonb, payload jsonb, source text)
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+SET lock_timeout = '30s'
+AS $fn$
+DECLARE
+    id bigint;
+    answer jsonb;
+BEGIN
+    id := tmi.preview_link(format('SELECT tmi.queue_request(%L, %L, %L, %L)', task, rule, payload, source));
+    BEGIN
+        PERFORM pg_advisory_lock_shared(tmi.preview_lock_class(), id::integer); -- released by the worker once it answered
+    EXCEPTION WHEN lock_not_available THEN
+        RAISE EXCEPTION 'tmidb-worker did not answer the % within 30 seconds', task USING ERRCODE = '57014',
+            HINT = 'Check that tmidb-worker runs (tmictl status), or run "tmictl mapping preview" / "tmictl mapping suggest".';
+    END;
+    PERFORM pg_advisory_unlock_shared(tmi.preview_lock_class(), id::integer);
+    answer := tmi.preview_link(format('SELECT tmi.take_preview_answer(%s)', id));
+    IF answer IS NULL THEN
+        RAISE EXCEPTION 'tmidb-worker stopped before it answered the %', task USING ERRCODE = '55000',
+            HINT = 'Check that tmidb-worker runs (tmictl status), then try again.';
+    ELSIF answer->>'error' IS NOT NULL THEN
+        RAISE EXCEPTION '%', answer->>'error' USING ERRCODE = coalesce(answer->>'sqlstate', 'XX000'),
+            HINT = coalesce(answer->>'hint', 'See the worker''s log.');
+    END IF;
+    RETURN answer->'result';
+END
+$fn$;
+COMMENT ON FUNCTION tmi.ask_worker(text, jsonb, jsonb, text) IS
+    'Asks tmidb-worker for a preview or a suggestion and waits for its answer';
+
+CREATE OR REPLACE FUNCTION tmi.mapping_preview(rule jsonb, payload jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $fn$
+BEGIN
+    PERFORM tmi.check_mapping_rule(rule);
+    PERFORM tmi.require(payload, 'payload', 'Pass the document to preview as jsonb.');
+    RETURN tmi.ask_worker('preview', rule, payload, NULL);
+END
+$fn$;
+END IF;
+END
+$preview$;
+COMMENT ON FUNCTION tmi.mapping_preview(jsonb, jsonb) IS
+    'What a document would become under a rule (targets, observations, positions, item errors), writing nothing; on the worker host tmidb-worker computes it';
+REVOKE ALL ON FUNCTION tmi.preview_lock_class(), tmi.reserve_preview_ticket(), tmi.release_preview_ticket(bigint),
+    tmi.preview_tickets(), tmi.queue_request(text, jsonb, jsonb, text), tmi.take_preview_answer(bigint), tmi.ask_worker(text, jsonb, jsonb, text),
+    tmi.preview_secret_file(),
+    tmi.renew_preview_link(boolean), tmi.preview_link(text), tmi.conninfo_value(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tmi.preview_lock_class(), tmi.reserve_preview_ticket(), tmi.release_preview_ticket(bigint),
+    tmi.preview_tickets(), tmi.queue_request(text, jsonb, jsonb, text), tmi.take_preview_answer(bigint), tmi.ask_worker(text, jsonb, jsonb, text),
+    tmi.preview_secret_file(),
+    tmi.renew_preview_link(boolean), tmi.preview_link(text), tmi.conninfo_value(text) TO tmi_admin;
+-- tmi.mapping_preview's own connection may queue a request and take its answer, nothing else
+GRANT USAGE ON SCHEMA tmi TO tmi_preview;
+GRANT EXECUTE ON FUNCTION tmi.queue_request(text, jsonb, jsonb, text), tmi.take_preview_answer(bigint) TO tmi_preview;
+
+-------------------------------------------------------------------------------
+-- Suggested mappings: tmi.suggest_mapping asks tmidb-worker, on either host, to
+-- propose a rule for a document or for a source's stored documents, the way a
+-- preview is asked (tmi.ask_worker): the role model runs in the worker's JVM,
+-- never inside the server. Nothing is written but the request and its answer;
+-- a suggestion is applied by tmi.add_mapping.
+-------------------------------------------------------------------------------
+CREATE FUNCTION tmi.suggest_mapping(document jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $fn$
+BEGIN
+    PERFORM tmi.require(document, 'document', 'Pass the document to suggest a mapping for as jsonb.');
+    RETURN tmi.ask_worker('suggestion', NULL, jsonb_build_array(document), NULL);
+END
+$fn$;
+COMMENT ON FUNCTION tmi.suggest_mapping(jsonb) IS
+    'A proposed mapping rule for a document, with the confidence and reason of each element; writes nothing';
+
+-- the documents a suggestion for a source reads: its newest few, newest first (two or more tell
+-- attributes, which stay, from observations, which change)
+CREATE FUNCTION tmi.suggestion_documents(source text)
+RETURNS SETOF jsonb
+LANGUAGE sql STABLE
+SET search_path = pg_catalog
+BEGIN ATOMIC
+    SELECT r.payload FROM tmi.raw_bucket r WHERE r.source = suggestion_documents.source ORDER BY r.raw_id DESC LIMIT 3;
+END;
+COMMENT ON FUNCTION tmi.suggestion_documents(text) IS 'The newest documents stored for a source, newest first, that a mapping suggestion reads';
+
+CREATE FUNCTION tmi.suggest_mapping(source text)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $fn$
+DECLARE
+    docs jsonb;
+BEGIN
+    PERFORM tmi.require(source, 'source', 'Name a connector or an ingest source.');
+    SELECT jsonb_agg(d) INTO docs FROM tmi.suggestion_documents(source) d;
+    IF docs IS NULL THEN
+        RAISE EXCEPTION 'no document stored for source "%"', source USING ERRCODE = '42704',
+            HINT = 'Let the connector fetch once (or tmi.ingest a document) first; to suggest from a document, pass it as jsonb: tmi.suggest_mapping(''{...}''::jsonb).';
+    END IF;
+    RETURN tmi.ask_worker('suggestion', NULL, docs, source);
+END
+$fn$;
+COMMENT ON FUNCTION tmi.suggest_mapping(text) IS
+    'A proposed mapping rule for the newest documents stored for a source (connector or ingest label); writes nothing';
+REVOKE ALL ON FUNCTION tmi.suggest_mapping(jsonb), tmi.suggestion_documents(text), tmi.suggest_mapping(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tmi.suggest_mapping(jsonb), tmi.suggestion_documents(text), tmi.suggest_mapping(text) TO tmi_admin;
+
+-- A connector's mapping mode: with mapping => 'suggest' or 'auto' tmidb-worker proposes a rule once
+-- a document has arrived, and with 'auto' applies it when confident (see "Suggested mappings").
+ALTER TABLE tmi.ingest_connector
+    ADD COLUMN mapping         text NOT NULL DEFAULT 'manual' CHECK (mapping IN ('manual', 'suggest', 'auto')),
+    ADD COLUMN suggestion      jsonb,
+    ADD COLUMN suggestion_note text;
+DROP FUNCTION tmi.add_connector(text, text, interval, text, jsonb);
+CREATE FUNCTION tmi.add_connector(name text, url text, every interval DEFAULT '1 minute',
+                                  format text DEFAULT 'json', options jsonb DEFAULT '{}', mapping text DEFAULT 'manual')
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $fn$
+#variable_conflict use_column
+DECLARE
+    id bigint;
+BEGIN
+    PERFORM tmi.require(name, 'name', 'Name the connector; tmi.ingest() and mapping rules refer to it.');
+    PERFORM tmi.check_connector(url, every, format, options);
+    IF name !~ '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$' THEN
+        RAISE EXCEPTION 'invalid connector name "%"', name USING ERRCODE = '22023',
+            HINT = 'Use letters, digits, ''_'', ''.'', '':'' and ''-'', at most 128 characters.';
+    END IF;
+    PERFORM tmi.require(mapping, 'mapping', 'Pass manual, suggest or auto.');
+    IF mapping NOT IN ('manual', 'suggest', 'auto') THEN
+        RAISE EXCEPTION 'invalid mapping mode "%"', mapping USING ERRCODE = '22023',
+            HINT = 'manual: you write the rule; suggest: tmiDB proposes one (tmi.connectors.suggestion); auto: it also applies a confident one.';
+    END IF;
+    IF EXISTS (SELECT 1 FROM tmi.ingest_connector c WHERE c.name = add_connector.name) THEN
+        RAISE EXCEPTION 'connector "%" already exists', name USING ERRCODE = '23505',
+            HINT = 'Choose another name, or change it with tmi.set_connector().';
+    END IF;
+    INSERT INTO tmi.ingest_connector (name, url, every, format, options, mapping)
+    VALUES (add_connector.name, add_connector.url, add_connector.every, add_connector.format, add_connector.options,
+            add_connector.mapping)
+    RETURNING connector_id INTO id;
+    RETURN id;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.add_connector(text, text, interval, text, jsonb, text) IS
+    'Registers a URL that tmiDB fetches every interval into raw_bucket; mapping => suggest or auto has tmiDB propose (and, for auto, apply when confident) its rule. Returns the connector id.';
+CREATE OR REPLACE VIEW tmi.connectors AS
+SELECT c.connector_id, c.name, c.url, c.every, c.format, tmi.mask_connector_options(c.options) AS options,
+       c.enabled, c.created_at, c.last_attempt, c.last_success, c.last_status, c.last_error,
+       c.consecutive_failures, c.next_run, c.mapping, c.suggestion, c.suggestion_note
+  FROM tmi.ingest_connector c;
+REVOKE ALL ON FUNCTION tmi.add_connector(text, text, interval, text, jsonb, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tmi.add_connector(text, text, interval, text, jsonb, text) TO tmi_admin;
+
+-------------------------------------------------------------------------------
+-- Files: the bytes in S3-compatible object storage, their metadata here
+-- (docs/files.md). A speaker asks the gateway for an upload (tmi.begin_upload
+-- records it as pending, with an expiry), sends the object straight to the
+-- store, and the gateway, once it has verified size and SHA-256, attaches it
+-- (tmi.attach_file: the file_attachment row and the file.attached event, in one
+-- transaction). Objects placed by other means are attached with tmi.attach_file
+-- directly. A file deleted, with its target or alone (tmi.detach_file), makes a
+-- file.deleted event and queues its object in file_trash; pending uploads that
+-- expire are queued there too (tmi.expire_uploads), and the object store's
+-- janitor deletes what is queued. Listeners read files under the rule of rows
+-- (row-level security with tmi.listener_sees).
+-------------------------------------------------------------------------------
+ALTER TABLE tmi.file_attachment ADD COLUMN name text, ADD COLUMN version integer;
+-- files 0.1 stored (by hand: it had no front door for them) are named after their key's last segment
+UPDATE tmi.file_attachment f
+   SET name = coalesce(nullif(pg_catalog.regexp_replace(f.object_key, '^.*/', ''), ''), f.object_key),
+       version = 1;
+ALTER TABLE tmi.file_attachment ALTER COLUMN name SET NOT NULL, ALTER COLUMN version SET NOT NULL,
+    ADD CONSTRAINT file_attachment_version UNIQUE (target_id, name, version);
+COMMENT ON COLUMN tmi.file_attachment.version IS 'Files of a target with the same name are its versions: 1, 2, ...';
+
+CREATE TABLE tmi.file_upload (
+    upload_id    uuid        PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
+    target_id    uuid        NOT NULL,
+    name         text        NOT NULL,
+    content_type text        NOT NULL,
+    size_bytes   bigint      NOT NULL CONSTRAINT file_upload_size CHECK (size_bytes >= 0),
+    sha256       text        NOT NULL,
+    bucket       text        NOT NULL,
+    object_key   text        NOT NULL,
+    created_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    expires_at   timestamptz NOT NULL,
+    UNIQUE (bucket, object_key)
+);
+COMMENT ON TABLE tmi.file_upload IS
+    'Uploads promised but not yet attached; the object may exist. Expired ones are queued in file_trash';
+CREATE INDEX file_upload_expires_idx ON tmi.file_upload (expires_at);
+
+CREATE TABLE tmi.file_trash (
+    bucket     text        NOT NULL,
+    object_key text        NOT NULL,
+    queued_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    attempts   integer     NOT NULL DEFAULT 0,
+    last_error text,
+    PRIMARY KEY (bucket, object_key)
+);
+COMMENT ON TABLE tmi.file_trash IS 'Objects to delete from the object store (deleted files, expired uploads)';
+
+-- what the gateway last learnt of the object store it uses (tmi.status() shows it)
+CREATE TABLE tmi.file_store (
+    bucket     text        PRIMARY KEY,
+    endpoint   text        NOT NULL,
+    reachable  boolean     NOT NULL,
+    objects    bigint,
+    bytes      bigint,
+    detail     text,
+    checked_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE tmi.file_store IS 'The object stores in use, as last checked: reachable, objects and bytes';
+
+CREATE FUNCTION tmi.check_file(name text, content_type text, size_bytes bigint, sha256 text)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog
+AS $fn$
+BEGIN
+    PERFORM tmi.require(name, 'name', 'Name the file, e.g. ''photo.jpg''.');
+    PERFORM tmi.require(content_type, 'content_type', 'Pass the media type, e.g. ''image/jpeg''.');
+    PERFORM tmi.require(size_bytes, 'size_bytes', 'Pass the size of the object in bytes.');
+    PERFORM tmi.require(sha256, 'sha256', 'Pass the SHA-256 of the object as 64 hexadecimal digits.');
+    IF name = '' OR length(name) > 255 OR name ~ '[[:cntrl:]/\\]' THEN
+        RAISE EXCEPTION 'invalid file name' USING ERRCODE = '22023',
+            DETAIL = format('name = %s', left(quote_literal(name), 300)),
+            HINT = 'A file name has 1 to 255 characters, no slash, backslash or control character.';
+    END IF;
+    IF content_type !~ '^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*$' THEN
+        RAISE EXCEPTION 'invalid content type' USING ERRCODE = '22023',
+            DETAIL = format('content_type = %s', left(quote_literal(content_type), 300)),
+            HINT = 'Pass a media type as type/subtype without parameters, e.g. ''image/jpeg''.';
+    END IF;
+    IF size_bytes < 0 THEN
+        RAISE EXCEPTION 'size_bytes must not be negative' USING ERRCODE = '22023',
+            DETAIL = format('size_bytes = %s', size_bytes), HINT = 'Pass the size of the object in bytes.';
+    END IF;
+    IF sha256 !~ '^[0-9a-f]{64}$' THEN
+        RAISE EXCEPTION 'invalid sha256' USING ERRCODE = '22023',
+            DETAIL = format('sha256 = %s', left(quote_literal(sha256), 100)),
+            HINT = 'Pass the SHA-256 of the object as 64 lower-case hexadecimal digits.';
+    END IF;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.check_file(text, text, bigint, text) IS
+    'Raises 22004/22023 unless name, content type, size and SHA-256 (hex) describe a file';
+
+CREATE FUNCTION tmi.require_speaker(action text)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog
+AS $fn$
+BEGIN
+    IF NOT tmi.caller_is_speaker() THEN
+        RAISE EXCEPTION 'permission denied to %', action USING ERRCODE = '42501',
+            HINT = 'Files are written by speakers and admins (tmi_speaker, tmi_admin).';
+    END IF;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.require_speaker(text) IS 'Raises 42501 unless the caller is a speaker, an admin or a superuser';
+
+CREATE FUNCTION tmi.require_target(target uuid)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $fn$
+BEGIN
+    PERFORM tmi.require(target, 'target', 'Pass the target''s id, e.g. tmi.target_id(kind, ext_key).');
+    IF NOT EXISTS (SELECT 1 FROM tmi.target t WHERE t.target_id = target) THEN
+        RAISE EXCEPTION 'target % does not exist', target USING ERRCODE = '42704',
+            HINT = 'Create it with tmi.add_target first, or pass the id of an existing target.';
+    END IF;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.require_target(uuid) IS 'Raises 22004/42704 unless the target exists';
+
+CREATE FUNCTION tmi.begin_upload(target uuid, name text, content_type text, size_bytes bigint, sha256 text,
+                                 bucket text, ttl interval)
+RETURNS tmi.file_upload
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $fn$
+DECLARE
+    id uuid := gen_random_uuid();
+    up tmi.file_upload;
+BEGIN
+    PERFORM tmi.require_speaker('upload files');
+    PERFORM tmi.check_file(name, content_type, size_bytes, sha256);
+    PERFORM tmi.require_target(target);
+    PERFORM tmi.require(bucket, 'bucket', 'Pass the bucket the object goes to.');
+    IF ttl IS NULL OR ttl <= interval '0' THEN
+        RAISE EXCEPTION 'ttl must be a positive interval' USING ERRCODE = '22023',
+            DETAIL = format('ttl = %s', coalesce(ttl::text, 'NULL')), HINT = 'Pass how long the upload may take, e.g. ''15 minutes''.';
+    END IF;
+    INSERT INTO tmi.file_upload (upload_id, target_id, name, content_type, size_bytes, sha256, bucket, object_key, expires_at)
+    VALUES (id, target, name, content_type, size_bytes, sha256, bucket, target::text || '/' || id::text, now() + ttl)
+    RETURNING * INTO up;
+    RETURN up;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.begin_upload(uuid, text, text, bigint, text, text, interval) IS
+    'Records a pending upload of a file about a target (object key <target_id>/<upload_id>) until now() + ttl';
+
+CREATE FUNCTION tmi.pending_upload(upload uuid)
+RETURNS tmi.file_upload
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $fn$
+DECLARE
+    up tmi.file_upload;
+BEGIN
+    PERFORM tmi.require_speaker('upload files');
+    SELECT * INTO up FROM tmi.file_upload u WHERE u.upload_id = upload AND u.expires_at > now();
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'upload % is unknown or expired', upload USING ERRCODE = '42704',
+            HINT = 'Ask for a new upload (POST /files); an upload must be completed before it expires.';
+    END IF;
+    RETURN up;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.pending_upload(uuid) IS 'The pending upload with this id, unless it expired (42704)';
+
+CREATE FUNCTION tmi.cancel_upload(upload uuid)
+RETURNS boolean
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $fn$
+BEGIN
+    PERFORM tmi.require_speaker('upload files');
+    WITH gone AS (DELETE FROM tmi.file_upload u WHERE u.upload_id = upload RETURNING u.bucket, u.object_key)
+    INSERT INTO tmi.file_trash (bucket, object_key) SELECT g.bucket, g.object_key FROM gone g
+        ON CONFLICT DO NOTHING;
+    RETURN FOUND;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.cancel_upload(uuid) IS 'Drops a pending upload and queues its object (if any) for deletion';
+
+CREATE FUNCTION tmi.attach_file(target uuid, name text, content_type text, size_bytes bigint, sha256 text,
+                                bucket text, object_key text, meta jsonb DEFAULT '{}')
+RETURNS tmi.file_attachment
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $fn$
+DECLARE
+    f tmi.file_attachment;
+BEGIN
+    PERFORM tmi.require_speaker('attach files');
+    PERFORM tmi.check_file(name, content_type, size_bytes, sha256);
+    PERFORM tmi.require_target(target);
+    PERFORM tmi.require(bucket, 'bucket', 'Pass the bucket that holds the object.');
+    PERFORM tmi.require(object_key, 'object_key', 'Pass the key of the object in its bucket.');
+    PERFORM tmi.require_object(meta, 'meta');
+    IF object_key = '' THEN
+        RAISE EXCEPTION 'object_key must not be empty' USING ERRCODE = '22023', HINT = 'Pass the key of the object in its bucket.';
+    END IF;
+    IF EXISTS (SELECT 1 FROM tmi.file_attachment a WHERE a.bucket = attach_file.bucket AND a.object_key = attach_file.object_key) THEN
+        RAISE EXCEPTION 'object %/% is attached already', bucket, object_key USING ERRCODE = '23505',
+            HINT = 'An object is one file; put a new version under a key of its own.';
+    END IF;
+    -- versions of one name are numbered in turn; the lock makes concurrent attaches wait for each other
+    PERFORM pg_advisory_xact_lock(hashtextextended(target::text || '/' || name, 0));
+    INSERT INTO tmi.file_attachment (target_id, bucket, object_key, content_type, size_bytes, sha256, meta, name, version)
+    SELECT target, attach_file.bucket, attach_file.object_key, attach_file.content_type, attach_file.size_bytes,
+           attach_file.sha256, attach_file.meta, attach_file.name, coalesce(max(a.version), 0) + 1
+      FROM tmi.file_attachment a WHERE a.target_id = target AND a.name = attach_file.name
+    RETURNING * INTO f;
+    DELETE FROM tmi.file_upload u WHERE u.bucket = attach_file.bucket AND u.object_key = attach_file.object_key;
+    DELETE FROM tmi.file_trash x WHERE x.bucket = attach_file.bucket AND x.object_key = attach_file.object_key;
+    RETURN f;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.attach_file(uuid, text, text, bigint, text, text, text, jsonb) IS
+    'Attaches an object of the store to a target as the next version of the named file (event file.attached); the object must be in place';
+
+CREATE FUNCTION tmi.detach_file(file bigint)
+RETURNS tmi.file_attachment
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $fn$
+DECLARE
+    f tmi.file_attachment;
+BEGIN
+    PERFORM tmi.require(file, 'file', 'Pass the file''s id (file_id).');
+    DELETE FROM tmi.file_attachment a WHERE a.file_id = file RETURNING * INTO f;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'file % does not exist', file USING ERRCODE = '42704',
+            HINT = 'Pass the file_id of an attached file (file.attached events carry it).';
+    END IF;
+    RETURN f;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.detach_file(bigint) IS
+    'Deletes a file: its row goes, its object is queued for deletion, and a file.deleted event is made';
+
+CREATE FUNCTION tmi.file_deleted()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $fn$
+DECLARE
+    log bigint;
+BEGIN
+    INSERT INTO tmi.file_trash (bucket, object_key) VALUES (OLD.bucket, OLD.object_key) ON CONFLICT DO NOTHING;
+    -- with its target deleted (ON DELETE CASCADE), the target's kind is gone too
+    INSERT INTO tmi.event_log (event_type, kind, target_id, payload)
+    SELECT 'file.deleted', (SELECT t.kind FROM tmi.target t WHERE t.target_id = OLD.target_id), OLD.target_id,
+           to_jsonb(OLD)
+    RETURNING log_id INTO log;
+    PERFORM tmi.notify_events(log);
+    RETURN NULL;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.file_deleted() IS 'Trigger: a deleted file''s object goes to file_trash, and a file.deleted event is made';
+CREATE TRIGGER file_attachment_deleted AFTER DELETE ON tmi.file_attachment
+    FOR EACH ROW EXECUTE FUNCTION tmi.file_deleted();
+
+CREATE FUNCTION tmi.expire_uploads()
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $fn$
+DECLARE
+    n integer;
+BEGIN
+    WITH gone AS (DELETE FROM tmi.file_upload u WHERE u.expires_at <= now() RETURNING u.bucket, u.object_key)
+    INSERT INTO tmi.file_trash (bucket, object_key) SELECT g.bucket, g.object_key FROM gone g
+        ON CONFLICT DO NOTHING;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.expire_uploads() IS
+    'Queues the objects of expired uploads in file_trash and forgets the uploads; returns how many were queued';
+
+CREATE FUNCTION tmi.report_file_store(bucket text, endpoint text, reachable boolean, objects bigint, bytes bigint, detail text)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog
+BEGIN ATOMIC
+    INSERT INTO tmi.file_store (bucket, endpoint, reachable, objects, bytes, detail, checked_at)
+    VALUES (report_file_store.bucket, report_file_store.endpoint, report_file_store.reachable,
+            report_file_store.objects, report_file_store.bytes, report_file_store.detail, now())
+    ON CONFLICT ON CONSTRAINT file_store_pkey DO UPDATE
+       SET endpoint = excluded.endpoint, reachable = excluded.reachable, objects = excluded.objects,
+           bytes = excluded.bytes, detail = excluded.detail, checked_at = excluded.checked_at;
+END;
+COMMENT ON FUNCTION tmi.report_file_store(text, text, boolean, bigint, bigint, text) IS
+    'Records what a gateway learnt of its object store (tmi.status() shows it)';
+
+CREATE FUNCTION tmi.file_status()
+RETURNS TABLE (subsystem text, state text, detail text)
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog
+BEGIN ATOMIC
+    SELECT 'files',
+           CASE WHEN bool_and(s.reachable) IS DISTINCT FROM false THEN 'ok' ELSE 'attention' END,
+           format('%s files, %s bytes attached; %s uploads pending, %s objects to delete; %s',
+                  (SELECT count(*) FROM tmi.file_attachment), (SELECT coalesce(sum(a.size_bytes), 0) FROM tmi.file_attachment a),
+                  (SELECT count(*) FROM tmi.file_upload), (SELECT count(*) FROM tmi.file_trash),
+                  coalesce(string_agg(format('store %s bucket %s %s: %s objects, %s bytes%s (checked %s s ago)',
+                                             s.endpoint, s.bucket, CASE WHEN s.reachable THEN 'reachable' ELSE 'unreachable' END,
+                                             coalesce(s.objects::text, '?'), coalesce(s.bytes::text, '?'),
+                                             coalesce(': ' || s.detail, ''),
+                                             round(extract(epoch FROM now() - s.checked_at)::numeric)), '; ' ORDER BY s.bucket),
+                           'no object store has reported (the gateway reports the one it uses)'))
+      FROM tmi.file_store s;
+END;
+COMMENT ON FUNCTION tmi.file_status() IS 'The files row of tmi.status(): files, pending uploads, trash and the object store';
+
+ALTER TABLE tmi.file_attachment ENABLE ROW LEVEL SECURITY;
+CREATE POLICY file_attachment_speaker ON tmi.file_attachment TO tmi_speaker USING (true) WITH CHECK (true);
+CREATE POLICY file_attachment_listener ON tmi.file_attachment FOR SELECT TO tmi_listener
+    USING (tmi.listener_sees(target_id));
+
+SELECT pg_catalog.pg_extension_config_dump('tmi.file_upload', '');
+SELECT pg_catalog.pg_extension_config_dump('tmi.file_trash', '');
+REVOKE ALL ON FUNCTION tmi.check_file(text, text, bigint, text), tmi.require_speaker(text), tmi.require_target(uuid),
+    tmi.begin_upload(uuid, text, text, bigint, text, text, interval), tmi.pending_upload(uuid), tmi.cancel_upload(uuid),
+    tmi.attach_file(uuid, text, text, bigint, text, text, text, jsonb), tmi.detach_file(bigint), tmi.file_deleted(),
+    tmi.expire_uploads(), tmi.report_file_store(text, text, boolean, bigint, bigint, text), tmi.file_status()
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tmi.check_file(text, text, bigint, text), tmi.require_speaker(text), tmi.require_target(uuid),
+    tmi.begin_upload(uuid, text, text, bigint, text, text, interval), tmi.pending_upload(uuid), tmi.cancel_upload(uuid),
+    tmi.attach_file(uuid, text, text, bigint, text, text, text, jsonb), tmi.detach_file(bigint), tmi.file_deleted(),
+    tmi.expire_uploads(), tmi.report_file_store(text, text, boolean, bigint, bigint, text), tmi.file_status()
+    TO tmi_admin;
+-- the checks run inside these functions, as their owner: speakers need no grant on them
+GRANT EXECUTE ON FUNCTION tmi.begin_upload(uuid, text, text, bigint, text, text, interval), tmi.pending_upload(uuid),
+    tmi.cancel_upload(uuid), tmi.attach_file(uuid, text, text, bigint, text, text, text, jsonb), tmi.detach_file(bigint)
+    TO tmi_speaker;
+GRANT ALL ON tmi.file_upload, tmi.file_trash, tmi.file_store TO tmi_admin;
+-- in the order 0.1 granted them (admin, speaker), so that a new and an updated database hold the same ACL
+GRANT ALL ON tmi.file_attachment TO tmi_admin;
+GRANT SELECT, INSERT, UPDATE, DELETE ON tmi.file_attachment TO tmi_speaker;
+GRANT SELECT ON tmi.file_attachment TO tmi_listener;
+-- end of Files

@@ -8,13 +8,14 @@ COMMENT ON SCHEMA tmi IS 'tmiDB: everything known about targets';
 
 -------------------------------------------------------------------------------
 -- Roles (cluster-wide, so they are created only when missing and survive
--- DROP EXTENSION; other databases of the cluster may use them).
+-- DROP EXTENSION; other databases of the cluster may use them). tmi_preview is
+-- the role tmi.mapping_preview connects back as (see the mapping previews).
 -------------------------------------------------------------------------------
 DO $roles$
 DECLARE
     r text;
 BEGIN
-    FOREACH r IN ARRAY ARRAY['tmi_admin', 'tmi_speaker', 'tmi_listener', 'tmi_anon'] LOOP
+    FOREACH r IN ARRAY ARRAY['tmi_admin', 'tmi_speaker', 'tmi_listener', 'tmi_anon', 'tmi_preview'] LOOP
         IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = r) THEN
             EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN', r);
         END IF;

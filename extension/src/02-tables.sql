@@ -44,7 +44,12 @@ CREATE TABLE tmi.ingest_connector (
     last_status          integer,
     -- validators of the last document stored, sent back for a conditional GET
     etag                 text,
-    last_modified        text
+    last_modified        text,
+    -- mapping => 'suggest' | 'auto': tmidb-worker proposes a rule once a document has arrived
+    -- (see "Suggested mappings"); suggestion_note says what became of it
+    mapping              text        NOT NULL DEFAULT 'manual' CHECK (mapping IN ('manual', 'suggest', 'auto')),
+    suggestion           jsonb,
+    suggestion_note      text
 );
 COMMENT ON TABLE tmi.ingest_connector IS 'URLs that tmiDB fetches on a schedule into raw_bucket';
 

@@ -143,7 +143,7 @@ COMMENT ON FUNCTION tmi.near(double precision, double precision, double precisio
     'Targets whose latest position lies within radius_m metres of (lat, lon), nearest first';
 
 CREATE FUNCTION tmi.add_connector(name text, url text, every interval DEFAULT '1 minute',
-                                  format text DEFAULT 'json', options jsonb DEFAULT '{}')
+                                  format text DEFAULT 'json', options jsonb DEFAULT '{}', mapping text DEFAULT 'manual')
 RETURNS bigint
 LANGUAGE plpgsql
 SET search_path = pg_catalog
@@ -158,18 +158,24 @@ BEGIN
         RAISE EXCEPTION 'invalid connector name "%"', name USING ERRCODE = '22023',
             HINT = 'Use letters, digits, ''_'', ''.'', '':'' and ''-'', at most 128 characters.';
     END IF;
+    PERFORM tmi.require(mapping, 'mapping', 'Pass manual, suggest or auto.');
+    IF mapping NOT IN ('manual', 'suggest', 'auto') THEN
+        RAISE EXCEPTION 'invalid mapping mode "%"', mapping USING ERRCODE = '22023',
+            HINT = 'manual: you write the rule; suggest: tmiDB proposes one (tmi.connectors.suggestion); auto: it also applies a confident one.';
+    END IF;
     IF EXISTS (SELECT 1 FROM tmi.ingest_connector c WHERE c.name = add_connector.name) THEN
         RAISE EXCEPTION 'connector "%" already exists', name USING ERRCODE = '23505',
             HINT = 'Choose another name, or change it with tmi.set_connector().';
     END IF;
-    INSERT INTO tmi.ingest_connector (name, url, every, format, options)
-    VALUES (add_connector.name, add_connector.url, add_connector.every, add_connector.format, add_connector.options)
+    INSERT INTO tmi.ingest_connector (name, url, every, format, options, mapping)
+    VALUES (add_connector.name, add_connector.url, add_connector.every, add_connector.format, add_connector.options,
+            add_connector.mapping)
     RETURNING connector_id INTO id;
     RETURN id;
 END
 $fn$;
-COMMENT ON FUNCTION tmi.add_connector(text, text, interval, text, jsonb) IS
-    'Registers a URL that tmiDB fetches every interval into raw_bucket. Returns the connector id.';
+COMMENT ON FUNCTION tmi.add_connector(text, text, interval, text, jsonb, text) IS
+    'Registers a URL that tmiDB fetches every interval into raw_bucket; mapping => suggest or auto has tmiDB propose (and, for auto, apply when confident) its rule. Returns the connector id.';
 
 CREATE FUNCTION tmi.max_payload_bytes()
 RETURNS bigint
@@ -297,6 +303,8 @@ BEGIN
                                       a.applied_at, a.partitions_dropped, a.observations, a.positions)
                           FROM tmi.retention_applied a), '')
       FROM tmi.retention r;
+
+    RETURN QUERY SELECT * FROM tmi.file_status();
 END
 $fn$;
 COMMENT ON FUNCTION tmi.status() IS 'One row per tmiDB subsystem with its state';

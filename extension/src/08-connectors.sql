@@ -157,7 +157,7 @@ COMMENT ON FUNCTION tmi.drop_connector(text) IS
 CREATE VIEW tmi.connectors AS
 SELECT c.connector_id, c.name, c.url, c.every, c.format, tmi.mask_connector_options(c.options) AS options,
        c.enabled, c.created_at, c.last_attempt, c.last_success, c.last_status, c.last_error,
-       c.consecutive_failures, c.next_run
+       c.consecutive_failures, c.next_run, c.mapping, c.suggestion, c.suggestion_note
   FROM tmi.ingest_connector c;
 COMMENT ON VIEW tmi.connectors IS 'Connectors with their run state; secrets in options are masked';
 

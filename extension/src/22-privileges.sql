@@ -40,3 +40,6 @@ GRANT EXECUTE ON FUNCTION tmi.api_target_write(), tmi.api_obs_write() TO tmi_spe
 GRANT SELECT (connector_id, name) ON tmi.ingest_connector TO tmi_speaker;
 -- a speaker's write that repeats a stored observation merges it (tmi.obs_once)
 GRANT EXECUTE ON FUNCTION tmi.merge_reading(jsonb, bigint, jsonb, bigint) TO tmi_speaker;
+-- tmi.mapping_preview's own connection may queue a request and take its answer, nothing else
+GRANT USAGE ON SCHEMA tmi TO tmi_preview;
+GRANT EXECUTE ON FUNCTION tmi.queue_request(text, jsonb, jsonb, text), tmi.take_preview_answer(bigint) TO tmi_preview;

@@ -12,6 +12,7 @@ import io.tmidb.worker.relay.EventRelay;
 import picocli.CommandLine;
 
 import java.sql.DriverManager;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
@@ -69,7 +70,8 @@ public final class WorkerMain {
 
     /** Every service a worker runs. */
     public static List<WorkerService> services() {
-        return List.of(StoredLogicHost.mapping(), StoredLogicHost.followUp(), new PartitionMaintainer(), new ConnectorScheduler(),
-                new EventRelay());
+        List<WorkerService> services = new ArrayList<>(StoredLogicHost.all());
+        services.addAll(List.of(new PartitionMaintainer(), new ConnectorScheduler(), new EventRelay()));
+        return List.copyOf(services);
     }
 }

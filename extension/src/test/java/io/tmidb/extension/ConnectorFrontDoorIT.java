@@ -48,12 +48,16 @@ class ConnectorFrontDoorIT {
             ServerErrorMessage masked = assertFails(c, "22023",
                     "SELECT tmi.add_connector('o1', " + url + ", options => '{\"headers\": {\"X-Key\": \"s3cr3t\"}, \"extra\": 1}')");
             assertTrue(!masked.getDetail().contains("s3cr3t") && masked.getDetail().contains("********"), masked.getDetail());
+            ServerErrorMessage mode = assertFails(c, "22023", "SELECT tmi.add_connector('o1', " + url + ", mapping => 'sometimes')");
+            assertEquals("invalid mapping mode \"sometimes\"", mode.getMessage());
+            assertFails(c, "22004", "SELECT tmi.add_connector('o1', " + url + ", mapping => NULL)");
             assertEquals(0, scalarLong(c, "SELECT count(*) FROM tmi.ingest_connector WHERE name = 'o1'"));
 
             scalar(c, "SELECT tmi.add_connector('o-html', " + url + ", format => 'html',"
                     + " options => '{\"select\": \"tr\", \"fields\": {\"name\": \"td.n\"}, \"headers\": {\"Accept-Language\": \"en\"}}')");
             scalar(c, "SELECT tmi.add_connector('o-csv', " + url + ", format => 'csv', options => '{\"delimiter\": \";\", \"auth\": {\"bearer\": \"t\"}}')");
             assertEquals(2, scalarLong(c, "SELECT count(*) FROM tmi.ingest_connector WHERE name LIKE 'o-%'"));
+            assertEquals("manual", scalar(c, "SELECT mapping FROM tmi.connectors WHERE name = 'o-csv'"), "the default mode");
         }
     }
 
@@ -136,7 +140,8 @@ class ConnectorFrontDoorIT {
                     scalar(c, "SELECT options::text FROM tmi.connectors WHERE name = 'm1'"));
             assertEquals("{}", scalar(c, "SELECT tmi.mask_connector_options('{}')::text"));
             assertEquals(List.of("connector_id", "name", "url", "every", "format", "options", "enabled", "created_at",
-                            "last_attempt", "last_success", "last_status", "last_error", "consecutive_failures", "next_run"),
+                            "last_attempt", "last_success", "last_status", "last_error", "consecutive_failures", "next_run",
+                            "mapping", "suggestion", "suggestion_note"),
                     Sql.column(c, "SELECT attname FROM pg_attribute WHERE attrelid = 'tmi.connectors'::regclass AND attnum > 0 ORDER BY attnum"));
         }
     }

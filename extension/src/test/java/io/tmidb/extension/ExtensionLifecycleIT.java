@@ -29,7 +29,8 @@ class ExtensionLifecycleIT {
             "model_versions", "ingest_connector", "mapping_rule", "alarm_rule", "alarm_event", "listener",
             "listener_subscription", "stream_def", "event_log", "file_attachment",
             "config", "kind_attr", "schema_pending", "alarm_pending", "alarm_state", "server_secret",
-            "relay_cursor", "preview_request", "token", "retention", "retention_applied"));
+            "relay_cursor", "preview_request", "token", "retention", "retention_applied",
+            "file_upload", "file_trash", "file_store"));
 
     @Test
     void createsEveryTableWithItsKey(TestDatabase db) throws SQLException {
@@ -61,9 +62,9 @@ class ExtensionLifecycleIT {
     }
 
     @Test
-    void createsTheFourRoles(TestDatabase db) throws SQLException {
+    void createsTheRoles(TestDatabase db) throws SQLException {
         try (Connection c = db.connect()) {
-            assertEquals(Set.of("tmi_admin", "tmi_speaker", "tmi_listener", "tmi_anon"),
+            assertEquals(Set.of("tmi_admin", "tmi_speaker", "tmi_listener", "tmi_anon", "tmi_preview"),
                     Sql.set(c, "SELECT rolname FROM pg_roles WHERE rolname LIKE 'tmi\\_%'"));
             assertEquals(Set.of("true"), Sql.set(c, "SELECT pg_has_role('tmi_admin', 'tmi_speaker', 'USAGE')::text"));
         }

@@ -17,8 +17,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The README's SQL tour, pasted into psql on a node with the demo data, works as it says. */
 @TmidbTest
 class ReadmeTourIT {
-    private static final Path ROOT = Path.of(System.getProperty("tmidb.extension.test.dir", "../extension/test"))
-            .resolve("../..").normalize();
+    private static final Path ROOT = Path.of(System.getProperty("tmidb.extension.dir", "../extension"))
+            .resolve("..").normalize();
 
     @Test
     void tourRunsOnTheDemoData(TestDatabase db) throws Exception {

@@ -59,6 +59,18 @@ class RoleGrantsIT {
             Map.entry("tmi.series(uuid,text,interval,timestamp with time zone,timestamp with time zone)",
                     "SELECT count(*) FROM tmi.series('%bike%', 'battery', '1 hour')"),
             Map.entry("tmi.scope_sees(jsonb,text,uuid)", "SELECT tmi.scope_sees(tmi.caller_scope(), 'bike', '%bike%')"),
+            Map.entry("tmi.begin_upload(uuid,text,text,bigint,text,text,interval)",
+                    "SELECT tmi.begin_upload('%bike%', 'a.txt', 'text/plain', 1, repeat('a', 64), 'files', '1 hour')"),
+            // two statements: the lookup (stable) sees what the statement before it wrote
+            Map.entry("tmi.pending_upload(uuid)", "SELECT set_config('test.upload', (tmi.begin_upload('%bike%', 'a.txt', 'text/plain', 1,"
+                    + " repeat('a', 64), 'files', '1 hour')).upload_id::text, true);"
+                    + " SELECT tmi.pending_upload(current_setting('test.upload')::uuid)"),
+            Map.entry("tmi.cancel_upload(uuid)", "SELECT tmi.cancel_upload((tmi.begin_upload('%bike%', 'a.txt', 'text/plain', 1,"
+                    + " repeat('a', 64), 'files', '1 hour')).upload_id)"),
+            Map.entry("tmi.attach_file(uuid,text,text,bigint,text,text,text,jsonb)",
+                    "SELECT tmi.attach_file('%bike%', 'a.txt', 'text/plain', 1, repeat('a', 64), 'files', 'a-key')"),
+            Map.entry("tmi.detach_file(bigint)", "SELECT tmi.detach_file((tmi.attach_file('%bike%', 'a.txt', 'text/plain', 1,"
+                    + " repeat('a', 64), 'files', 'a-key')).file_id)"),
             Map.entry("tmi.scope_fields(jsonb,text,uuid)", "SELECT tmi.scope_fields(tmi.caller_scope(), 'bike', '%bike%')"),
             Map.entry("tmi.scope_only(jsonb,text,uuid,jsonb)",
                     "SELECT tmi.scope_only(tmi.caller_scope(), 'bike', '%bike%', '{\"battery\": 1, \"model\": \"x\"}')")));

@@ -3,6 +3,9 @@ package io.tmidb.gateway;
 
 import io.javalin.Javalin;
 import io.javalin.websocket.WsHandlerType;
+import io.tmidb.files.FileException;
+import io.tmidb.files.ObjectStore;
+import io.tmidb.files.StoreConfig;
 import io.tmidb.gateway.internal.auth.JwtAuthenticator;
 import io.tmidb.gateway.internal.auth.TokenRegistry;
 import io.tmidb.gateway.internal.endpoint.Cors;
@@ -12,6 +15,9 @@ import io.tmidb.gateway.internal.endpoint.ResourceEndpoint;
 import io.tmidb.gateway.internal.endpoint.RpcEndpoint;
 import io.tmidb.gateway.internal.endpoint.Services;
 import io.tmidb.gateway.internal.error.ApiException;
+import io.tmidb.gateway.internal.files.FileJanitor;
+import io.tmidb.gateway.internal.files.FileRules;
+import io.tmidb.gateway.internal.files.FilesEndpoint;
 import io.tmidb.gateway.internal.listener.ListenerEndpoint;
 import io.tmidb.gateway.internal.query.Database;
 import io.tmidb.gateway.internal.response.JettyErrors;
@@ -21,6 +27,7 @@ import io.tmidb.gateway.internal.schema.SchemaListener;
 import io.tmidb.gateway.internal.ws.WsEndpoint;
 import io.tmidb.settings.Setting;
 
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -38,7 +45,7 @@ import java.util.logging.Logger;
  * accepts requests; {@link #close} stops it. Routes: {@code /} (OpenAPI), {@code /<relation>},
  * {@code /rpc/<function>}, the webhook {@code POST /ingest/<source>}, {@code /api/<listener>},
  * {@code /api/<listener>/<kind>/obs} (each also under
- * {@code /rest/v1}), and the
+ * {@code /rest/v1}), files under {@code /files} (with an object store, docs/files.md), and the
  * WebSocket event streams {@code /tmi/ws} and {@code /tmi/ws/<listener>} (docs/websocket.md).
  */
 public final class Gateway implements AutoCloseable {
@@ -55,9 +62,11 @@ public final class Gateway implements AutoCloseable {
     private final SchemaListener listener;
     private final WsEndpoint ws;
     private final TokenRegistry tokens;
+    private final ObjectStore store;
 
     private Gateway(Javalin http, Database db, ScheduledExecutorService refresher, SchemaListener listener, WsEndpoint ws,
-                    TokenRegistry tokens) {
+                    TokenRegistry tokens, ObjectStore store) {
+        this.store = store;
         this.ws = ws;
         this.tokens = tokens;
         this.http = http;
@@ -71,6 +80,7 @@ public final class Gateway implements AutoCloseable {
                 settings.get(Setting.DB_PASSWORD), settings.getInt(Setting.POOL_SIZE), APP_NAME);
         WsEndpoint ws = null;
         TokenRegistry tokens = new TokenRegistry(db::openAsAdmin);
+        ObjectStore store = objectStore(settings);
         try {
             SchemaCache cache = new SchemaCache(db.dataSource());
             cache.reload();
@@ -83,6 +93,9 @@ public final class Gateway implements AutoCloseable {
             IngestEndpoint ingest = new IngestEndpoint(services);
             ListenerEndpoint listeners = new ListenerEndpoint(services);
             OpenApiEndpoint openApi = new OpenApiEndpoint(services);
+            FilesEndpoint files = new FilesEndpoint(services, store, new FileRules(settings.getLong(Setting.FILE_MAX_SIZE),
+                    settings.getList(Setting.FILE_CONTENT_TYPES), settings.getDuration(Setting.FILE_UPLOAD_EXPIRY),
+                    settings.getDuration(Setting.FILE_DOWNLOAD_EXPIRY)));
             ws = WsEndpoint.start(db::openAsAdmin, auth, tokens, settings.getInt(Setting.WS_QUEUE),
                     settings.getDuration(Setting.WS_HEARTBEAT), settings.getDuration(Setting.WS_SWEEP),
                     settings.getDuration(Setting.WS_SCOPE_REFRESH));
@@ -95,6 +108,13 @@ public final class Gateway implements AutoCloseable {
                 Cors.configure(cfg, settings.getList(Setting.CORS_ORIGINS));
                 cfg.routes.addWsHandler(WsHandlerType.WEBSOCKET, "/tmi/ws", events::configure);
                 cfg.routes.addWsHandler(WsHandlerType.WEBSOCKET, "/tmi/ws/{listener}", events::configure);
+                // before /{relation}, which would take /files for a resource
+                cfg.routes.post("/files", files::begin);
+                cfg.routes.post("/files/stream", files::stream);
+                cfg.routes.post("/files/uploads/{upload}", files::complete);
+                cfg.routes.delete("/files/uploads/{upload}", files::cancel);
+                cfg.routes.get("/files/{file}", files::download);
+                cfg.routes.delete("/files/{file}", files::delete);
                 for (String prefix : PREFIXES) {
                     cfg.routes.get(prefix.isEmpty() ? "/" : prefix, openApi::handle);
                     cfg.routes.get(prefix + "/rpc/{function}", rpc::handle);
@@ -141,12 +161,20 @@ public final class Gateway implements AutoCloseable {
             });
             long every = settings.getDuration(Setting.SCHEMA_REFRESH).toMillis();
             refresher.scheduleWithFixedDelay(cache::reloadIfStale, every, every, TimeUnit.MILLISECONDS);
+            if (store != null) {
+                FileJanitor janitor = new FileJanitor(store, db::openAsAdmin);
+                long sweep = settings.getDuration(Setting.FILE_SWEEP).toMillis();
+                refresher.scheduleWithFixedDelay(janitor::sweep, 0, sweep, TimeUnit.MILLISECONDS);
+            }
             LOG.info(() -> "tmiDB gateway listening on " + settings.get(Setting.GATEWAY_HOST) + ":" + http.port()
                     + ", API versions " + cache.get().versions());
-            return new Gateway(http, db, refresher, new SchemaListener(db::openDedicated, cache), ws, tokens);
+            return new Gateway(http, db, refresher, new SchemaListener(db::openDedicated, cache), ws, tokens, store);
         } catch (RuntimeException | SQLException e) {
             if (ws != null) {
                 ws.close();
+            }
+            if (store != null) {
+                store.close();
             }
             tokens.close();
             db.close();
@@ -166,7 +194,32 @@ public final class Gateway implements AutoCloseable {
         ws.close();
         tokens.close();
         http.stop();
+        if (store != null) {
+            store.close();
+        }
         db.close();
+    }
+
+    /**
+     * The object store of files, or null without {@code s3-endpoint}. A store that cannot be reached
+     * now does not stop the gateway: file requests answer 503 until it can, and tmi.status() says so.
+     */
+    private static ObjectStore objectStore(GatewaySettings settings) {
+        String endpoint = settings.get(Setting.S3_ENDPOINT);
+        if (endpoint.isBlank()) {
+            LOG.info("no s3-endpoint: files are off");
+            return null;
+        }
+        ObjectStore store = new ObjectStore(new StoreConfig(URI.create(endpoint.strip()), settings.get(Setting.S3_REGION),
+                settings.get(Setting.S3_BUCKET), settings.get(Setting.S3_ACCESS_KEY),
+                settings.get(Setting.S3_SECRET_KEY), settings.getBoolean(Setting.S3_PATH_STYLE)));
+        try {
+            store.ensureBucket();
+            LOG.info(() -> "files in " + store.config());
+        } catch (FileException e) {
+            LOG.warning(() -> "the object store is not reachable now (" + e.getMessage() + "); file requests answer 503 until it is");
+        }
+        return store;
     }
 
     private static byte[] secret(GatewaySettings settings, Database db) throws SQLException {

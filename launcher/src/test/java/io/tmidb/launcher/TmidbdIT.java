@@ -38,6 +38,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -54,6 +55,8 @@ class TmidbdIT {
     private Path pgBin;
     private Path home;
     private int port;
+    /** The embedded object store's port (not the default: other nodes may run on this machine). */
+    private int s3Port;
 
     @BeforeAll
     void createBase() throws IOException {
@@ -78,8 +81,16 @@ class TmidbdIT {
                 Files.createSymbolicLink(lib.resolve(jar.getFileName()), jar.toAbsolutePath());
             }
         }
+        // the embedded object store's class path, where an installation has it (lib/s3server)
+        Path s3server = Path.of("..", "s3server", "target", "lib").toAbsolutePath().normalize();
+        if (Files.isDirectory(s3server)) {
+            Files.createSymbolicLink(lib.resolve("s3server"), s3server);
+        }
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
+        }
+        try (ServerSocket s = new ServerSocket(0)) {
+            s3Port = s.getLocalPort();
         }
     }
 
@@ -102,6 +113,8 @@ class TmidbdIT {
         assertTrue(conf.contains("cluster_name = 'tmidb'"), conf);
         assertTrue(conf.contains("port = " + port), conf);
         assertTrue(Files.readString(dataDir.resolve("postgresql.conf")).contains("include_if_exists = 'tmi_db.conf'"));
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dataDir.resolve("s3.credentials"))),
+                "the embedded store's key pair is made at init and readable by the node only");
 
         Result again = run("tmidbd", "init", "-D", dataDir.toString());
         assertEquals(ExitCodes.ERROR, again.exitCode, again.output);
@@ -248,6 +261,7 @@ class TmidbdIT {
         Result b = run("tmictl", "backup", "-D", dataDir.toString(), backup.toString());
         assertEquals(0, b.exitCode, b.output);
         assertTrue(b.output.contains("backup: tmi.target"), b.output);
+        assertTrue(b.output.contains("backup: files: 0 objects"), b.output);
         assertTrue(Files.exists(backup.resolve("tmi_db.conf")));
         assertEquals(ExitCodes.ERROR, run("tmictl", "backup", "-D", dataDir.toString(), backup.toString()).exitCode);
 
@@ -257,11 +271,16 @@ class TmidbdIT {
             otherPort = s.getLocalPort();
         }
         assertEquals(0, run("tmidbd", "init", "-D", other.toString(), "-p", String.valueOf(otherPort)).exitCode);
-        assertEquals(0, run("tmidbd", "start", "-D", other.toString()).exitCode);
+        int otherS3;
+        try (ServerSocket s = new ServerSocket(0)) {
+            otherS3 = s.getLocalPort();
+        }
+        assertEquals(0, run("tmidbd", "start", "-D", other.toString(), "--s3-port", String.valueOf(otherS3)).exitCode);
         try {
             Result r = run("tmictl", "restore", "-D", other.toString(), backup.toString());
             assertEquals(0, r.exitCode, r.output);
             assertTrue(r.output.contains("restore: verified "), r.output);
+            assertTrue(r.output.contains("restore: files: verified 0 objects"), r.output);
             String counts = "SELECT string_agg(t || '=' || n, ' ' ORDER BY t) FROM (VALUES ('target', (SELECT count(*) FROM tmi.target)),"
                     + " ('ts_obs', (SELECT count(*) FROM tmi.ts_obs)), ('geo_trace', (SELECT count(*) FROM tmi.geo_trace)),"
                     + " ('raw_bucket', (SELECT count(*) FROM tmi.raw_bucket)), ('events', (SELECT count(*) FROM tmi.event_log))) v (t, n)";
@@ -314,6 +333,9 @@ class TmidbdIT {
         assertTrue(tmictl.output.startsWith(status.output), tmictl.output);
         assertTrue(tmictl.output.contains("gateway     url      http://localhost:3000/"), tmictl.output);
         assertEquals("tmiDB 0.2 (extension tmidb 0.2, Java 17)", run("tmictl", "version").output.strip());
+        assertTrue(status.output.contains("s3          running"), "the embedded object store: " + status.output);
+        assertFalse(status.output.contains(Files.readString(dataDir.resolve("s3.credentials")).lines()
+                .filter(l -> l.startsWith("secret-key")).findFirst().orElseThrow().split("= ")[1]), "no secret in the status");
         for (String part : List.of("server      running", "host        ok       tmidb 0.2, stored logic on the worker host",
                 "queue", "extension   ok", "storage", "geo", "raw_bucket", "connectors", "relay")) {
             assertTrue(status.output.contains(part), status.output);
@@ -359,6 +381,7 @@ class TmidbdIT {
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         pb.environment().put("TMIDB_PG_BINDIR", pgBin.toString());
         pb.environment().put("TMIDB_HOME", home.toString());
+        pb.environment().put("TMIDB_S3_PORT", String.valueOf(s3Port));
         pb.environment().putAll(env);
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

@@ -30,7 +30,8 @@ class TarballIT {
             assertTrue(Files.isExecutable(home.resolve(file)), file + " is missing or not executable");
         }
         for (String file : List.of("lib/tmidb-launcher-0.1.0.jar", "lib/tmidb-worker-0.1.0.jar",
-                "lib/tmidb-stored-0.1.0.jar", "lib/tmidb-extension-0.1.0.jar", "lib/picocli-4.7.7.jar",
+                "lib/tmidb-stored-0.1.0.jar", "lib/tmidb-extension-0.1.0.jar", "lib/picocli-4.7.7.jar", "lib/tmidb-files-0.1.0.jar",
+                "lib/s3server/s3proxy-4.1.0.jar", "lib/s3server/tmidb-s3server-0.1.0.jar",
                 "share/postgresql/extension/tmidb.control", "share/postgresql/extension/tmidb--0.1.sql",
                 "share/postgresql/extension/tmidb--0.2.sql", "share/postgresql/extension/tmidb--0.1--0.2.sql",
                 "share/postgresql/tmidb/tmidb-stored.jar", "share/psqlrc", "share/demo.sql",

@@ -127,7 +127,7 @@ class SettingsTest {
         java.util.Set<String> keys = new java.util.HashSet<>();
         for (Setting s : Setting.values()) {
             assertTrue(keys.add(s.key()), s.key());
-            assertTrue(s.key().matches("[a-z]+(-[a-z]+)*"), s.key());
+            assertTrue(s.key().matches("[a-z][a-z0-9]*(-[a-z0-9]+)*"), s.key()); // s3-endpoint: a digit in a word
             assertFalse(s.services().isEmpty(), s.key());
             s.defaultValue().ifPresent(d -> assertEquals(Optional.empty(), s.problem(d), s.key()));
         }

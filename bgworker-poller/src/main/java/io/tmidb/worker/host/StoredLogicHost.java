@@ -30,8 +30,11 @@ public final class StoredLogicHost implements WorkerService {
     private static final Logger LOG = Logger.getLogger(StoredLogicHost.class.getName());
     private static final int QUEUED_ROWS_PER_BATCH = 20_000;
 
-    /** One kind of queued work: how to claim a batch and what to run on it. */
-    private record Queue(String name, String claim, Step step) {
+    /** One kind of queued work: how to claim a batch, what to run on it, and whether only on the worker host. */
+    private record Queue(String name, String claim, Step step, boolean workerHostOnly) {
+        Queue(String name, String claim, Step step) {
+            this(name, claim, step, true);
+        }
     }
 
     @FunctionalInterface
@@ -46,8 +49,9 @@ public final class StoredLogicHost implements WorkerService {
             "SELECT pending_id FROM tmi.schema_pending ORDER BY pending_id LIMIT ? FOR UPDATE SKIP LOCKED", SchemaVersions::apply);
     private static final Queue ALARM = new Queue("alarm",
             "SELECT pending_id FROM tmi.alarm_pending ORDER BY pending_id LIMIT ? FOR UPDATE SKIP LOCKED", Alarms::evaluate);
-    private static final Queue PREVIEW = new Queue("preview", "SELECT request_id FROM tmi.preview_request"
-            + " WHERE result IS NULL AND error IS NULL ORDER BY request_id LIMIT ? FOR UPDATE SKIP LOCKED", PreviewRequests::answer);
+    /** Connectors that ask for a suggested rule, on either host: the role model runs in this JVM, never in the server's. */
+    private static final Queue CONNECTOR_SUGGESTION = new Queue("connector-suggestion", ConnectorSuggestions.CLAIM,
+            ConnectorSuggestions::suggest, false);
 
     private final String name;
     private final List<Queue> queues;
@@ -63,17 +67,17 @@ public final class StoredLogicHost implements WorkerService {
     }
 
     /**
-     * Applies queued schema changes, evaluates queued alarms and answers previews, beside the
-     * mapping (so both cores work) and alone (so each queue is consumed in order: versions per
-     * statement, alarms in time).
+     * Applies queued schema changes, evaluates queued alarms and suggests the rules of connectors
+     * that ask for one, beside the mapping (so both cores work) and alone (so each queue is consumed
+     * in order: versions per statement, alarms in time).
      */
     public static StoredLogicHost followUp() {
-        return new StoredLogicHost("schema-alarms-previews", List.of(SCHEMA, ALARM, PREVIEW));
+        return new StoredLogicHost("schema-alarms", List.of(SCHEMA, ALARM, CONNECTOR_SUGGESTION));
     }
 
-    /** Both, as the worker runs them. */
-    public static List<StoredLogicHost> all() {
-        return List.of(mapping(), followUp());
+    /** The stored logic's services as the worker runs them: both, and the previews' desk. */
+    public static List<WorkerService> all() {
+        return List.of(mapping(), followUp(), new PreviewDesk());
     }
 
     @Override
@@ -89,7 +93,7 @@ public final class StoredLogicHost implements WorkerService {
                 .whileDown("work waits in its queues (nothing is lost)").build()
                 .run((c, wakeups) -> {
                     while (!wakeups.stopping()) {
-                        boolean busy = isWorkerHost(c) && drainOnce(c, batch);
+                        boolean busy = drainOnce(c, batch, isWorkerHost(c));
                         if (!busy) {
                             wakeups.await(sweep); // wait for work, or sweep
                         }
@@ -97,10 +101,13 @@ public final class StoredLogicHost implements WorkerService {
                 });
     }
 
-    /** Runs one batch of each of this host's queues; true if any had work. */
-    private boolean drainOnce(Connection c, int batch) throws SQLException {
+    /** Runs one batch of each of this host's queues (on the PL/Java host, of those not bound to the worker host); true if any had work. */
+    private boolean drainOnce(Connection c, int batch, boolean workerHost) throws SQLException {
         boolean any = false;
         for (Queue q : queues) {
+            if (q.workerHostOnly() && !workerHost) {
+                continue;
+            }
             c.setAutoCommit(false);
             try {
                 // a raw document holds many items; queued schema and alarm rows are one per item at most

@@ -34,6 +34,7 @@ public enum Host {
         if (this == WORKER) {
             Worker worker = Worker.start(new WorkerContext(db::connect, WorkerSettings.of(Map.of("sweep-interval", "PT0.2S"))),
                     List.copyOf(StoredLogicHost.all()));
+            awaitPreviewTickets(db);
             return new Running(this, db, worker);
         }
         assumeTrue(db.cluster().installation().hasExtension("pljava"),
@@ -44,6 +45,23 @@ public enum Host {
             st.execute("SELECT tmi.use_host('pljava')");
         }
         return new Running(this, db, null);
+    }
+
+    /** Waits until the worker's preview desk holds its tickets: tmi.mapping_preview is answered from then on. */
+    static void awaitPreviewTickets(TestDatabase db) throws SQLException, InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        try (Connection c = db.connect(); Statement st = c.createStatement()) {
+            while (System.nanoTime() < deadline) {
+                try (ResultSet rs = st.executeQuery("SELECT count(*) FROM tmi.preview_tickets()")) {
+                    rs.next();
+                    if (rs.getLong(1) > 0) {
+                        return;
+                    }
+                }
+                Thread.sleep(20);
+            }
+        }
+        fail("the worker's preview desk took no ticket within 30 s");
     }
 
     /** The jar of the stored logic under test (this build's). */

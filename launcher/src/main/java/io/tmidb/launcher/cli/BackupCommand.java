@@ -3,6 +3,7 @@ package io.tmidb.launcher.cli;
 
 import io.tmidb.cluster.Cluster;
 import io.tmidb.cluster.ClusterException;
+import io.tmidb.launcher.node.ObjectStoreOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
@@ -24,8 +25,8 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code tmictl backup DIR}: the node's database (tmiDB schema, data, settings table) as a pg_dump
- * archive, the node's server settings file, and a manifest of every tmi table's row count and
- * checksum that {@code tmictl restore} verifies.
+ * archive, the node's server settings file, a manifest of every tmi table's row count and
+ * checksum that {@code tmictl restore} verifies, and the objects of its embedded store (see {@link FileBackup}).
  */
 @Command(name = "backup", mixinStandardHelpOptions = true,
         description = "Back the node up into a new directory: database.pgdump, tmi_db.conf and manifest.tsv.")
@@ -34,6 +35,7 @@ final class BackupCommand implements Callable<Integer> {
     static final String MANIFEST = "manifest.tsv";
 
     @Mixin NodeOptions node;
+    @Mixin StoreOptions store;
     @Spec CommandLine.Model.CommandSpec spec;
 
     @Parameters(paramLabel = "DIR", description = "Directory to create; it must not exist yet.")
@@ -53,6 +55,7 @@ final class BackupCommand implements Callable<Integer> {
         runClient(cluster, node.database, out, "backup", List.of("pg_dump", "--format=custom", "--verbose",
                 "--file=" + dir.resolve(DUMP), node.database), "dumping contents of table ", java.util.Map.of());
         Files.copy(cluster.dataDir().resolve(Cluster.CONF_FILE), dir.resolve(Cluster.CONF_FILE));
+        FileBackup.backup(cluster.dataDir(), ObjectStoreOptions.of(ConfigDefaults.of(spec)), dir, out);
         out.printf("backup: %s written (%d tables in the manifest)%n", dir, Files.readAllLines(dir.resolve(MANIFEST)).size());
         return ExitCodes.OK;
     }
@@ -90,7 +93,10 @@ final class BackupCommand implements Callable<Integer> {
         }
     }
 
-    /** Row count and checksum of every tmi table but the node-local settings (tmi.config), in a stable order. */
+    /**
+     * Row count and checksum of every tmi table but the node's own state (its settings, tmi.config, and what its
+     * gateway last saw of its object store, tmi.file_store), in a stable order.
+     */
     static final class Manifest {
         private Manifest() {
         }
@@ -98,7 +104,7 @@ final class BackupCommand implements Callable<Integer> {
         static List<String> of(Connection c) throws SQLException {
             List<String> tables = new ArrayList<>();
             try (var st = c.createStatement(); var rs = st.executeQuery("SELECT relname FROM pg_class WHERE relnamespace ="
-                    + " 'tmi'::regnamespace AND relkind IN ('r', 'p') AND NOT relispartition AND relname <> 'config' ORDER BY relname")) {
+                    + " 'tmi'::regnamespace AND relkind IN ('r', 'p') AND NOT relispartition AND relname NOT IN ('config', 'file_store') ORDER BY relname")) {
                 while (rs.next()) {
                     tables.add(rs.getString(1));
                 }

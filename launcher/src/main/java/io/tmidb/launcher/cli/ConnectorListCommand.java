@@ -25,7 +25,7 @@ final class ConnectorListCommand implements Callable<Integer> {
             + " to_char(last_success AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS\"Z\"') AS last_success,"
             + " last_status, consecutive_failures,"
             + " to_char(next_run AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS\"Z\"') AS next_run,"
-            + " url, options::text AS options, last_error FROM tmi.connectors ORDER BY name";
+            + " url, options::text AS options, last_error, mapping, suggestion_note FROM tmi.connectors ORDER BY name";
 
     @Mixin NodeOptions node;
     @Spec CommandSpec spec;
@@ -48,6 +48,9 @@ final class ConnectorListCommand implements Callable<Integer> {
                 }
                 if (rs.getString("last_error") != null) {
                     out.println("    last error: " + rs.getString("last_error"));
+                }
+                if (!"manual".equals(rs.getString("mapping"))) {
+                    out.println("    mapping " + rs.getString("mapping") + ": " + orDash(rs.getString("suggestion_note")));
                 }
             }
             out.println(rows == 1 ? "(1 connector)" : "(" + rows + " connectors)");

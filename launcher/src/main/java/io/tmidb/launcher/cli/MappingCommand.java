@@ -18,7 +18,7 @@ import java.util.concurrent.Callable;
 /** {@code tmictl mapping ...}: mapping rules. */
 @Command(name = "mapping", mixinStandardHelpOptions = true, description = "Mapping rules.",
         subcommands = {MappingCommand.Add.class, MappingCommand.ListRules.class, MappingCommand.Remap.class,
-                MappingCommand.Preview.class})
+                MappingCommand.Preview.class, MappingSuggestCommand.class})
 final class MappingCommand {
 
     @Command(name = "add", mixinStandardHelpOptions = true, description = "Register (or replace) the mapping rule of a source.")

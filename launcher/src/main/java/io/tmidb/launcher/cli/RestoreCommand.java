@@ -4,6 +4,7 @@ package io.tmidb.launcher.cli;
 import io.tmidb.cluster.Cluster;
 import io.tmidb.cluster.ClusterException;
 import io.tmidb.cluster.Node;
+import io.tmidb.launcher.node.ObjectStoreOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
@@ -30,6 +31,7 @@ import java.util.concurrent.Callable;
         description = "Restore a backup made by 'tmictl backup' into this node's (new) database and verify it.")
 final class RestoreCommand implements Callable<Integer> {
     @Mixin NodeOptions node;
+    @Mixin StoreOptions store;
     @Spec CommandLine.Model.CommandSpec spec;
 
     @Parameters(paramLabel = "DIR", description = "A directory written by 'tmictl backup'.")
@@ -92,6 +94,7 @@ final class RestoreCommand implements Callable<Integer> {
             }
             out.printf("restore: verified %d tables (row counts and checksums match the backup)%n", expected.size());
         }
+        FileBackup.restore(cluster.dataDir(), ObjectStoreOptions.of(ConfigDefaults.of(spec)), dir, out);
         return ExitCodes.OK;
     }
 

@@ -3,6 +3,7 @@ package io.tmidb.launcher.cli;
 
 import io.tmidb.cluster.Cluster;
 import io.tmidb.cluster.ClusterException;
+import io.tmidb.cluster.EmbeddedS3;
 import io.tmidb.cluster.Node;
 import io.tmidb.launcher.node.Supervisor;
 import io.tmidb.settings.Origin;
@@ -57,6 +58,7 @@ public final class TmidbdCommand {
         @Override
         public Integer call() {
             Cluster cluster = node.initCluster();
+            EmbeddedS3.credentials(cluster.dataDir());
             spec.commandLine().getOut().printf("tmidbd: created %s (port %d)%ntmidbd: start it with: tmidbd start -D %s%n",
                     cluster.dataDir(), cluster.port(), cluster.dataDir());
             return ExitCodes.OK;
@@ -70,6 +72,7 @@ public final class TmidbdCommand {
     static final class Run implements Callable<Integer> {
         @Mixin NodeOptions node;
         @Mixin ServiceOptions services;
+        @Mixin StoreOptions store;
         @Spec CommandLine.Model.CommandSpec spec;
 
         @Override
@@ -94,6 +97,7 @@ public final class TmidbdCommand {
     static final class Start implements Callable<Integer> {
         @Mixin NodeOptions node;
         @Mixin ServiceOptions services;
+        @Mixin StoreOptions store;
         @Spec CommandLine.Model.CommandSpec spec;
 
         @Override

@@ -3,6 +3,7 @@ package io.tmidb.launcher.node;
 
 import io.tmidb.cluster.Cluster;
 import io.tmidb.cluster.ClusterException;
+import io.tmidb.cluster.EmbeddedS3;
 import io.tmidb.cluster.ExtensionFiles;
 import io.tmidb.cluster.Node;
 import io.tmidb.cluster.ServerUser;
@@ -26,8 +27,9 @@ import java.util.logging.Logger;
 
 /**
  * {@code tmidbd run}: brings up the whole node and keeps it up — the server (started through a
- * link named tmidbd, so that is what ps shows), the tmidb extension, then tmidb-worker, the
- * gateway and nats-server where they are installed — restarts a crashed part with backoff, and
+ * link named tmidbd, so that is what ps shows), the tmidb extension, then nats-server, the
+ * embedded object store (unless an external one is set, see {@link EmbeddedS3}), tmidb-worker and the
+ * gateway where they are installed — restarts a crashed part with backoff, and
  * on SIGTERM stops the parts and then the server (fast shutdown). It records its pid and the
  * state of each part in the data directory for {@code tmidbd stop} and {@code status}.
  */
@@ -44,6 +46,7 @@ public final class Supervisor {
     private final String database;
     private final Optional<String> natsUrl;
     private final Settings settings;
+    private final ObjectStoreOptions objects;
     private final List<Child> parts = new ArrayList<>();
     private volatile boolean stopping;
 
@@ -58,6 +61,7 @@ public final class Supervisor {
         this.database = database;
         this.natsUrl = natsUrl;
         this.settings = settings;
+        this.objects = ObjectStoreOptions.of(settings);
     }
 
     /** Runs until the process is asked to stop; prints the banner once the whole node is up. */
@@ -121,6 +125,7 @@ public final class Supervisor {
                         Map.of(), logDir.resolve("nats.log")));
             });
         }
+        Map<String, String> storeEnv = objectStore(logDir);
         if (loadable(WORKER_MAIN)) {
             parts.add(new Child("worker", childCommand(WORKER_MAIN, Service.WORKER, Cluster.SUPERUSER), workerEnv,
                     logDir.resolve("worker.log")));
@@ -129,12 +134,58 @@ public final class Supervisor {
             // a fresh password each start
             String password = Cluster.newPassword();
             Node.prepareAuthenticator(cluster, database, password);
-            parts.add(new Child("gateway", childCommand(GATEWAY_MAIN, Service.GATEWAY, Node.AUTHENTICATOR),
-                    Map.of(Setting.DB_PASSWORD.envName(), password), logDir.resolve("gateway.log")));
+            Map<String, String> gatewayEnv = new java.util.HashMap<>(storeEnv);
+            gatewayEnv.put(Setting.DB_PASSWORD.envName(), password);
+            parts.add(new Child("gateway", childCommand(GATEWAY_MAIN, Service.GATEWAY, Node.AUTHENTICATOR), gatewayEnv,
+                    logDir.resolve("gateway.log")));
         }
         for (Child part : parts.subList(1, parts.size())) {
             part.start();
+            if (part.name.equals("s3")) {
+                awaitPort(part, objects.embeddedPort());
+            }
         }
+    }
+
+    /**
+     * The embedded object store as a part of the node unless an external endpoint is set; answers
+     * the gateway's settings for the embedded store, in its environment (none for an external store:
+     * the gateway reads those settings as tmidbd did).
+     */
+    private Map<String, String> objectStore(Path logDir) {
+        if (objects.external()) {
+            LOG.info(() -> "files in the external object store " + objects.endpoint());
+            return Map.of();
+        }
+        Optional<Path> lib = EmbeddedS3.lib();
+        if (lib.isEmpty()) {
+            LOG.warning("the embedded object store is not installed (lib/s3server) and no s3-endpoint is set: files are off");
+            return Map.of();
+        }
+        Path dir = cluster.dataDir();
+        EmbeddedS3.Credentials keys = EmbeddedS3.credentials(dir);
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        parts.add(new Child("s3", EmbeddedS3.command(java, lib.get(), dir.resolve(EmbeddedS3.PROPERTIES_FILE),
+                dir.resolve(EmbeddedS3.STORE_DIR), objects.embeddedPort(), keys), Map.of(), logDir.resolve("s3.log")));
+        return objects.gatewayEnv(keys);
+    }
+
+    /** Waits until {@code part} accepts connections on {@code port} (the gateway creates its bucket at start). */
+    private static void awaitPort(Child part, int port) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline && part.alive()) {
+            try (java.net.Socket s = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), port)) {
+                return;
+            } catch (IOException e) {
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException x) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+        LOG.warning(() -> part.name + " does not accept connections on port " + port + "; the gateway retries its store");
     }
 
     /**

@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: MIT
+package io.tmidb.bench;
+
+import com.auth0.jwt.JWT;
+import com.auth0.jwt.algorithms.Algorithm;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tmidb.files.Copied;
+import io.tmidb.files.ObjectStore;
+import io.tmidb.files.Sha256;
+import io.tmidb.files.StoreConfig;
+import io.tmidb.gateway.Gateway;
+import io.tmidb.gateway.GatewaySettings;
+import io.tmidb.testkit.S3Server;
+import io.tmidb.testkit.ScratchCluster;
+import io.tmidb.testkit.Sql;
+import io.tmidb.testkit.TestDatabase;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * {@code bench/run FilesBench [files] [MiB] [clients]}: {@code files} files of {@code MiB} each
+ * (default 100 of 10 MiB: 1 GiB) uploaded to the embedded object store (S3Proxy, as tmidbd runs it)
+ * by {@code clients} clients at once (default 4), four ways in one run: two baselines that put the
+ * objects straight into the store, with the AWS SDK's {@code PutObject} and with {@code java.net.http}
+ * to URLs the SDK presigned (no tmiDB in the way), then presigned uploads through {@code POST /files}
+ * (describe, PUT to the store, complete: verified and attached) and bodies streamed through the
+ * gateway ({@code POST /files/stream}, which puts them with the SDK). Prints MB/s of each, its ratio
+ * to both baselines, and the largest heap left in use after a garbage collection during each way
+ * (this JVM runs the gateway and the clients, whose payloads take {@value #PAYLOADS} times the file size).
+ */
+public final class FilesBench {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Distinct payloads the files cycle through (memory: this many times the file size). */
+    private static final int PAYLOADS = 4;
+
+    private FilesBench() {
+    }
+
+    private interface Upload {
+        void run(int i) throws Exception;
+    }
+
+    public static void main(String[] args) throws Exception {
+        int files = args.length > 0 ? Integer.parseInt(args[0]) : 100;
+        int mib = args.length > 1 ? Integer.parseInt(args[1]) : 10;
+        int clients = args.length > 2 ? Integer.parseInt(args[2]) : 4;
+        byte[][] payloads = new byte[PAYLOADS][];
+        String[] hashes = new String[PAYLOADS];
+        Random random = new Random(42);
+        for (int i = 0; i < PAYLOADS; i++) {
+            payloads[i] = new byte[mib << 20];
+            random.nextBytes(payloads[i]);
+            hashes[i] = Sha256.hex(Sha256.digest().digest(payloads[i]));
+        }
+        Path scratchFile = Files.createTempFile("tmidb-filesbench", ".bin");
+        try (ScratchCluster scratch = ScratchCluster.start(); S3Server s3 = S3Server.startNew()) {
+            TestDatabase db = scratch.createDatabase("filesbench", false);
+            String target;
+            byte[] secret;
+            try (Connection c = db.connect(); Statement st = c.createStatement()) {
+                target = Sql.scalar(c, "SELECT tmi.add_target('Camera', 'camera', '{}', 'CAM1')");
+                try (ResultSet rs = st.executeQuery("SELECT tmi.jwt_secret()")) {
+                    rs.next();
+                    secret = rs.getBytes(1);
+                }
+            }
+            String speaker = "Bearer " + JWT.create().withClaim("role", "tmi_speaker").sign(Algorithm.HMAC256(secret));
+            GatewaySettings settings = GatewaySettings.of(Map.of("gateway-port", "0", "db-url", db.cluster().jdbcUrl(db.name()),
+                    "db-user", "postgres", "db-password", db.cluster().superuserPassword(), "s3-endpoint", s3.endpoint(),
+                    "s3-access-key", s3.accessKey(), "s3-secret-key", s3.secretKey()));
+            StoreConfig config = new StoreConfig(URI.create(s3.endpoint()), "us-east-1", "tmidb", s3.accessKey(), s3.secretKey(), true);
+            HttpClient http = HttpClient.newBuilder().build();
+            System.out.printf("FilesBench: %d files of %d MiB, %d clients, %d CPUs, load %s%n", files, mib, clients,
+                    Runtime.getRuntime().availableProcessors(), Machine.loadAverage());
+            try (Gateway gateway = Gateway.start(settings); ObjectStore store = new ObjectStore(config)) {
+                store.ensureBucket();
+                String base = "http://127.0.0.1:" + gateway.port();
+                Upload direct = i -> {
+                    int p = i % PAYLOADS;
+                    store.put("bench/direct/" + i, "application/octet-stream", payloads[p]);
+                };
+                Upload httpDirect = i -> {
+                    int p = i % PAYLOADS;
+                    io.tmidb.files.Presigned put = store.presignPut("bench/http/" + i, "application/octet-stream",
+                            payloads[p].length, hashes[p], java.time.Duration.ofMinutes(5));
+                    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(put.url())).PUT(HttpRequest.BodyPublishers.ofByteArray(payloads[p]));
+                    put.headers().forEach((k, v) -> {
+                        if (!k.equalsIgnoreCase("content-length")) {
+                            b.header(k, v);
+                        }
+                    });
+                    ok(http.send(b.build(), HttpResponse.BodyHandlers.ofString()), 200);
+                };
+                Upload presigned = i -> {
+                    int p = i % PAYLOADS;
+                    String describe = "{\"target_id\":\"" + target + "\",\"name\":\"p" + i + ".bin\",\"content_type\":"
+                            + "\"application/octet-stream\",\"size\":" + payloads[p].length + ",\"sha256\":\"" + hashes[p] + "\"}";
+                    JsonNode up = JSON.readTree(ok(http.send(HttpRequest.newBuilder(URI.create(base + "/files"))
+                            .header("Authorization", speaker).header("Content-Type", "application/json")
+                            .POST(HttpRequest.BodyPublishers.ofString(describe)).build(), HttpResponse.BodyHandlers.ofString()), 201));
+                    HttpRequest.Builder put = HttpRequest.newBuilder(URI.create(up.get("url").asText()))
+                            .PUT(HttpRequest.BodyPublishers.ofByteArray(payloads[p]));
+                    up.get("headers").fields().forEachRemaining(h -> {
+                        if (!h.getKey().equalsIgnoreCase("content-length")) {
+                            put.header(h.getKey(), h.getValue().asText());
+                        }
+                    });
+                    ok(http.send(put.build(), HttpResponse.BodyHandlers.ofString()), 200);
+                    ok(http.send(HttpRequest.newBuilder(URI.create(base + up.get("complete").asText())).header("Authorization", speaker)
+                            .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString()), 201);
+                };
+                Upload streamed = i -> {
+                    int p = i % PAYLOADS;
+                    ok(http.send(HttpRequest.newBuilder(URI.create(base + "/files/stream?target_id=" + target + "&name=s" + i
+                                    + ".bin&sha256=" + hashes[p])).header("Authorization", speaker)
+                            .header("Content-Type", "application/octet-stream")
+                            .POST(HttpRequest.BodyPublishers.ofByteArray(payloads[p])).build(), HttpResponse.BodyHandlers.ofString()), 201);
+                };
+                // a warm-up of each way, then the measured runs
+                for (Upload u : List.of(direct, httpDirect, presigned, streamed)) {
+                    u.run(PAYLOADS * 1000);
+                }
+                List<String> names = List.of("direct PutObject (AWS SDK)", "direct PUT (java.net.http, presigned URL)",
+                        "presigned (POST /files, PUT, complete)", "streamed (POST /files/stream)");
+                List<Upload> ways = List.of(direct, httpDirect, presigned, streamed);
+                double[] mbps = new double[ways.size()];
+                long[] peak = new long[ways.size()];
+                for (int w = 0; w < ways.size(); w++) {
+                    long[] heap = new long[1];
+                    mbps[w] = measure(files, clients, ways.get(w), mib, heap);
+                    peak[w] = heap[0];
+                }
+                System.out.printf("%-44s %8s %9s %9s %s%n", "way", "MB/s", "vs SDK", "vs HTTP", "live heap after GC, peak");
+                for (int w = 0; w < ways.size(); w++) {
+                    System.out.printf("%-44s %8.1f %8.0f%% %8.0f%% %6d MiB%n", names.get(w), mbps[w], 100 * mbps[w] / mbps[0],
+                            100 * mbps[w] / mbps[1], peak[w] >> 20);
+                }
+                Copied check = store.download("bench/direct/0", scratchFile);
+                if (!check.sha256().equals(hashes[0])) {
+                    throw new IllegalStateException("the store returned other bytes than were put");
+                }
+            }
+        } finally {
+            Files.deleteIfExists(scratchFile);
+        }
+    }
+
+    /** Runs {@code files} uploads on {@code clients} threads; answers MB/s and puts the peak live heap into {@code heap[0]}. */
+    private static double measure(int files, int clients, Upload upload, int mib, long[] heap) throws Exception {
+        System.gc();
+        AtomicLong peak = new AtomicLong();
+        List<java.lang.management.MemoryPoolMXBean> pools = java.lang.management.ManagementFactory.getMemoryPoolMXBeans().stream()
+                .filter(p -> p.getType() == java.lang.management.MemoryType.HEAP && p.getCollectionUsage() != null).toList();
+        Thread sampler = new Thread(() -> {
+            while (!Thread.currentThread().isInterrupted()) {
+                // what the last collection of each pool left: the live set, not the garbage between collections
+                peak.accumulateAndGet(pools.stream().mapToLong(p -> p.getCollectionUsage().getUsed()).sum(), Math::max);
+                try {
+                    Thread.sleep(5);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        });
+        sampler.setDaemon(true);
+        sampler.start();
+        AtomicInteger next = new AtomicInteger();
+        ExecutorService pool = Executors.newFixedThreadPool(clients);
+        Instant start = Instant.now();
+        List<Future<?>> running = new ArrayList<>();
+        for (int c = 0; c < clients; c++) {
+            running.add(pool.submit(() -> {
+                for (int i; (i = next.getAndIncrement()) < files; ) {
+                    upload.run(i);
+                }
+                return null;
+            }));
+        }
+        for (Future<?> f : running) {
+            f.get();
+        }
+        double seconds = java.time.Duration.between(start, Instant.now()).toNanos() / 1e9;
+        pool.shutdown();
+        sampler.interrupt();
+        heap[0] = peak.get();
+        return (double) files * mib * (1 << 20) / 1e6 / seconds;
+    }
+
+    private static String ok(HttpResponse<String> r, int status) {
+        if (r.statusCode() != status) {
+            throw new IllegalStateException("expected " + status + ", got " + r.statusCode() + ": " + r.body());
+        }
+        return r.body();
+    }
+}

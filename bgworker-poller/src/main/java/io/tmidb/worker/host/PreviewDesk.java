@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: MIT
+package io.tmidb.worker.host;
+
+import io.tmidb.settings.Setting;
+import io.tmidb.stored.Ids;
+import io.tmidb.worker.WorkerContext;
+import io.tmidb.worker.WorkerService;
+import io.tmidb.pgnotify.ListenLoop;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Answers what a caller waits for in SQL (tmi.ask_worker): tmi.mapping_preview on the worker host
+ * and tmi.suggest_mapping on either host. On a connection of its own it holds a few tickets:
+ * request ids reserved with tmi.reserve_preview_ticket, each with its advisory lock held. A caller
+ * queues its request under one of them and waits for that lock; the desk answers (PreviewRequests,
+ * SuggestRequests), commits, and only then releases the lock, so the caller wakes when its answer
+ * is there, without polling. Were the worker gone, its locks would go with its connection and the
+ * caller would learn it at once. On the PL/Java host previews run in the server and never come
+ * here; suggestions always do, since the role model runs in this JVM.
+ */
+public final class PreviewDesk implements WorkerService {
+    /** How many previews may wait for an answer at once. */
+    static final int TICKETS = 16;
+
+    @Override
+    public String name() {
+        return "previews";
+    }
+
+    @Override
+    public void run(WorkerContext context) throws Exception {
+        Duration sweep = context.settings().getDuration(Setting.SWEEP_INTERVAL);
+        ListenLoop.named(name()).listen("tmi_preview").opener(context.database()::open).stopping(context::stopping)
+                .whileDown("previews fail at once until it is back (no tickets)").build()
+                .run((c, wakeups) -> {
+                    Set<Long> tickets = new TreeSet<>(); // held by this connection: a new one holds none
+                    while (!wakeups.stopping()) {
+                        while (tickets.size() < TICKETS) {
+                            tickets.add(reserve(c));
+                        }
+                        long[] asked = asked(c, tickets);
+                        if (asked.length > 0) {
+                            answer(c, asked);
+                            for (long id : asked) {
+                                release(c, id);
+                                tickets.remove(id);
+                            }
+                        } else {
+                            wakeups.await(sweep); // a request, or the sweep
+                        }
+                    }
+                });
+    }
+
+    private static void answer(Connection c, long[] ids) throws SQLException {
+        c.setAutoCommit(false);
+        try {
+            long[] previews = ofTask(c, ids, "preview");
+            long[] suggestions = ofTask(c, ids, "suggestion");
+            if (previews.length > 0) {
+                PreviewRequests.answer(c, previews);
+            }
+            if (suggestions.length > 0) {
+                SuggestRequests.answer(c, suggestions);
+            }
+            c.commit(); // before the locks go: a caller that wakes finds its answer
+        } catch (SQLException e) {
+            c.rollback();
+            throw e;
+        } finally {
+            c.setAutoCommit(true);
+        }
+    }
+
+    /** The tickets a request was queued under and not yet answered. */
+    private static long[] asked(Connection c, Set<Long> tickets) throws SQLException {
+        if (tickets.isEmpty()) {
+            return new long[0];
+        }
+        try (PreparedStatement ps = c.prepareStatement("SELECT request_id FROM tmi.preview_request"
+                + " WHERE request_id = ANY(CAST(? AS bigint[])) AND result IS NULL AND error IS NULL ORDER BY request_id")) {
+            ps.setString(1, Ids.toArrayLiteral(tickets.stream().mapToLong(Long::longValue).toArray()));
+            List<Long> ids = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    ids.add(rs.getLong(1));
+                }
+            }
+            return ids.stream().mapToLong(Long::longValue).toArray();
+        }
+    }
+
+    private static long reserve(Connection c) throws SQLException {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT tmi.reserve_preview_ticket()")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    private static void release(Connection c, long id) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT tmi.release_preview_ticket(?)")) {
+            ps.setLong(1, id);
+            ps.execute();
+        }
+    }
+
+    private static long[] ofTask(Connection c, long[] ids, String task) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT request_id FROM tmi.preview_request"
+                + " WHERE request_id = ANY(CAST(? AS bigint[])) AND task = ? ORDER BY request_id")) {
+            ps.setString(1, Ids.toArrayLiteral(ids));
+            ps.setString(2, task);
+            List<Long> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(rs.getLong(1));
+                }
+            }
+            return out.stream().mapToLong(Long::longValue).toArray();
+        }
+    }
+}
