@@ -5,6 +5,7 @@ import io.javalin.Javalin;
 import io.javalin.websocket.WsHandlerType;
 import io.tmidb.gateway.internal.auth.JwtAuthenticator;
 import io.tmidb.gateway.internal.auth.TokenRegistry;
+import io.tmidb.gateway.internal.endpoint.ConsoleEndpoint;
 import io.tmidb.gateway.internal.endpoint.Cors;
 import io.tmidb.gateway.internal.endpoint.IngestEndpoint;
 import io.tmidb.gateway.internal.endpoint.OpenApiEndpoint;
@@ -38,7 +39,8 @@ import java.util.logging.Logger;
  * {@code /rpc/<function>}, the webhook {@code POST /ingest/<source>}, {@code /api/<listener>},
  * {@code /api/<listener>/<kind>/obs} (each also under
  * {@code /rest/v1}), and the
- * WebSocket event streams {@code /tmi/ws} and {@code /tmi/ws/<listener>} (docs/websocket.md).
+ * WebSocket event streams {@code /tmi/ws} and {@code /tmi/ws/<listener>} (docs/websocket.md), and the
+ * browser console at {@code /console} (docs/console.md).
  */
 public final class Gateway implements AutoCloseable {
     public static final String APP_NAME = "tmiDB-Gateway";
@@ -94,6 +96,7 @@ public final class Gateway implements AutoCloseable {
                 Cors.configure(cfg, settings.getList(GatewaySettings.Key.CORS_ORIGINS));
                 cfg.routes.addWsHandler(WsHandlerType.WEBSOCKET, "/tmi/ws", events::configure);
                 cfg.routes.addWsHandler(WsHandlerType.WEBSOCKET, "/tmi/ws/{listener}", events::configure);
+                new ConsoleEndpoint().register(cfg);
                 for (String prefix : PREFIXES) {
                     cfg.routes.get(prefix.isEmpty() ? "/" : prefix, openApi::handle);
                     cfg.routes.get(prefix + "/rpc/{function}", rpc::handle);
