@@ -30,7 +30,7 @@ GRANT DELETE ON tmi.target, tmi.ts_obs TO tmi_speaker;
 GRANT EXECUTE ON FUNCTION tmi.current_listener(), tmi.caller_is_speaker(), tmi.listener_sees(uuid),
     tmi.only_fields(jsonb, text[]), tmi.visible_meta(uuid), tmi.visible_payload(uuid, timestamptz, bigint),
     tmi.caller_scope(), tmi.scope_sees(jsonb, text, uuid), tmi.scope_only(jsonb, text, uuid, jsonb),
-    tmi.series(uuid, text, interval, timestamptz, timestamptz),
+    tmi.series(uuid, text, interval, timestamptz, timestamptz), tmi.alarms(uuid, boolean),
     tmi.listener_targets(text), tmi.listener_obs(text, text, timestamptz, integer),
     tmi.require(anyelement, text, text)
     TO tmi_listener, tmi_anon;

@@ -9,6 +9,8 @@ const pages = {
   targets: () => import('./pages/targets.js'),
   target: () => import('./pages/target.js'),
   map: () => import('./pages/map.js'),
+  connectors: () => import('./pages/connectors.js'),
+  alarms: () => import('./pages/alarms.js'),
 };
 
 const main = document.getElementById('main');
@@ -64,6 +66,10 @@ async function route() {
   main.replaceChildren(h('p', { class: 'loading' }, 'Loading…'));
   try {
     cat ??= await catalog();
+    // pages whose functions the token may not call are not offered
+    for (const page of ['connectors', 'alarms']) {
+      document.querySelector(`#nav a[href="#/${page}"]`).hidden = !cat.functions.includes(page);
+    }
     const page = await (pages[name] || pages.overview)();
     if (seq !== shown) return;
     const view = h('section', { class: `page page-${name}` });

@@ -2,7 +2,8 @@
 // The console in Chromium against a running gateway (ConsoleIT starts one with known data): each
 // page is checked by what its screenshot shows, and the screenshot is written to TMIDB_SHOTS.
 // Env: TMIDB_URL, TMIDB_ADMIN_TOKEN, TMIDB_SPEAKER_TOKEN, TMIDB_LISTENER_TOKEN, TMIDB_BIKE (a bike with a series and a
-// trace), TMIDB_POSITIONS ({name: [lat, lon]} of every bike's latest position), TMIDB_SHOTS.
+// trace), TMIDB_POSITIONS ({name: [lat, lon]} of every bike's latest position), TMIDB_SECRET (a connector's
+// password), TMIDB_SHOTS.
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -144,9 +145,35 @@ await check('map: every bike at its place on the world outline, near search by c
   assert.equal(await page.locator('.near li').count(), 1);
 });
 
+await check('alarms: the open alarm acknowledged, the history, the target\'s alarms', async () => {
+  await page.goto(`${base}/console/#/alarms`);
+  await page.getByText('1 open alarms, newest first').waitFor();
+  await page.getByRole('cell', { name: '89.5' }).waitFor();
+  await shot(page, 'alarms');
+  await page.getByRole('button', { name: /^Acknowledge alarm/ }).click();
+  await page.getByText('acknowledged', { exact: true }).waitFor();
+  assert.equal(await page.getByRole('button', { name: /^Acknowledge alarm/ }).count(), 0);
+  await page.getByRole('link', { name: /history/ }).click();
+  await page.getByText('2 alarms, newest first').waitFor();
+  await page.goto(`${base}/console/#/target/bike/${bike}`);
+  await page.getByRole('cell', { name: 'battery > 85' }).first().waitFor();
+  assert.equal(await page.getByRole('cell', { name: 'battery > 85' }).count(), 2);
+});
+
+await check('connectors: state, last error and backoff, the password masked', async () => {
+  await page.goto(`${base}/console/#/connectors`);
+  await page.getByRole('heading', { name: /weather/ }).waitFor();
+  await page.getByText('failing (3 in a row)').waitFor();
+  await page.getByText('HTTP 503 Service Unavailable').waitFor();
+  const text = await page.locator('main').innerText();
+  assert.ok(!text.includes(process.env.TMIDB_SECRET) && text.includes('********'), 'the password is masked');
+  await shot(page, 'connectors');
+});
+
 await check('a listener sees its subscription only: no meter, the battery but not the speed', async () => {
   const listener = await browser.newPage({ width: 390, height: 844 });
   await signIn(listener, process.env.TMIDB_LISTENER_TOKEN);
+  assert.equal(await listener.getByRole('link', { name: 'Connectors' }).isVisible(), false, 'no connectors page for a listener');
   await listener.goto(`${base}/console/#/targets/meter`);
   await listener.getByText('0 targets').waitFor();
   await listener.goto(`${base}/console/#/target/bike/${bike}`);

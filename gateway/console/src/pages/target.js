@@ -5,6 +5,7 @@ import { get, request, url } from '../api.js';
 import { timeChart } from '../chart.js';
 import { errorBox, field, fmtTime, h } from '../dom.js';
 import { liveEvents } from '../live.js';
+import { alarmTable } from './alarms.js';
 import { L, worldMap } from '../worldmap.js';
 
 /** Points a chart asks the server for, whatever the range holds. */
@@ -37,6 +38,7 @@ export async function render(view, { catalog, args }) {
   const charts = h('div', { class: 'charts' });
   const mapBox = h('div', { class: 'map small' });
   const traceNote = h('p', { class: 'muted' });
+  const alarmsBox = h('div');
   view.append(
     h('p', {}, h('a', { href: `#/targets/${encodeURIComponent(kind)}` }, `← ${kind}`)),
     h('h1', {}, t.name || t.ext_key || t.target_id),
@@ -46,7 +48,8 @@ export async function render(view, { catalog, args }) {
     h('section', { 'aria-labelledby': 'series-h' },
       h('h2', { id: 'series-h' }, 'Observations'),
       h('div', { class: 'toolbar' }, field('Range', rangeSel), h('span', {}, 'Live: ', liveState)),
-      charts));
+      charts),
+    h('section', { 'aria-labelledby': 'alarms-h' }, h('h2', { id: 'alarms-h' }, 'Alarms'), alarmsBox));
 
   const obs = `${base}_obs`;
   // the fields the token reads: a listener's hidden fields read as null in the latest reading
@@ -107,8 +110,18 @@ export async function render(view, { catalog, args }) {
     traceNote.textContent = `${pts.length} positions${pts.length === TRACE ? ' (the latest)' : ''}, latest ${fmtTime(pts[0].ts)}`;
   }
 
+  async function drawAlarms() {
+    if (!catalog.functions.includes('alarms')) return;
+    try {
+      const rows = await get(url('/rpc/alarms', { target: id, history: true, limit: 20 }));
+      alarmsBox.replaceChildren(rows.length ? alarmTable(rows, { caption: 'The latest 20, newest first' }) : h('p', { class: 'muted' }, 'No alarm.'));
+    } catch (e) {
+      alarmsBox.replaceChildren(errorBox(e));
+    }
+  }
+
   rangeSel.addEventListener('change', () => drawSeries().catch((e) => charts.replaceChildren(errorBox(e))));
-  await Promise.all([drawSeries(), ready.then(drawTrace)]);
+  await Promise.all([drawSeries(), ready.then(drawTrace), drawAlarms()]);
 
   let pending = null;
   const dirty = new Set();
@@ -119,6 +132,7 @@ export async function render(view, { catalog, args }) {
       pending = null;
       if (dirty.has('obs')) drawSeries().catch((e) => charts.replaceChildren(errorBox(e)));
       if (dirty.has('position')) drawTrace().catch((e) => traceNote.replaceChildren(errorBox(e)));
+      if (dirty.has('alarm')) drawAlarms();
       dirty.clear();
     }, 1000);
   }, (s) => { liveState.textContent = s; });

@@ -25,10 +25,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The console served at /console, in Debian's Chromium (gateway/console/test/console.test.mjs):
  * sign-in, Overview, Targets, Target and Map checked by what their screenshots show, which go to
  * docs/console/. The data: three bikes in Seoul, Paris and New York (Seoul with 2000 readings a
- * minute apart and a trace), 5000 meters, and listener alice subscribed to the bikes' battery.
+ * minute apart, a trace and alarms), 5000 meters, a failing connector, listener alice subscribed to
+ * the bikes' battery and bob to their speed.
  */
 @TmidbTest
 class ConsoleIT {
+    private static final String SECRET = "s3cr3t-pw";
     private static final Path CONSOLE = Path.of(System.getProperty("tmidb.console.dir", "console"));
     private static TestDatabase db;
     private static GatewayFixture gw;
@@ -52,6 +54,18 @@ class ConsoleIT {
             st.execute("SELECT tmi.add_target('meter ' || n, 'meter', jsonb_build_object('site', 'S' || n % 7), format('M-%s', lpad(n::text, 5, '0')))"
                     + " FROM generate_series(1, 5000) n");
             st.execute("SELECT tmi.add_listener('alice'), tmi.subscribe('alice', 'bike', ARRAY['battery'])");
+            st.execute("SELECT tmi.add_listener('bob'), tmi.subscribe('bob', 'bike', ARRAY['speed'])");
+            // alarms as the worker would have raised them on Seoul's battery: one open, one cleared
+            st.execute("SELECT tmi.add_alarm('bike', 'battery', '>', 85, clear_at => 80, severity => 'critical', evaluate_existing => false)");
+            st.execute("INSERT INTO tmi.alarm_event (rule_id, target_id, state, value, raised_at, cleared_at)"
+                    + " SELECT r.rule_id, '" + seoul + "', s, v, at, CASE WHEN s = 'cleared' THEN at + interval '1 hour' END"
+                    + " FROM tmi.alarm_rule r, (VALUES ('cleared', 86.5, timestamptz '2026-11-20 03:00Z'),"
+                    + " ('active', 89.5, timestamptz '2026-11-21 05:00Z')) x (s, v, at)");
+            // a connector failing for the third time in a row, with a password the console must never see
+            st.execute("SELECT tmi.add_connector('weather', 'https://weather.example.org/now.json', '5 minutes', 'json',"
+                    + " '{\"auth\": {\"user\": \"feed\", \"password\": \"" + SECRET + "\"}}')");
+            st.execute("UPDATE tmi.ingest_connector SET consecutive_failures = 3, last_attempt = '2026-11-21 09:00Z', last_status = 503,"
+                    + " last_error = 'HTTP 503 Service Unavailable', next_run = '2026-11-21 09:40Z' WHERE name = 'weather'");
         }
         gw = GatewayFixture.startOverGeneratedViews(db);
     }
@@ -83,6 +97,41 @@ class ConsoleIT {
     }
 
     @Test
+    void connectorsAreReadThroughTheApiBySpeakersWithSecretsMasked() {
+        HttpResponse<String> speaker = gw.get("/rpc/connectors", "Authorization", "Bearer " + gw.speaker());
+        assertEquals(200, speaker.statusCode(), speaker.body());
+        var row = Json.parse(speaker.body()).get(0);
+        assertEquals("weather", row.get("name").asText());
+        assertEquals(3, row.get("consecutive_failures").asInt());
+        assertEquals("HTTP 503 Service Unavailable", row.get("last_error").asText());
+        assertTrue(!speaker.body().contains(SECRET) && speaker.body().contains("********"), speaker.body());
+        HttpResponse<String> listener = gw.get("/rpc/connectors", "Authorization", "Bearer "
+                + gw.token("tmi_listener", "alice", Duration.ofMinutes(5)));
+        assertEquals(403, listener.statusCode(), listener.body());
+    }
+
+    @Test
+    void alarmsAreReadAsTheCallerMayReadThem() {
+        HttpResponse<String> open = gw.get("/rpc/alarms", "Authorization", "Bearer " + gw.speaker());
+        assertEquals(200, open.statusCode(), open.body());
+        var rows = Json.parse(open.body());
+        assertEquals(1, rows.size(), open.body());
+        assertEquals(89.5, rows.get(0).get("value").asDouble());
+        HttpResponse<String> all = gw.get("/rpc/alarms?history=true&target=" + seoul, "Authorization", "Bearer " + gw.speaker());
+        assertEquals(2, Json.parse(all.body()).size(), all.body());
+        // a listener of the bikes' battery sees the alarm with its value; one of another field sees it without
+        String alice = "Bearer " + gw.token("tmi_listener", "alice", Duration.ofMinutes(5));
+        assertEquals(89.5, Json.parse(gw.get("/rpc/alarms", "Authorization", alice).body()).get(0).get("value").asDouble());
+        String bob = "Bearer " + gw.token("tmi_listener", "bob", Duration.ofMinutes(5));
+        var bobs = Json.parse(gw.get("/rpc/alarms", "Authorization", bob).body());
+        assertEquals(1, bobs.size(), bobs.toString());
+        assertTrue(bobs.get(0).get("value").isNull(), bobs.toString());
+        // only admins acknowledge
+        assertEquals(403, gw.send("POST", "/rpc/ack_alarm", "{\"alarm_id\": 1}", "Authorization", "Bearer " + gw.speaker(),
+                "Content-Type", "application/json").statusCode());
+    }
+
+    @Test
     void eachPageShowsWhatItsTokenMayReadInChromium() throws Exception {
         Map<String, String> env = Map.of(
                 "TMIDB_URL", gw.base(),
@@ -90,6 +139,7 @@ class ConsoleIT {
                 "TMIDB_SPEAKER_TOKEN", gw.speaker(),
                 "TMIDB_LISTENER_TOKEN", gw.token("tmi_listener", "alice", Duration.ofHours(1)),
                 "TMIDB_BIKE", seoul,
+                "TMIDB_SECRET", SECRET,
                 "TMIDB_POSITIONS", "{\"Seoul\": [37.5665, 126.978], \"Paris\": [48.8566, 2.3522], \"New York\": [40.7128, -74.006]}",
                 "TMIDB_SHOTS", System.getProperty("tmidb.console.shots", "target/console-shots"));
         NodeClients.Result run = NodeClients.run(CONSOLE, env, List.of("node", "test/console.test.mjs"));
