@@ -173,6 +173,7 @@ await check('connectors: state, last error and backoff, the password masked', as
 await check('a listener sees its subscription only: no meter, the battery but not the speed', async () => {
   const listener = await browser.newPage({ width: 390, height: 844 });
   await signIn(listener, process.env.TMIDB_LISTENER_TOKEN);
+  await listener.getByRole('link', { name: 'Alarms' }).waitFor();
   assert.equal(await listener.getByRole('link', { name: 'Connectors' }).isVisible(), false, 'no connectors page for a listener');
   await listener.goto(`${base}/console/#/targets/meter`);
   await listener.getByText('0 targets').waitFor();
