@@ -878,7 +878,9 @@ BEGIN
          ' kind text, name text, ext_key text, field text, op text, threshold double precision, severity text, state text,'
          ' value double precision, raised_at timestamptz, acked_at timestamptz, cleared_at timestamptz) STABLE',
          'SELECT * FROM tmi.alarms(target, history)', 'tmi_listener'),
-        ('ack_alarm(alarm_id bigint) RETURNS void VOLATILE', 'SELECT tmi.ack_alarm(alarm_id)', 'tmi_admin')
+        ('ack_alarm(alarm_id bigint) RETURNS void VOLATILE', 'SELECT tmi.ack_alarm(alarm_id)', 'tmi_admin'),
+        ('schema_history(kind text) RETURNS TABLE (version integer, change text, diff jsonb, attrs jsonb,'
+         ' created_at timestamptz) STABLE', 'SELECT * FROM tmi.schema_history(kind)', 'tmi_listener')
     ) AS v (signature, body, grantee) LOOP
         EXECUTE format('CREATE OR REPLACE FUNCTION %I.%s LANGUAGE sql AS %L', api, f.signature, f.body);
         SELECT p.oid::regprocedure INTO fn FROM pg_proc p
@@ -894,7 +896,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION tmi.install_api_functions(name) IS
-    'Creates the front door''s /rpc functions (ingest, observe, near, target_id, events_since, status, series, connectors, alarms, ack_alarm) in an API schema';
+    'Creates the front door''s /rpc functions (ingest, observe, near, target_id, events_since, status, series, connectors, alarms, ack_alarm, schema_history) in an API schema';
 
 DO $api_functions$
 DECLARE

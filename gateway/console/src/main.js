@@ -11,6 +11,7 @@ const pages = {
   map: () => import('./pages/map.js'),
   connectors: () => import('./pages/connectors.js'),
   alarms: () => import('./pages/alarms.js'),
+  versions: () => import('./pages/versions.js'),
 };
 
 const main = document.getElementById('main');
@@ -67,8 +68,8 @@ async function route() {
   try {
     cat ??= await catalog();
     // pages whose functions the token may not call are not offered
-    for (const page of ['connectors', 'alarms']) {
-      document.querySelector(`#nav a[href="#/${page}"]`).hidden = !cat.functions.includes(page);
+    for (const page of ['connectors', 'alarms', 'versions']) {
+      document.querySelector(`#nav a[href="#/${page}"]`).hidden = !cat.functions.includes(page === 'versions' ? 'schema_history' : page);
     }
     const page = await (pages[name] || pages.overview)();
     if (seq !== shown) return;

@@ -14,6 +14,7 @@ const report = (what, value, baseline, unit, budget) => rows.push({ what, value,
 
 const browser = await launch();
 const page = await browser.newPage({ width: 1280, height: 860 });
+page.setDefaultTimeout(120_000);
 const scripts = new Map();
 page.on('response', async (r) => {
   if (r.url().endsWith('.js') && r.ok()) scripts.set(r.url(), await r.body());

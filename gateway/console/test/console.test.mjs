@@ -160,6 +160,15 @@ await check('alarms: the open alarm acknowledged, the history, the target\'s ala
   assert.equal(await page.getByRole('cell', { name: 'battery > 85' }).count(), 2);
 });
 
+await check('schema versions: the history of bike and the fields its second version added', async () => {
+  await page.goto(`${base}/console/#/versions/bike`);
+  await page.getByText('2 versions of bike; version N is served as api_vN').waitFor();
+  const diff = page.locator('tr.diff-added');
+  await diff.first().waitFor();
+  assert.deepEqual((await diff.locator('td:first-child').allInnerTexts()).sort(), ['battery', 'speed']);
+  await shot(page, 'versions');
+});
+
 await check('connectors: state, last error and backoff, the password masked', async () => {
   await page.goto(`${base}/console/#/connectors`);
   await page.getByRole('heading', { name: /weather/ }).waitFor();
