@@ -12,9 +12,15 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const rows = [];
 const report = (what, value, baseline, unit, budget) => rows.push({ what, value, baseline, unit, budget });
 
+// the token must open the API, or every figure below would be the sign-in form's
+const probe = await fetch(`${base}/`, { headers: { Authorization: `Bearer ${jwt}` } });
+if (!probe.ok) throw new Error(`the token is refused: ${probe.status} ${await probe.text()}`);
+
 const browser = await launch();
 const page = await browser.newPage({ width: 1280, height: 860 });
 page.setDefaultTimeout(120_000);
+page.on('console', (m) => { if (m.type() === 'error') console.log(`page: ${m.text()}`); });
+page.on('pageerror', (e) => console.log(`page error: ${e.message}`));
 const scripts = new Map();
 page.on('response', async (r) => {
   if (r.url().endsWith('.js') && r.ok()) scripts.set(r.url(), await r.body());
