@@ -57,14 +57,15 @@ public final class ConsoleBench {
                 st.execute("SELECT tmi.add_target('gauge ' || n, 'gauge', jsonb_build_object('site', n % 7),"
                         + " format('G-%s', lpad(n::text, 6, '0'))) FROM generate_series(1, 1000) n");
                 st.execute("ANALYZE");
-                c.setAutoCommit(false);
-                SchemaVersions.apply(c, Sql.column(c, "SELECT pending_id FROM tmi.schema_pending").stream()
-                        .mapToLong(Long::parseLong).toArray());
-                c.commit();
+                // made on first use: read (and committed) before the transaction below
                 try (ResultSet rs = st.executeQuery("SELECT tmi.jwt_secret()")) {
                     rs.next();
                     secret = rs.getBytes(1);
                 }
+                c.setAutoCommit(false);
+                SchemaVersions.apply(c, Sql.column(c, "SELECT pending_id FROM tmi.schema_pending").stream()
+                        .mapToLong(Long::parseLong).toArray());
+                c.commit();
             }
             System.out.printf("ConsoleBench: %,d readings, %,d targets, loaded in %.0f s, %d CPUs%n", points, targets,
                     (System.nanoTime() - started) / 1e9, Runtime.getRuntime().availableProcessors());
