@@ -995,6 +995,31 @@ $fn$;
 COMMENT ON FUNCTION tmi.series(uuid, text, interval, timestamptz, timestamptz) IS
     'A numeric field of a target averaged per bucket (with min, max and count), for charts of long series';
 
+-- Alarms within what the caller may read: those of targets it sees, with the value only for a
+-- caller that may read the alarm's field (as the WebSocket stream sends alarm events).
+CREATE FUNCTION tmi.alarms(target uuid DEFAULT NULL, history boolean DEFAULT false)
+RETURNS TABLE (alarm_id bigint, target_id uuid, kind text, name text, ext_key text, field text, op text,
+               threshold double precision, severity text, state text, value double precision,
+               raised_at timestamptz, acked_at timestamptz, cleared_at timestamptz)
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $fn$
+    SELECT a.alarm_id, a.target_id, t.kind, t.name, t.ext_key, r.field, r.op, r.threshold, r.severity, a.state,
+           CASE WHEN tmi.scope_only(c.scope, t.kind, a.target_id, jsonb_build_object(r.field, 0)) ? r.field THEN a.value END,
+           a.raised_at, a.acked_at, a.cleared_at
+      FROM tmi.caller_scope() AS c (scope)
+     CROSS JOIN tmi.alarm_event a
+      JOIN tmi.alarm_rule r ON r.rule_id = a.rule_id
+      JOIN tmi.target t ON t.target_id = a.target_id
+     WHERE (alarms.target IS NULL OR a.target_id = alarms.target)
+       AND (alarms.history OR a.state <> 'cleared')
+       AND tmi.scope_sees(c.scope, t.kind, a.target_id)
+     ORDER BY a.raised_at DESC, a.alarm_id DESC
+$fn$;
+COMMENT ON FUNCTION tmi.alarms(uuid, boolean) IS
+    'Open alarms (with history, cleared ones too) of the targets the caller sees, newest first; the value only for readers of its field';
+
 -- The SQL front door in an API schema, so that clients speaking only HTTP reach it as /rpc/<name>
 -- in every version; each wrapper is granted to the roles the function it calls is granted to.
 CREATE FUNCTION tmi.install_api_functions(api name)
@@ -1025,7 +1050,20 @@ BEGIN
         ('series(target uuid, field text, bucket interval, since timestamptz DEFAULT ''-infinity'','
          ' until timestamptz DEFAULT ''infinity'') RETURNS TABLE (ts timestamptz, avg double precision,'
          ' min double precision, max double precision, n bigint) STABLE',
-         'SELECT * FROM tmi.series(target, field, bucket, since, until)', 'tmi_listener')
+         'SELECT * FROM tmi.series(target, field, bucket, since, until)', 'tmi_listener'),
+        -- connectors and their run state (secrets masked, tmi.connectors), for consoles and other clients
+        ('connectors() RETURNS TABLE (connector_id bigint, name text, url text, every interval, format text, options jsonb,'
+         ' enabled boolean, created_at timestamptz, last_attempt timestamptz, last_success timestamptz, last_status integer,'
+         ' last_error text, consecutive_failures integer, next_run timestamptz) STABLE', 'SELECT * FROM tmi.connectors',
+         'tmi_speaker'),
+        -- alarms as the caller may read them (tmi.alarms), acknowledged by admins (tmi.ack_alarm)
+        ('alarms(target uuid DEFAULT NULL, history boolean DEFAULT false) RETURNS TABLE (alarm_id bigint, target_id uuid,'
+         ' kind text, name text, ext_key text, field text, op text, threshold double precision, severity text, state text,'
+         ' value double precision, raised_at timestamptz, acked_at timestamptz, cleared_at timestamptz) STABLE',
+         'SELECT * FROM tmi.alarms(target, history)', 'tmi_listener'),
+        ('ack_alarm(alarm_id bigint) RETURNS void VOLATILE', 'SELECT tmi.ack_alarm(alarm_id)', 'tmi_admin'),
+        ('schema_history(kind text) RETURNS TABLE (version integer, change text, diff jsonb, attrs jsonb,'
+         ' created_at timestamptz) STABLE', 'SELECT * FROM tmi.schema_history(kind)', 'tmi_listener')
     ) AS v (signature, body, grantee) LOOP
         EXECUTE format('CREATE OR REPLACE FUNCTION %I.%s LANGUAGE sql AS %L', api, f.signature, f.body);
         SELECT p.oid::regprocedure INTO fn FROM pg_proc p
@@ -1041,7 +1079,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION tmi.install_api_functions(name) IS
-    'Creates the front door''s /rpc functions (ingest, observe, near, target_id, events_since, status, series) in an API schema';
+    'Creates the front door''s /rpc functions (ingest, observe, near, target_id, events_since, status, series, connectors, alarms, ack_alarm, schema_history) in an API schema';
 
 DO $api_functions$
 DECLARE
@@ -1056,6 +1094,8 @@ $api_functions$;
 REVOKE ALL ON FUNCTION tmi.series(uuid, text, interval, timestamptz, timestamptz), tmi.install_api_functions(name) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tmi.series(uuid, text, interval, timestamptz, timestamptz), tmi.install_api_functions(name) TO tmi_admin;
 GRANT EXECUTE ON FUNCTION tmi.series(uuid, text, interval, timestamptz, timestamptz) TO tmi_listener, tmi_anon;
+REVOKE ALL ON FUNCTION tmi.alarms(uuid, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tmi.alarms(uuid, boolean) TO tmi_admin, tmi_listener, tmi_anon;
 -- Mapping language: timestamps and values
 -- Rules may read a position from a GeoJSON geometry, give timestamps a pattern and a
 -- time zone, numbers a unit and text a trim (see tmidb--0.2.sql, tmi.check_mapping_rule).

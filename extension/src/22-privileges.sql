@@ -31,7 +31,7 @@ GRANT EXECUTE ON FUNCTION tmi.current_listener(), tmi.caller_is_speaker(), tmi.l
     tmi.only_fields(jsonb, text[]), tmi.visible_meta(uuid), tmi.visible_payload(uuid, timestamptz, bigint),
     tmi.caller_scope(), tmi.scope_sees(jsonb, text, uuid), tmi.scope_only(jsonb, text, uuid, jsonb),
     tmi.scope_fields(jsonb, text, uuid),
-    tmi.series(uuid, text, interval, timestamptz, timestamptz),
+    tmi.series(uuid, text, interval, timestamptz, timestamptz), tmi.alarms(uuid, boolean),
     tmi.listener_targets(text), tmi.listener_obs(text, text, timestamptz, integer),
     tmi.require(anyelement, text, text)
     TO tmi_listener, tmi_anon;

@@ -8,6 +8,7 @@ import io.tmidb.files.ObjectStore;
 import io.tmidb.files.StoreConfig;
 import io.tmidb.gateway.internal.auth.JwtAuthenticator;
 import io.tmidb.gateway.internal.auth.TokenRegistry;
+import io.tmidb.gateway.internal.endpoint.ConsoleEndpoint;
 import io.tmidb.gateway.internal.endpoint.Cors;
 import io.tmidb.gateway.internal.endpoint.IngestEndpoint;
 import io.tmidb.gateway.internal.endpoint.OpenApiEndpoint;
@@ -45,8 +46,9 @@ import java.util.logging.Logger;
  * accepts requests; {@link #close} stops it. Routes: {@code /} (OpenAPI), {@code /<relation>},
  * {@code /rpc/<function>}, the webhook {@code POST /ingest/<source>}, {@code /api/<listener>},
  * {@code /api/<listener>/<kind>/obs} (each also under
- * {@code /rest/v1}), files under {@code /files} (with an object store, docs/files.md), and the
- * WebSocket event streams {@code /tmi/ws} and {@code /tmi/ws/<listener>} (docs/websocket.md).
+ * {@code /rest/v1}), files under {@code /files} (with an object store, docs/files.md), the
+ * WebSocket event streams {@code /tmi/ws} and {@code /tmi/ws/<listener>} (docs/websocket.md), and the
+ * browser console at {@code /console} (docs/console.md).
  */
 public final class Gateway implements AutoCloseable {
     public static final String APP_NAME = "tmiDB-Gateway";
@@ -115,6 +117,7 @@ public final class Gateway implements AutoCloseable {
                 cfg.routes.delete("/files/uploads/{upload}", files::cancel);
                 cfg.routes.get("/files/{file}", files::download);
                 cfg.routes.delete("/files/{file}", files::delete);
+                new ConsoleEndpoint().register(cfg);
                 for (String prefix : PREFIXES) {
                     cfg.routes.get(prefix.isEmpty() ? "/" : prefix, openApi::handle);
                     cfg.routes.get(prefix + "/rpc/{function}", rpc::handle);

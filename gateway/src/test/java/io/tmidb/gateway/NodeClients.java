@@ -53,10 +53,11 @@ final class NodeClients {
         return Integer.parseInt(major) < 22 ? new String[] {"--experimental-websocket"} : new String[0];
     }
 
-    private record Result(int exit, String output) {
+    record Result(int exit, String output) {
     }
 
-    private static Result run(Path dir, Map<String, String> env, List<String> command) throws IOException, InterruptedException {
+    /** Runs {@code command} in {@code dir} with {@code env} added, within three minutes. */
+    static Result run(Path dir, Map<String, String> env, List<String> command) throws IOException, InterruptedException {
         ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         pb.environment().putAll(env);
