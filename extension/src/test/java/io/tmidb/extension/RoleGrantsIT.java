@@ -71,6 +71,7 @@ class RoleGrantsIT {
                     "SELECT tmi.attach_file('%bike%', 'a.txt', 'text/plain', 1, repeat('a', 64), 'files', 'a-key')"),
             Map.entry("tmi.detach_file(bigint)", "SELECT tmi.detach_file((tmi.attach_file('%bike%', 'a.txt', 'text/plain', 1,"
                     + " repeat('a', 64), 'files', 'a-key')).file_id)"),
+            Map.entry("tmi.alarms(uuid,boolean)", "SELECT count(*) FROM tmi.alarms('%bike%', true)"),
             Map.entry("tmi.scope_fields(jsonb,text,uuid)", "SELECT tmi.scope_fields(tmi.caller_scope(), 'bike', '%bike%')"),
             Map.entry("tmi.scope_only(jsonb,text,uuid,jsonb)",
                     "SELECT tmi.scope_only(tmi.caller_scope(), 'bike', '%bike%', '{\"battery\": 1, \"model\": \"x\"}')")));
