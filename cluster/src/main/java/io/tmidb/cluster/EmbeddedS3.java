@@ -99,17 +99,31 @@ public final class EmbeddedS3 {
             return Optional.of(Path.of(configured)).filter(Files::isDirectory);
         }
         try {
-            Path jar = Path.of(EmbeddedS3.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-            Path dir = jar.getParent();
-            for (Path candidate : List.of(dir.resolve("s3server"), dir.getParent().getParent().resolve("s3server").resolve("target").resolve("lib"))) {
-                if (Files.isDirectory(candidate)) {
-                    return Optional.of(candidate);
+            // installed: lib/s3server beside this jar; in the build tree: s3server/target/lib of the checkout,
+            // which this class reaches from cluster/target/classes, cluster/target or launcher/target/lib
+            Path at = Path.of(EmbeddedS3.class.getProtectionDomain().getCodeSource().getLocation().toURI()).getParent();
+            for (int up = 0; at != null && up < 4; up++, at = at.getParent()) {
+                for (Path candidate : List.of(at.resolve("s3server").resolve("target").resolve("lib"), at.resolve("s3server"))) {
+                    if (holdsS3Proxy(candidate)) {
+                        return Optional.of(candidate);
+                    }
                 }
             }
         } catch (java.net.URISyntaxException | RuntimeException e) {
             return Optional.empty();
         }
         return Optional.empty();
+    }
+
+    private static boolean holdsS3Proxy(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            return false;
+        }
+        try (var jars = Files.list(dir)) {
+            return jars.anyMatch(p -> p.getFileName().toString().startsWith("s3proxy-"));
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     private static String hex(int bytes) {
