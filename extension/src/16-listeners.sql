@@ -348,7 +348,8 @@ BEGIN
         -- connectors and their run state (secrets masked, tmi.connectors), for consoles and other clients
         ('connectors() RETURNS TABLE (connector_id bigint, name text, url text, every interval, format text, options jsonb,'
          ' enabled boolean, created_at timestamptz, last_attempt timestamptz, last_success timestamptz, last_status integer,'
-         ' last_error text, consecutive_failures integer, next_run timestamptz) STABLE', 'SELECT * FROM tmi.connectors',
+         ' last_error text, consecutive_failures integer, next_run timestamptz, mapping text, suggestion jsonb,'
+         ' suggestion_note text) STABLE', 'SELECT * FROM tmi.connectors',
          'tmi_speaker'),
         -- alarms as the caller may read them (tmi.alarms), acknowledged by admins (tmi.ack_alarm)
         ('alarms(target uuid DEFAULT NULL, history boolean DEFAULT false) RETURNS TABLE (alarm_id bigint, target_id uuid,'
