@@ -67,7 +67,7 @@ class ListenerRuleIT {
     @Test
     void aSubscriptionChangedInSqlChangesRestAndTheStreamAlike() throws Exception {
         String token = listener("erin", "SELECT tmi.subscribe('erin', 'bike', ARRAY['battery'])");
-        try (WsClient ws = subscribed(token, lastEventId())) {
+        try (WsClient ws = subscribed(token, db.lastEventId())) {
             long first = observe(b1, "{\"battery\": 70, \"speed\": 6}");
             assertEquals("{\"battery\":70}", readings(eventsThrough(ws, first), b1).get(0));
             assertEquals("[{\"battery\":70,\"speed\":null}]", rest(token, "/bike_obs?select=battery,speed&battery=eq.70"));
@@ -91,7 +91,7 @@ class ListenerRuleIT {
         try (Connection c = db.connect()) {
             original = Sql.scalar(c, "SELECT pg_get_functiondef('tmi.listener_scope(text)'::regprocedure)");
         }
-        try (WsClient ws = subscribed(token, lastEventId())) {
+        try (WsClient ws = subscribed(token, db.lastEventId())) {
             // from now on every listener may read cars, with their fuel only, and nothing else
             sql("""
                     CREATE OR REPLACE FUNCTION tmi.listener_scope(listener_name text) RETURNS jsonb
@@ -116,7 +116,7 @@ class ListenerRuleIT {
     void aTargetThatChangesKindIsSeenAlikeByRestAndTheStream() throws Exception {
         String bikes = listener("grace", "SELECT tmi.subscribe('grace', 'bike')");
         String cars = listener("heidi", "SELECT tmi.subscribe('heidi', 'car')");
-        long before = lastEventId();
+        long before = db.lastEventId();
         String moved;
         try (Connection c = db.connect()) {
             moved = Sql.scalar(c, "SELECT tmi.add_target('Moved 1', 'bike', '{\"model\": \"odd\"}', 'M1')");
@@ -165,7 +165,7 @@ class ListenerRuleIT {
     private static long observe(String target, String payload) throws SQLException, InterruptedException {
         sql("SELECT tmi.observe('" + target + "', (SELECT coalesce(max(ts), '2026-11-20 10:00Z') + interval '1 hour'"
                 + " FROM tmi.ts_obs WHERE target_id = '" + target + "'), '" + payload + "')");
-        return lastEventId();
+        return db.lastEventId();
     }
 
     /** Every event frame up to the id {@code last}, known once a heartbeat passes it, within 60 s. */
@@ -191,24 +191,6 @@ class ListenerRuleIT {
     private static List<String> readings(List<JsonNode> events, String target) {
         return ofTarget(events, target).stream().filter(e -> e.path("event_type").asText().equals("obs"))
                 .map(e -> e.path("payload").path("obs").get(0).path("payload").toString()).toList();
-    }
-
-    /** The id of the newest event, once every committed event is numbered. */
-    private static long lastEventId() throws SQLException, InterruptedException {
-        try (Connection c = db.connect(); Statement st = c.createStatement()) {
-            for (int i = 0; i < 200; i++) {
-                st.execute("SELECT tmi.sequence_events()");
-                try (ResultSet rs = st.executeQuery(
-                        "SELECT count(*) FILTER (WHERE event_id IS NULL), coalesce(max(event_id), 0) FROM tmi.event_log")) {
-                    rs.next();
-                    if (rs.getLong(1) == 0) {
-                        return rs.getLong(2);
-                    }
-                }
-                Thread.sleep(50);
-            }
-        }
-        throw new AssertionError("events stayed unnumbered for 10 s");
     }
 
     private static void sql(String statement) throws SQLException {

@@ -90,24 +90,6 @@ class WebSocketIT {
         throw new AssertionError("events up to " + last + " did not arrive in 60 s; got " + out.size());
     }
 
-    /** The id of the newest event, once every committed event is numbered. */
-    private static long lastEventId() throws SQLException, InterruptedException {
-        try (Connection c = db.connect(); Statement st = c.createStatement()) {
-            for (int i = 0; i < 200; i++) {
-                st.execute("SELECT tmi.sequence_events()");
-                try (ResultSet rs = st.executeQuery(
-                        "SELECT count(*) FILTER (WHERE event_id IS NULL), coalesce(max(event_id), 0) FROM tmi.event_log")) {
-                    rs.next();
-                    if (rs.getLong(1) == 0) {
-                        return rs.getLong(2);
-                    }
-                }
-                Thread.sleep(50);
-            }
-        }
-        throw new AssertionError("events stayed unnumbered for 10 s");
-    }
-
     private static void sql(String statement) throws SQLException {
         try (Connection c = db.connect(); Statement st = c.createStatement()) {
             st.execute(statement);
@@ -136,7 +118,7 @@ class WebSocketIT {
             sql("SELECT tmi.observe('" + c1 + "', now(), '{\"fuel\": 40, \"speed_kmh\": 50}')");
             sql("UPDATE tmi.target SET meta = meta || '{\"battery\": 10}' WHERE ext_key = 'B2'");
             sql("SELECT tmi.observe(tmi.add_target('Car 2', 'car', '{\"fuel\": 5}', 'C2'), now(), '{\"fuel\": 4}')");
-            long last = lastEventId();
+            long last = db.lastEventId();
 
             List<JsonNode> a = eventsThrough(alice, last);
             assertEquals(List.of("obs", "target.updated"), a.stream().map(e -> e.path("event_type").asText()).toList(), a::toString);
@@ -170,7 +152,7 @@ class WebSocketIT {
         try (WsClient speaker = subscribed("/tmi/ws/alice", gw.speaker(), "{\"type\": \"subscribe\"}")) {
             sql("SELECT tmi.observe('" + c1 + "', now(), '{\"fuel\": 39}')");
             sql("SELECT tmi.observe('" + b1 + "', now(), '{\"battery\": 69, \"speed_kmh\": 3}')");
-            List<JsonNode> events = eventsThrough(speaker, lastEventId());
+            List<JsonNode> events = eventsThrough(speaker, db.lastEventId());
             assertEquals(1, events.size(), events::toString);
             assertEquals("{\"battery\":69}", events.get(0).path("payload").path("obs").get(0).path("payload").toString());
         }
@@ -211,7 +193,7 @@ class WebSocketIT {
 
     @Test
     void sinceBeyondTheLastEventAndBinaryFramesGetErrorFrames() throws Exception {
-        long last = lastEventId();
+        long last = db.lastEventId();
         try (WsClient client = WsClient.connect(gw, "/tmi/ws?token=" + gw.speaker())) {
             client.expect("ready", 10);
             client.sendBinary(new byte[] {'{', '}'});
@@ -231,7 +213,7 @@ class WebSocketIT {
     @Test
     void heartbeatsCarryTheCursor() throws Exception {
         try (WsClient client = subscribed("/tmi/ws/bob", bobToken, "{\"type\": \"subscribe\", \"since\": 0}")) {
-            long last = lastEventId();
+            long last = db.lastEventId();
             List<JsonNode> replayed = eventsThrough(client, last);
             assertTrue(replayed.stream().allMatch(e -> e.path("target_id").asText().equals(c1)), replayed::toString);
             JsonNode beat = client.expect("heartbeat", 10);
@@ -259,7 +241,7 @@ class WebSocketIT {
         });
         List<JsonNode> seen = new ArrayList<>();
         try (Connection c = db.connect()) {
-            since = lastEventId();
+            since = db.lastEventId();
         }
         writer.start();
         for (int i = 0; i < 100; i++) {
@@ -268,7 +250,7 @@ class WebSocketIT {
         first.abort();
         long cursor = seen.get(seen.size() - 1).path("id").asLong();
         writer.join(60_000);
-        long last = lastEventId();
+        long last = db.lastEventId();
         try (WsClient second = subscribed("/tmi/ws", gw.speaker(), "{\"type\": \"subscribe\", \"since\": " + cursor + "}")) {
             seen.addAll(eventsThrough(second, last));
         }
@@ -281,7 +263,7 @@ class WebSocketIT {
         long last;
         try (WsClient fast = subscribed("/tmi/ws", gw.speaker(), "{\"type\": \"subscribe\", \"events\": [\"obs\"]}");
              WsClient slow = subscribed("/tmi/ws", gw.speaker(), "{\"type\": \"subscribe\", \"events\": [\"obs\"]}")) {
-            long since = lastEventId();
+            long since = db.lastEventId();
             slow.pause();
             List<JsonNode> fastEvents = new ArrayList<>();
             last = since;
@@ -289,7 +271,7 @@ class WebSocketIT {
             for (int burst = 0; burst < 30; burst++) {
                 sql("DO $$ BEGIN FOR i IN 1..100 LOOP PERFORM tmi.observe('" + b1 + "', now() + i * interval '1 ms',"
                         + " jsonb_build_object('n', i, 'pad', repeat('x', 12000))); END LOOP; END $$");
-                last = lastEventId();
+                last = db.lastEventId();
                 fastEvents.addAll(eventsThrough(fast, last));
             }
             assertContiguous(since + 1, last, ids(fastEvents));

@@ -7,7 +7,9 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -43,6 +45,24 @@ public final class TestDatabase {
         }
         java.nio.file.Files.createDirectories(dir);
         java.nio.file.Files.copy(jar, dir.resolve("tmidb-stored.jar"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /** The id of the newest event, once every committed event is numbered (waits up to 10 s for that). */
+    public long lastEventId() throws SQLException, InterruptedException {
+        try (Connection c = connect(); Statement st = c.createStatement()) {
+            for (int i = 0; i < 200; i++) {
+                st.execute("SELECT tmi.sequence_events()");
+                try (ResultSet rs = st.executeQuery(
+                        "SELECT count(*) FILTER (WHERE event_id IS NULL), coalesce(max(event_id), 0) FROM tmi.event_log")) {
+                    rs.next();
+                    if (rs.getLong(1) == 0) {
+                        return rs.getLong(2);
+                    }
+                }
+                Thread.sleep(50);
+            }
+        }
+        throw new AssertionError("events stayed unnumbered for 10 s");
     }
 
     /** A superuser connection, in autocommit mode. */
