@@ -48,10 +48,10 @@ public final class PreviewDesk implements WorkerService {
                         while (tickets.size() < TICKETS) {
                             tickets.add(reserve(c));
                         }
-                        long[] asked = asked(c, tickets);
-                        if (asked.length > 0) {
+                        Asked asked = asked(c, tickets);
+                        if (asked.any()) {
                             answer(c, asked);
-                            for (long id : asked) {
+                            for (long id : asked.all()) {
                                 release(c, id);
                                 tickets.remove(id);
                             }
@@ -62,16 +62,27 @@ public final class PreviewDesk implements WorkerService {
                 });
     }
 
-    private static void answer(Connection c, long[] ids) throws SQLException {
+    /** The unanswered requests under this desk's tickets, by task. */
+    private record Asked(List<Long> previews, List<Long> suggestions) {
+        boolean any() {
+            return !previews.isEmpty() || !suggestions.isEmpty();
+        }
+
+        List<Long> all() {
+            List<Long> all = new ArrayList<>(previews);
+            all.addAll(suggestions);
+            return all;
+        }
+    }
+
+    private static void answer(Connection c, Asked asked) throws SQLException {
         c.setAutoCommit(false);
         try {
-            long[] previews = ofTask(c, ids, "preview");
-            long[] suggestions = ofTask(c, ids, "suggestion");
-            if (previews.length > 0) {
-                PreviewRequests.answer(c, previews);
+            if (!asked.previews().isEmpty()) {
+                PreviewRequests.answer(c, asked.previews().stream().mapToLong(Long::longValue).toArray());
             }
-            if (suggestions.length > 0) {
-                SuggestRequests.answer(c, suggestions);
+            if (!asked.suggestions().isEmpty()) {
+                SuggestRequests.answer(c, asked.suggestions().stream().mapToLong(Long::longValue).toArray());
             }
             c.commit(); // before the locks go: a caller that wakes finds its answer
         } catch (SQLException e) {
@@ -82,22 +93,22 @@ public final class PreviewDesk implements WorkerService {
         }
     }
 
-    /** The tickets a request was queued under and not yet answered. */
-    private static long[] asked(Connection c, Set<Long> tickets) throws SQLException {
+    /** The tickets a request was queued under and not yet answered, by task. */
+    private static Asked asked(Connection c, Set<Long> tickets) throws SQLException {
+        Asked asked = new Asked(new ArrayList<>(), new ArrayList<>());
         if (tickets.isEmpty()) {
-            return new long[0];
+            return asked;
         }
-        try (PreparedStatement ps = c.prepareStatement("SELECT request_id FROM tmi.preview_request"
+        try (PreparedStatement ps = c.prepareStatement("SELECT request_id, task FROM tmi.preview_request"
                 + " WHERE request_id = ANY(CAST(? AS bigint[])) AND result IS NULL AND error IS NULL ORDER BY request_id")) {
             ps.setString(1, Ids.toArrayLiteral(tickets.stream().mapToLong(Long::longValue).toArray()));
-            List<Long> ids = new ArrayList<>();
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    ids.add(rs.getLong(1));
+                    ("preview".equals(rs.getString(2)) ? asked.previews() : asked.suggestions()).add(rs.getLong(1));
                 }
             }
-            return ids.stream().mapToLong(Long::longValue).toArray();
         }
+        return asked;
     }
 
     private static long reserve(Connection c) throws SQLException {
@@ -111,21 +122,6 @@ public final class PreviewDesk implements WorkerService {
         try (PreparedStatement ps = c.prepareStatement("SELECT tmi.release_preview_ticket(?)")) {
             ps.setLong(1, id);
             ps.execute();
-        }
-    }
-
-    private static long[] ofTask(Connection c, long[] ids, String task) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT request_id FROM tmi.preview_request"
-                + " WHERE request_id = ANY(CAST(? AS bigint[])) AND task = ? ORDER BY request_id")) {
-            ps.setString(1, Ids.toArrayLiteral(ids));
-            ps.setString(2, task);
-            List<Long> out = new ArrayList<>();
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(rs.getLong(1));
-                }
-            }
-            return out.stream().mapToLong(Long::longValue).toArray();
         }
     }
 }
