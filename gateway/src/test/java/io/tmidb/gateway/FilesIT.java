@@ -39,7 +39,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Files with the real embedded object store (S3Proxy, as tmidbd runs it): a presigned upload is
  * verified and attached, listeners get the event and may download what they may read, wrong sizes
  * and hashes are refused leaving nothing, expired uploads and deleted files lose their objects,
- * bodies stream through the gateway in parts, and the limits hold.
+ * bodies stream through the gateway, and the limits hold.
  */
 @TmidbTest
 class FilesIT {
@@ -209,8 +209,8 @@ class FilesIT {
     }
 
     @Test
-    void aBodyStreamsThroughTheGatewayInPartsAndIsVerified() throws Exception {
-        byte[] video = bytes(20 << 20, 6); // three parts of 8 MiB
+    void aBodyStreamsThroughTheGatewayAndIsVerified() throws Exception {
+        byte[] video = bytes(20 << 20, 6);
         HttpResponse<String> r = stream(camera, "clip.bin", sha256(video), video);
         assertEquals(201, r.statusCode(), r::body);
         JsonNode file = Json.of(r);
