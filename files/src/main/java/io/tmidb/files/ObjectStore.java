@@ -43,13 +43,15 @@ import java.util.Optional;
  * {@link FileException} with code {@code UNAVAILABLE} unless a more precise code applies.
  */
 public final class ObjectStore implements AutoCloseable {
+    /** The largest object one PUT stores in S3 (5 GiB), so the largest presigned upload. */
+    public static final long SINGLE_PUT_MAX = 5L << 30;
     private final StoreConfig config;
     private final S3Client s3;
     private final S3Presigner presigner;
     private final StreamedUploads streamed;
 
     public ObjectStore(StoreConfig config) {
-        this(config, StreamedUploads.SINGLE_PUT_MAX, StreamedUploads.PART_BYTES);
+        this(config, SINGLE_PUT_MAX, StreamedUploads.PART_BYTES);
     }
 
     /** With other limits of streamed uploads than S3's, so that tests reach multipart uploads with small bodies. */

@@ -20,7 +20,7 @@ import java.util.Map;
 /**
  * Uploads of a body of known length read from a stream: the bytes go on to the store as they
  * arrive, hashed on the way, with nothing held but the HTTP client's small buffers, so memory per
- * upload is the same whatever the size. A body up to {@link #SINGLE_PUT_MAX} is one PUT to a
+ * upload is the same whatever the size. A body up to {@link ObjectStore#SINGLE_PUT_MAX} is one PUT to a
  * presigned URL that signs its length, type and declared SHA-256 (the store refuses another body,
  * as for the presigned uploads of {@code POST /files}); a longer one is an S3 multipart upload whose
  * parts are streamed one after the other the same way, completed only when the whole body has the
@@ -30,8 +30,6 @@ import java.util.Map;
  * {@code java.net.http} hands every 16 KiB to other threads in a fresh buffer.
  */
 final class StreamedUploads {
-    /** S3's largest object in one PUT: 5 GiB. */
-    static final long SINGLE_PUT_MAX = 5L << 30;
     /** Parts of a longer body: 1 GiB, so S3's 10,000 parts reach 10 TiB, more than its 5 TiB per object. */
     static final long PART_BYTES = 1L << 30;
     private static final int CONNECT_TIMEOUT_MS = 10_000;

@@ -54,7 +54,7 @@ public final class FilesEndpoint {
         String type = text(req, "content_type");
         Long size = number(req, "size");
         String sha256 = text(req, "sha256");
-        rules.check(type, size);
+        rules.checkPresigned(type, size, ObjectStore.SINGLE_PUT_MAX);
         JsonNode up = call(caller, false, FileStatements.begin(text(req, "target_id"), text(req, "name"), type, size, sha256,
                 s.config().bucket(), rules.uploadTtl()));
         Presigned put = s.presignPut(up.get("object_key").asText(), type, size, sha256, rules.uploadTtl());
