@@ -2228,7 +2228,7 @@ DECLARE
     log bigint;
 BEGIN
     INSERT INTO tmi.file_trash (bucket, object_key) VALUES (OLD.bucket, OLD.object_key) ON CONFLICT DO NOTHING;
-    -- with its target deleted (ON DELETE CASCADE), the target's kind is gone too
+    -- the target is still there when it is being deleted: its files go first (tmi.target_files_deleted)
     INSERT INTO tmi.event_log (event_type, kind, target_id, payload)
     SELECT 'file.deleted', (SELECT t.kind FROM tmi.target t WHERE t.target_id = OLD.target_id), OLD.target_id,
            to_jsonb(OLD)
@@ -2240,6 +2240,24 @@ $fn$;
 COMMENT ON FUNCTION tmi.file_deleted() IS 'Trigger: a deleted file''s object goes to file_trash, and a file.deleted event is made';
 CREATE TRIGGER file_attachment_deleted AFTER DELETE ON tmi.file_attachment
     FOR EACH ROW EXECUTE FUNCTION tmi.file_deleted();
+
+-- A target's files are deleted before the target rather than by ON DELETE CASCADE after it, so
+-- that their file.deleted events carry the target's kind, which WebSocket listeners follow.
+CREATE FUNCTION tmi.target_files_deleted()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $fn$
+BEGIN
+    DELETE FROM tmi.file_attachment a WHERE a.target_id = OLD.target_id;
+    RETURN OLD;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.target_files_deleted() IS
+    'Trigger: a target''s files are deleted before it, so that their file.deleted events carry its kind';
+CREATE TRIGGER target_files_deleted BEFORE DELETE ON tmi.target
+    FOR EACH ROW EXECUTE FUNCTION tmi.target_files_deleted();
 
 CREATE FUNCTION tmi.expire_uploads()
 RETURNS integer
@@ -2272,7 +2290,7 @@ BEGIN ATOMIC
            bytes = excluded.bytes, detail = excluded.detail, checked_at = excluded.checked_at;
 END;
 COMMENT ON FUNCTION tmi.report_file_store(text, text, boolean, bigint, bigint, text) IS
-    'Records what a gateway learnt of its object store (tmi.status() shows it)';
+    'Records what the worker learnt of the object store (tmi.status() shows it)';
 
 CREATE FUNCTION tmi.file_status()
 RETURNS TABLE (subsystem text, state text, detail text)
@@ -2290,7 +2308,7 @@ BEGIN ATOMIC
                                              coalesce(s.objects::text, '?'), coalesce(s.bytes::text, '?'),
                                              coalesce(': ' || s.detail, ''),
                                              round(extract(epoch FROM now() - s.checked_at)::numeric)), '; ' ORDER BY s.bucket),
-                           'no object store has reported (the gateway reports the one it uses)'))
+                           'no object store has reported (tmidb-worker reports the one it uses)'))
       FROM tmi.file_store s;
 END;
 COMMENT ON FUNCTION tmi.file_status() IS 'The files row of tmi.status(): files, pending uploads, trash and the object store';
@@ -2305,12 +2323,12 @@ SELECT pg_catalog.pg_extension_config_dump('tmi.file_trash', '');
 REVOKE ALL ON FUNCTION tmi.check_file(text, text, bigint, text), tmi.require_speaker(text), tmi.require_target(uuid),
     tmi.begin_upload(uuid, text, text, bigint, text, text, interval), tmi.pending_upload(uuid), tmi.cancel_upload(uuid),
     tmi.attach_file(uuid, text, text, bigint, text, text, text, jsonb), tmi.detach_file(bigint), tmi.file_deleted(),
-    tmi.expire_uploads(), tmi.report_file_store(text, text, boolean, bigint, bigint, text), tmi.file_status()
+    tmi.target_files_deleted(), tmi.expire_uploads(), tmi.report_file_store(text, text, boolean, bigint, bigint, text), tmi.file_status()
     FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tmi.check_file(text, text, bigint, text), tmi.require_speaker(text), tmi.require_target(uuid),
     tmi.begin_upload(uuid, text, text, bigint, text, text, interval), tmi.pending_upload(uuid), tmi.cancel_upload(uuid),
     tmi.attach_file(uuid, text, text, bigint, text, text, text, jsonb), tmi.detach_file(bigint), tmi.file_deleted(),
-    tmi.expire_uploads(), tmi.report_file_store(text, text, boolean, bigint, bigint, text), tmi.file_status()
+    tmi.target_files_deleted(), tmi.expire_uploads(), tmi.report_file_store(text, text, boolean, bigint, bigint, text), tmi.file_status()
     TO tmi_admin;
 -- the checks run inside these functions, as their owner: speakers need no grant on them
 GRANT EXECUTE ON FUNCTION tmi.begin_upload(uuid, text, text, bigint, text, text, interval), tmi.pending_upload(uuid),

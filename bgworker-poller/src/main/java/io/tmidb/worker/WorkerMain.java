@@ -7,6 +7,7 @@ import io.tmidb.settings.ServiceCommand;
 import io.tmidb.settings.Setting;
 import io.tmidb.worker.host.StoredLogicHost;
 import io.tmidb.worker.connector.ConnectorScheduler;
+import io.tmidb.worker.maintenance.FileJanitor;
 import io.tmidb.worker.maintenance.PartitionMaintainer;
 import io.tmidb.worker.relay.EventRelay;
 import picocli.CommandLine;
@@ -40,8 +41,8 @@ public final class WorkerMain {
 
     /** The worker's command line over the environment {@code env}. */
     public static CommandLine commandLine(Function<String, String> env) {
-        return ServiceCommand.commandLine(Service.WORKER, "Runs tmiDB's worker: stored logic, connectors, partitions and the"
-                + " event relay, until SIGTERM.", env, sources -> run(new WorkerSettings(sources)));
+        return ServiceCommand.commandLine(Service.WORKER, "Runs tmiDB's worker: stored logic, connectors, partitions, the"
+                + " object store's cleanup and the event relay, until SIGTERM.", env, sources -> run(new WorkerSettings(sources)));
     }
 
     private static int run(WorkerSettings settings) throws InterruptedException {
@@ -71,7 +72,7 @@ public final class WorkerMain {
     /** Every service a worker runs. */
     public static List<WorkerService> services() {
         List<WorkerService> services = new ArrayList<>(StoredLogicHost.all());
-        services.addAll(List.of(new PartitionMaintainer(), new ConnectorScheduler(), new EventRelay()));
+        services.addAll(List.of(new PartitionMaintainer(), new FileJanitor(), new ConnectorScheduler(), new EventRelay()));
         return List.copyOf(services);
     }
 }

@@ -43,12 +43,19 @@ import java.util.Optional;
  * {@link FileException} with code {@code UNAVAILABLE} unless a more precise code applies.
  */
 public final class ObjectStore implements AutoCloseable {
+    /** The largest object one PUT stores in S3 (5 GiB), so the largest presigned upload. */
+    public static final long SINGLE_PUT_MAX = 5L << 30;
     private final StoreConfig config;
     private final S3Client s3;
     private final S3Presigner presigner;
     private final StreamedUploads streamed;
 
     public ObjectStore(StoreConfig config) {
+        this(config, SINGLE_PUT_MAX, StreamedUploads.PART_BYTES);
+    }
+
+    /** With other limits of streamed uploads than S3's, so that tests reach multipart uploads with small bodies. */
+    ObjectStore(StoreConfig config, long singlePutMax, long partBytes) {
         this.config = config;
         StaticCredentialsProvider credentials = StaticCredentialsProvider.create(
                 AwsBasicCredentials.create(config.accessKey(), config.secretKey()));
@@ -63,7 +70,7 @@ public final class ObjectStore implements AutoCloseable {
         this.presigner = S3Presigner.builder().endpointOverride(config.endpoint()).region(region).credentialsProvider(credentials)
                 .serviceConfiguration(S3Configuration.builder().pathStyleAccessEnabled(config.pathStyle()).build())
                 .build();
-        this.streamed = new StreamedUploads(s3, presigner, config.bucket());
+        this.streamed = new StreamedUploads(s3, presigner, config.bucket(), singlePutMax, partBytes);
     }
 
     public StoreConfig config() {
@@ -171,11 +178,13 @@ public final class ObjectStore implements AutoCloseable {
     }
 
     /**
-     * Streams {@code in} into the object under {@code key}, two parts in memory at a time, hashing
-     * it on the way; more than {@code maxBytes} aborts the upload ({@code TOO_LARGE}) and keeps nothing.
+     * Streams the {@code size} bytes of {@code in} into the object under {@code key} as they are read,
+     * hashing them on the way, in at most {@code ttl}; memory does not grow with the size. A body of
+     * another length or SHA-256 than declared is refused ({@code SIZE_MISMATCH}, {@code HASH_MISMATCH});
+     * the caller deletes what a store that does not check checksums may have kept.
      */
-    public Stored upload(String key, String contentType, InputStream in, long maxBytes) {
-        return streamed.upload(key, contentType, in, maxBytes);
+    public Stored upload(String key, String contentType, InputStream in, long size, String sha256Hex, Duration ttl) {
+        return streamed.upload(key, contentType, in, size, sha256Hex, ttl);
     }
 
     /** Stores {@code bytes} under {@code key} as they are (for tests and small objects). */

@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: MIT
 package io.tmidb.files;
 
+import io.tmidb.settings.Setting;
+import io.tmidb.settings.Settings;
+
 import java.net.URI;
 import java.util.Locale;
+import java.util.Optional;
 
 /**
  * Where the object store is and how to sign for it: an S3-compatible endpoint, its region, the
@@ -26,6 +30,19 @@ public record StoreConfig(URI endpoint, String region, String bucket, String acc
         if (accessKey == null || accessKey.isEmpty() || secretKey == null || secretKey.isEmpty()) {
             throw new IllegalArgumentException("s3-access-key and s3-secret-key must both be set for " + endpoint);
         }
+    }
+
+    /**
+     * The store a program's settings name ({@code s3-endpoint}, {@code s3-region}, ...), or empty when
+     * {@code s3-endpoint} is: that program has no files. Used by every program that talks to the store.
+     */
+    public static Optional<StoreConfig> of(Settings s) {
+        String endpoint = s.get(Setting.S3_ENDPOINT);
+        if (endpoint.isBlank()) {
+            return Optional.empty();
+        }
+        return Optional.of(new StoreConfig(URI.create(endpoint.strip()), s.get(Setting.S3_REGION), s.get(Setting.S3_BUCKET),
+                s.get(Setting.S3_ACCESS_KEY), s.get(Setting.S3_SECRET_KEY), s.getBoolean(Setting.S3_PATH_STYLE)));
     }
 
     /** The endpoint as shown to people: scheme, host and port. */

@@ -1,108 +1,92 @@
 // SPDX-License-Identifier: MIT
 package io.tmidb.files;
 
+import software.amazon.awssdk.awscore.presigner.PresignedRequest;
 import software.amazon.awssdk.core.exception.SdkException;
-import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.presigner.S3Presigner;
-import software.amazon.awssdk.services.s3.presigner.model.PresignedUploadPartRequest;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.security.MessageDigest;
+import java.io.OutputStream;
+import java.net.HttpURLConnection;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
+import java.util.Map;
 
 /**
- * Uploads of unknown content: the body is read one part at a time into a buffer of
- * {@link #PART_BYTES} and sent as a part of an S3 multipart upload, while the next part is read
- * into a second buffer, so memory per upload is two parts whatever the size; a body that fits one
- * part is one PUT. The SHA-256 is computed on the way. Parts go to presigned part URLs: the SDK's own
- * requests would sign each payload (SigV4 over plain HTTP hashes every byte), a second pass over
- * bytes this class hashes already.
+ * Uploads of a body of known length read from a stream: the bytes go on to the store as they
+ * arrive, hashed on the way, with nothing held but the HTTP client's small buffers, so memory per
+ * upload is the same whatever the size. A body up to {@link ObjectStore#SINGLE_PUT_MAX} is one PUT to a
+ * presigned URL that signs its length, type and declared SHA-256 (the store refuses another body,
+ * as for the presigned uploads of {@code POST /files}); a longer one is an S3 multipart upload whose
+ * parts are streamed one after the other the same way, completed only when the whole body has the
+ * declared hash. The body is copied on the request's thread with one small buffer into a
+ * fixed-length PUT to a presigned URL: the SDK's own requests would sign each payload (SigV4 over
+ * plain HTTP hashes every byte, a second pass over bytes this class hashes already), and
+ * {@code java.net.http} hands every 16 KiB to other threads in a fresh buffer.
  */
 final class StreamedUploads {
-    /** 8 MiB: above S3's 5 MiB minimum for all parts but the last, and few requests per gigabyte. */
-    static final int PART_BYTES = 8 << 20;
-    private static final Duration PART_URL_LIFE = Duration.ofMinutes(15);
+    /** Parts of a longer body: 1 GiB, so S3's 10,000 parts reach 10 TiB, more than its 5 TiB per object. */
+    static final long PART_BYTES = 1L << 30;
+    private static final int CONNECT_TIMEOUT_MS = 10_000;
 
     private final S3Client s3;
     private final S3Presigner presigner;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
     private final String bucket;
+    private final long singlePutMax;
+    private final long partBytes;
 
-    StreamedUploads(S3Client s3, S3Presigner presigner, String bucket) {
+    StreamedUploads(S3Client s3, S3Presigner presigner, String bucket, long singlePutMax, long partBytes) {
         this.s3 = s3;
         this.presigner = presigner;
         this.bucket = bucket;
+        this.singlePutMax = singlePutMax;
+        this.partBytes = partBytes;
     }
 
-    Stored upload(String key, String contentType, InputStream in, long maxBytes) {
-        MessageDigest md = Sha256.digest();
-        byte[] current = new byte[PART_BYTES];
-        int length = fill(in, current);
-        long total = length;
-        md.update(current, 0, length);
-        check(total, maxBytes);
-        if (length < PART_BYTES) {
-            int size = length;
-            byte[] body = current;
-            try {
-                s3.putObject(r -> r.bucket(bucket).key(key).contentType(contentType).contentLength((long) size),
-                        RequestBody.fromInputStream(new ByteArrayInputStream(body, 0, size), size));
-            } catch (SdkException e) {
-                throw ObjectStore.unavailable("cannot store object " + key, e);
-            }
-            return new Stored(total, Sha256.hex(md.digest()), "stream");
+    /**
+     * Stores the {@code size} bytes of {@code body} under {@code key}; {@code ttl} bounds how long it
+     * may take. A body of another length ({@code SIZE_MISMATCH}) or hash ({@code HASH_MISMATCH}) is
+     * refused with both values; an object may then be left behind (a store that does not check the
+     * signed checksum), which the caller deletes.
+     */
+    Stored upload(String key, String contentType, InputStream body, long size, String sha256Hex, Duration ttl) {
+        HashingBody in = new HashingBody(body);
+        if (size <= singlePutMax) {
+            PresignedRequest put = presign(key, () -> presigner.presignPutObject(r -> r.signatureDuration(ttl)
+                    .putObjectRequest(o -> o.bucket(bucket).key(key).contentType(contentType).contentLength(size)
+                            .checksumSHA256(Sha256.hexToBase64(sha256Hex)))));
+            FileException failed = send(put, in, size, ttl, "object " + key).failure();
+            return checked(in, size, sha256Hex, failed);
         }
-        String uploadId;
-        try {
-            uploadId = s3.createMultipartUpload(r -> r.bucket(bucket).key(key).contentType(contentType)).uploadId();
-        } catch (SdkException e) {
-            throw ObjectStore.unavailable("cannot start a multipart upload of " + key, e);
-        }
+        String uploadId = call("cannot start a multipart upload of " + key,
+                () -> s3.createMultipartUpload(r -> r.bucket(bucket).key(key).contentType(contentType)).uploadId());
         boolean done = false;
-        CompletableFuture<CompletedPart> inFlight = null;
         try {
             List<CompletedPart> parts = new ArrayList<>();
-            byte[] spare = new byte[PART_BYTES];
-            int number = 0;
-            while (length > 0) {
-                CompletableFuture<CompletedPart> sent = send(key, uploadId, ++number, current, length);
-                if (inFlight != null) {
-                    parts.add(join(inFlight));
+            for (long sent = 0; sent < size; ) {
+                int number = parts.size() + 1;
+                long length = Math.min(partBytes, size - sent);
+                PresignedRequest put = presign(key, () -> presigner.presignUploadPart(r -> r.signatureDuration(ttl)
+                        .uploadPartRequest(u -> u.bucket(bucket).key(key).uploadId(uploadId).partNumber(number).contentLength(length))));
+                Sent part = send(put, in, length, ttl, "part " + number + " of " + key);
+                if (part.etag() == null) {
+                    return checked(in, size, sha256Hex, part.failure()); // throws: the body or the store failed
                 }
-                inFlight = sent;
-                // the buffer of the part before is free again: read the next part into it while this one is sent
-                byte[] free = spare;
-                spare = current;
-                current = free;
-                length = fill(in, current);
-                total += length;
-                md.update(current, 0, length);
-                check(total, maxBytes);
+                parts.add(CompletedPart.builder().partNumber(number).eTag(part.etag()).build());
+                sent += length;
             }
-            parts.add(join(inFlight));
-            inFlight = null;
-            s3.completeMultipartUpload(r -> r.bucket(bucket).key(key).uploadId(uploadId).multipartUpload(m -> m.parts(parts)));
+            Stored stored = checked(in, size, sha256Hex, null);
+            call("cannot complete the multipart upload of " + key, () -> s3.completeMultipartUpload(r -> r.bucket(bucket).key(key)
+                    .uploadId(uploadId).multipartUpload(m -> m.parts(parts))));
             done = true;
-            return new Stored(total, Sha256.hex(md.digest()), "stream");
-        } catch (SdkException e) {
-            throw ObjectStore.unavailable("cannot store object " + key, e);
+            return stored;
         } finally {
             if (!done) {
-                if (inFlight != null) {
-                    inFlight.handle((part, error) -> null).join();
-                }
                 try {
                     s3.abortMultipartUpload(r -> r.bucket(bucket).key(key).uploadId(uploadId));
                 } catch (SdkException ignored) {
@@ -112,63 +96,94 @@ final class StreamedUploads {
         }
     }
 
-    /** PUTs part {@code number} to its presigned URL; completes with the part and its ETag. */
-    private CompletableFuture<CompletedPart> send(String key, String uploadId, int number, byte[] buf, int length) {
-        PresignedUploadPartRequest p;
-        try {
-            p = presigner.presignUploadPart(r -> r.signatureDuration(PART_URL_LIFE).uploadPartRequest(u -> u.bucket(bucket).key(key)
-                    .uploadId(uploadId).partNumber(number).contentLength((long) length)));
-        } catch (SdkException e) {
-            throw ObjectStore.unavailable("cannot presign part " + number + " of " + key, e);
-        }
-        HttpRequest.Builder put = HttpRequest.newBuilder(URI.create(p.url().toString())).timeout(Duration.ofMinutes(5))
-                .PUT(HttpRequest.BodyPublishers.ofByteArray(buf, 0, length));
-        p.signedHeaders().forEach((name, values) -> {
-            if (!name.equalsIgnoreCase("host") && !name.equalsIgnoreCase("content-length")) {
-                put.header(name, String.join(",", values));
-            }
-        });
-        return http.sendAsync(put.build(), HttpResponse.BodyHandlers.ofString()).thenApply(r -> {
-            if (r.statusCode() != 200) {
-                throw new FileException(FileException.Code.UNAVAILABLE, "the store refused part " + number + " of " + key + ": "
-                        + r.statusCode() + " " + r.body());
-            }
-            return CompletedPart.builder().partNumber(number).eTag(r.headers().firstValue("ETag").orElseThrow(() ->
-                    new FileException(FileException.Code.UNAVAILABLE, "the store answered part " + number + " without an ETag"))).build();
-        });
+    /** What one PUT did: the ETag the store answered, or why the store failed (null: the body failed). */
+    private record Sent(String etag, FileException failure) {
     }
 
-    private static CompletedPart join(CompletableFuture<CompletedPart> part) {
+    /**
+     * PUTs the next {@code length} bytes of the body to the presigned request, copied on this thread
+     * as they arrive, straight into the connection (fixed-length streaming: no chunked encoding and
+     * no buffering of the body by the HTTP client).
+     */
+    private Sent send(PresignedRequest p, HashingBody in, long length, Duration ttl, String what) {
+        HttpURLConnection c = null;
         try {
-            return part.join();
-        } catch (CompletionException e) {
-            if (e.getCause() instanceof FileException f) {
-                throw f;
-            }
-            throw new FileException(FileException.Code.UNAVAILABLE, "a part could not be sent: " + e.getCause(), e.getCause());
-        }
-    }
-
-    private static void check(long total, long maxBytes) {
-        if (total > maxBytes) {
-            throw new FileException(FileException.Code.TOO_LARGE, "the body has more than " + maxBytes + " bytes");
-        }
-    }
-
-    /** Reads until the buffer is full or the stream ends; answers how many bytes it holds. */
-    private static int fill(InputStream in, byte[] buf) {
-        int n = 0;
-        try {
-            while (n < buf.length) {
-                int r = in.read(buf, n, buf.length - n);
-                if (r < 0) {
-                    break;
+            c = (HttpURLConnection) p.url().openConnection();
+            c.setRequestMethod("PUT");
+            c.setConnectTimeout(CONNECT_TIMEOUT_MS);
+            c.setReadTimeout((int) Math.min(Integer.MAX_VALUE, ttl.toMillis()));
+            c.setDoOutput(true);
+            c.setFixedLengthStreamingMode(length);
+            for (Map.Entry<String, List<String>> h : p.signedHeaders().entrySet()) {
+                if (!h.getKey().equalsIgnoreCase("host") && !h.getKey().equalsIgnoreCase("content-length")) {
+                    c.setRequestProperty(h.getKey(), String.join(",", h.getValue()));
                 }
-                n += r;
             }
+            try (OutputStream out = c.getOutputStream()) {
+                if (!in.copy(out, length)) {
+                    c.disconnect(); // the body failed or ended: the store must not take what was sent
+                    return new Sent(null, null);
+                }
+            }
+            int status = c.getResponseCode();
+            if (status != 200) {
+                return new Sent(null, new FileException(FileException.Code.UNAVAILABLE, "the store refused " + what + ": "
+                        + status + " " + answer(c.getErrorStream())));
+            }
+            answer(c.getInputStream()); // read to the end, so that the connection is kept for the next request
+            String etag = c.getHeaderField("ETag");
+            return etag != null ? new Sent(etag, null)
+                    : new Sent(null, new FileException(FileException.Code.UNAVAILABLE, "the store answered " + what + " without an ETag"));
         } catch (IOException e) {
-            throw new FileException(FileException.Code.UNAVAILABLE, "the upload's body could not be read: " + e.getMessage(), e);
+            if (c != null) {
+                c.disconnect();
+            }
+            return new Sent(null, new FileException(FileException.Code.UNAVAILABLE, "cannot store " + what + ": " + e, e));
         }
-        return n;
+    }
+
+    private static String answer(InputStream in) throws IOException {
+        if (in == null) {
+            return "";
+        }
+        try (in) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    /**
+     * The outcome once the store is done: the body's own faults (it could not be read, it ended
+     * early, its hash is not the declared one) come before the store's, which a wrong body causes
+     * (the store refuses a body whose checksum is not the signed one).
+     */
+    private static Stored checked(HashingBody in, long size, String sha256Hex, FileException storeFailure) {
+        if (in.readFailure() != null) {
+            throw new FileException(FileException.Code.UNAVAILABLE, "the upload's body could not be read: "
+                    + in.readFailure().getMessage(), in.readFailure());
+        }
+        if (in.ended() || (in.count() < size && storeFailure == null)) {
+            throw new FileException(FileException.Code.SIZE_MISMATCH, "the body has " + in.count() + " bytes, " + size
+                    + " were declared");
+        }
+        if (in.count() == size && !in.sha256().equals(sha256Hex)) {
+            throw new FileException(FileException.Code.HASH_MISMATCH, "the body's SHA-256 is " + in.sha256() + ", "
+                    + sha256Hex + " was declared");
+        }
+        if (storeFailure != null) {
+            throw storeFailure;
+        }
+        return new Stored(size, in.sha256(), "stream");
+    }
+
+    private static <T> T presign(String key, java.util.function.Supplier<T> op) {
+        return call("cannot presign an upload of " + key, op);
+    }
+
+    private static <T> T call(String what, java.util.function.Supplier<T> op) {
+        try {
+            return op.get();
+        } catch (SdkException e) {
+            throw ObjectStore.unavailable(what, e);
+        }
     }
 }

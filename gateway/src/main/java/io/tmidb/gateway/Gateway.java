@@ -16,7 +16,6 @@ import io.tmidb.gateway.internal.endpoint.ResourceEndpoint;
 import io.tmidb.gateway.internal.endpoint.RpcEndpoint;
 import io.tmidb.gateway.internal.endpoint.Services;
 import io.tmidb.gateway.internal.error.ApiException;
-import io.tmidb.gateway.internal.files.FileJanitor;
 import io.tmidb.gateway.internal.files.FileRules;
 import io.tmidb.gateway.internal.files.FilesEndpoint;
 import io.tmidb.gateway.internal.listener.ListenerEndpoint;
@@ -28,13 +27,13 @@ import io.tmidb.gateway.internal.schema.SchemaListener;
 import io.tmidb.gateway.internal.ws.WsEndpoint;
 import io.tmidb.settings.Setting;
 
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -164,11 +163,6 @@ public final class Gateway implements AutoCloseable {
             });
             long every = settings.getDuration(Setting.SCHEMA_REFRESH).toMillis();
             refresher.scheduleWithFixedDelay(cache::reloadIfStale, every, every, TimeUnit.MILLISECONDS);
-            if (store != null) {
-                FileJanitor janitor = new FileJanitor(store, db::openAsAdmin);
-                long sweep = settings.getDuration(Setting.FILE_SWEEP).toMillis();
-                refresher.scheduleWithFixedDelay(janitor::sweep, 0, sweep, TimeUnit.MILLISECONDS);
-            }
             LOG.info(() -> "tmiDB gateway listening on " + settings.get(Setting.GATEWAY_HOST) + ":" + http.port()
                     + ", API versions " + cache.get().versions());
             return new Gateway(http, db, refresher, new SchemaListener(db::openDedicated, cache), ws, tokens, store);
@@ -208,14 +202,12 @@ public final class Gateway implements AutoCloseable {
      * now does not stop the gateway: file requests answer 503 until it can, and tmi.status() says so.
      */
     private static ObjectStore objectStore(GatewaySettings settings) {
-        String endpoint = settings.get(Setting.S3_ENDPOINT);
-        if (endpoint.isBlank()) {
+        Optional<StoreConfig> config = StoreConfig.of(settings);
+        if (config.isEmpty()) {
             LOG.info("no s3-endpoint: files are off");
             return null;
         }
-        ObjectStore store = new ObjectStore(new StoreConfig(URI.create(endpoint.strip()), settings.get(Setting.S3_REGION),
-                settings.get(Setting.S3_BUCKET), settings.get(Setting.S3_ACCESS_KEY),
-                settings.get(Setting.S3_SECRET_KEY), settings.getBoolean(Setting.S3_PATH_STYLE)));
+        ObjectStore store = new ObjectStore(config.get());
         try {
             store.ensureBucket();
             LOG.info(() -> "files in " + store.config());

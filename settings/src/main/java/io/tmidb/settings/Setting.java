@@ -113,21 +113,21 @@ public enum Setting {
     WS_SCOPE_REFRESH("ws-scope-refresh", DURATION, "PT5S", null, Check.positiveDuration(), Mask.NONE,
             "how often WebSocket sessions reload their listener's subscriptions", GATEWAY),
 
-    // files (docs/files.md): the object store, and the limits of what the gateway takes
+    // files (docs/files.md): the object store, the limits of what the gateway takes, the worker's janitor
     S3_ENDPOINT("s3-endpoint", TEXT, "", null,
             Check.matches("|https?://.+", "must be empty or an http:// or https:// URL such as http://127.0.0.1:8333"), Mask.NONE,
             "URL of the S3-compatible object store that holds files; empty: tmidbd runs its embedded store (and passes its"
-                    + " endpoint to its gateway), a gateway run alone has no files", TMIDBD, TMICTL, GATEWAY),
-    S3_REGION("s3-region", TEXT, "us-east-1", null, Check.notBlank(), Mask.NONE, "the object store's region", TMIDBD, TMICTL, GATEWAY),
+                    + " endpoint to its gateway and worker), a gateway or worker run alone has no files", TMIDBD, TMICTL, WORKER, GATEWAY),
+    S3_REGION("s3-region", TEXT, "us-east-1", null, Check.notBlank(), Mask.NONE, "the object store's region", TMIDBD, TMICTL, WORKER, GATEWAY),
     S3_BUCKET("s3-bucket", TEXT, "tmidb", null,
             Check.matches("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", "must be 3 to 63 lower-case letters, digits, dots and hyphens"),
-            Mask.NONE, "bucket that holds the files (created when missing)", TMIDBD, TMICTL, GATEWAY),
+            Mask.NONE, "bucket that holds the files (created when missing)", TMIDBD, TMICTL, WORKER, GATEWAY),
     S3_ACCESS_KEY("s3-access-key", TEXT, "", null, Check.NONE, Mask.NONE, "access key for the external object store",
-            TMIDBD, TMICTL, GATEWAY),
+            TMIDBD, TMICTL, WORKER, GATEWAY),
     S3_SECRET_KEY("s3-secret-key", TEXT, "", null, Check.NONE, Mask.ALL, "secret key for the external object store",
-            TMIDBD, TMICTL, GATEWAY),
+            TMIDBD, TMICTL, WORKER, GATEWAY),
     S3_PATH_STYLE("s3-path-style", BOOLEAN, "true", null, Check.NONE, Mask.NONE,
-            "address buckets in the path (http://host/bucket/key) rather than the host name", TMIDBD, TMICTL, GATEWAY),
+            "address buckets in the path (http://host/bucket/key) rather than the host name", TMIDBD, TMICTL, WORKER, GATEWAY),
     S3_PORT("s3-port", INTEGER, "9010", null, Check.range(1, 65535), Mask.NONE,
             "port of the embedded object store (S3Proxy) on 127.0.0.1", TMIDBD, TMICTL),
     FILE_MAX_SIZE("file-max-size", INTEGER, "5368709120", null, Check.atLeast(0), Mask.NONE,
@@ -139,7 +139,7 @@ public enum Setting {
     FILE_DOWNLOAD_EXPIRY("file-download-expiry", DURATION, "PT1M", null, Check.positiveDuration(), Mask.NONE,
             "how long a download URL from GET /files/<id> is valid", GATEWAY),
     FILE_SWEEP("file-sweep", DURATION, "PT30S", null, Check.positiveDuration(), Mask.NONE,
-            "how often the gateway deletes objects of deleted files and expired uploads and checks the store", GATEWAY);
+            "how often the worker deletes objects of deleted files and expired uploads and checks the store", WORKER);
 
     private final String key;
     private final ValueType type;

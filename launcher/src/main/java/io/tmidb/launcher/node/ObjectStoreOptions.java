@@ -25,7 +25,7 @@ public record ObjectStoreOptions(String endpoint, String region, String bucket, 
         return endpoint != null && !endpoint.isBlank();
     }
 
-    /** The gateway's settings for this store (as TMIDB_* variables), given the embedded store's key pair. */
+    /** The settings of the store's clients, gateway and worker (TMIDB_* variables), given the embedded store's key pair. */
     Map<String, String> gatewayEnv(EmbeddedS3.Credentials embedded) {
         Map<String, String> env = new HashMap<>();
         env.put(Setting.S3_ENDPOINT.envName(), external() ? endpoint : EmbeddedS3.endpoint(embeddedPort));

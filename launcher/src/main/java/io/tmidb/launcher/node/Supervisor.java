@@ -115,8 +115,6 @@ public final class Supervisor {
 
     private void startServices() throws IOException, SQLException {
         Path logDir = cluster.logFile().getParent();
-        // the password in the environment, not on a command line that ps shows
-        Map<String, String> workerEnv = Map.of(Setting.DB_PASSWORD.envName(), cluster.superuserPassword());
         if (natsUrl.isEmpty()) {
             natsServerBinary().ifPresent(bin -> {
                 // on the worker's default URL, nats://127.0.0.1:4222
@@ -127,6 +125,9 @@ public final class Supervisor {
         }
         Map<String, String> storeEnv = objectStore(logDir);
         if (loadable(WORKER_MAIN)) {
+            // the password in the environment, not on a command line that ps shows; the store's too (its janitor)
+            Map<String, String> workerEnv = new java.util.HashMap<>(storeEnv);
+            workerEnv.put(Setting.DB_PASSWORD.envName(), cluster.superuserPassword());
             parts.add(new Child("worker", childCommand(WORKER_MAIN, Service.WORKER, Cluster.SUPERUSER), workerEnv,
                     logDir.resolve("worker.log")));
         }
@@ -149,8 +150,8 @@ public final class Supervisor {
 
     /**
      * The embedded object store as a part of the node unless an external endpoint is set; answers
-     * the gateway's settings for the embedded store, in its environment (none for an external store:
-     * the gateway reads those settings as tmidbd did).
+     * the settings of the gateway and the worker for the embedded store, in their environment (none
+     * for an external store: they read those settings as tmidbd did).
      */
     private Map<String, String> objectStore(Path logDir) {
         if (objects.external()) {

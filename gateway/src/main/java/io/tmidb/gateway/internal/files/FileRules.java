@@ -29,6 +29,19 @@ public record FileRules(long maxSize, List<String> contentTypes, Duration upload
         }
     }
 
+    /**
+     * {@link #check}, and refuses (413) a presigned upload larger than one PUT may store
+     * ({@code maxPut}: S3's 5 GiB), naming the way that takes it: the body streamed through the gateway.
+     */
+    public void checkPresigned(String contentType, Long size, long maxPut) {
+        check(contentType, size);
+        if (size != null && size > maxPut) {
+            throw new ApiException(413, FileErrors.TOO_LARGE, "file too large for a presigned upload", "the file has " + size
+                    + " bytes, one PUT to the store takes at most " + maxPut, "Stream it through POST /files/stream, which"
+                    + " stores a larger body as a multipart upload.");
+        }
+    }
+
     private boolean allows(String contentType) {
         String t = contentType.toLowerCase(Locale.ROOT);
         return contentTypes.isEmpty() || contentTypes.stream().anyMatch(a -> a.equals(t)

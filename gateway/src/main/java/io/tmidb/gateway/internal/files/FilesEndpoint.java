@@ -54,7 +54,7 @@ public final class FilesEndpoint {
         String type = text(req, "content_type");
         Long size = number(req, "size");
         String sha256 = text(req, "sha256");
-        rules.check(type, size);
+        rules.checkPresigned(type, size, ObjectStore.SINGLE_PUT_MAX);
         JsonNode up = call(caller, false, FileStatements.begin(text(req, "target_id"), text(req, "name"), type, size, sha256,
                 s.config().bucket(), rules.uploadTtl()));
         Presigned put = s.presignPut(up.get("object_key").asText(), type, size, sha256, rules.uploadTtl());
@@ -102,15 +102,8 @@ public final class FilesEndpoint {
         String upload = up.get("upload_id").asText();
         Stored got;
         try {
-            got = s.upload(up.get("object_key").asText(), type, ctx.req().getInputStream(), length);
-            if (got.size() != length) {
-                throw new FileException(FileException.Code.SIZE_MISMATCH, "the body has " + got.size() + " bytes, "
-                        + length + " were declared");
-            }
-            if (!got.sha256().equals(up.get("sha256").asText())) {
-                throw new FileException(FileException.Code.HASH_MISMATCH, "the body's SHA-256 is " + got.sha256() + ", "
-                        + up.get("sha256").asText() + " was declared");
-            }
+            got = s.upload(up.get("object_key").asText(), type, ctx.req().getInputStream(), length, up.get("sha256").asText(),
+                    rules.uploadTtl());
         } catch (FileException | IOException e) {
             drop(caller, upload, up);
             throw e instanceof FileException f ? FileErrors.of(f)

@@ -1,61 +1,80 @@
 // SPDX-License-Identifier: MIT
-package io.tmidb.gateway.internal.files;
+package io.tmidb.worker.maintenance;
 
 import io.tmidb.files.FileException;
 import io.tmidb.files.ObjectStore;
+import io.tmidb.files.StoreConfig;
 import io.tmidb.files.StoreTotals;
+import io.tmidb.settings.Setting;
+import io.tmidb.worker.WorkerContext;
+import io.tmidb.worker.WorkerService;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.sql.Types;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * One sweep of the object store's housekeeping, run by the gateway every {@code file-sweep}: expired
- * uploads are queued in {@code tmi.file_trash} ({@code tmi.expire_uploads()}), the queued objects are
- * deleted from the store (rows claimed with SKIP LOCKED, so several gateways share the work; a
- * failure is counted on the row and retried next sweep), and what the store holds is reported
- * to {@code tmi.report_file_store} for {@code tmi.status()}.
+ * The object store's housekeeping, every {@code file-sweep}: uploads that expired without
+ * completing are queued in {@code tmi.file_trash} ({@code tmi.expire_uploads()}), the queued
+ * objects (of those uploads, of deleted files and targets) are deleted from the store, and what
+ * the store holds is reported to {@code tmi.report_file_store} for {@code tmi.status()}. Runs in
+ * the worker, so once per node however many gateways there are; rows are claimed with SKIP LOCKED,
+ * so several workers share the work, and a failed deletion is counted on its row and retried at
+ * the next sweep. Without {@code s3-endpoint} the worker has no store and this service idles.
  */
-public final class FileJanitor {
+public final class FileJanitor implements WorkerService {
     private static final Logger LOG = Logger.getLogger(FileJanitor.class.getName());
     private static final int BATCH = 100;
-    private final ObjectStore store;
-    private final ConnectionSource connections;
 
-    /** Opens a connection acting as tmi_admin. */
-    @FunctionalInterface
-    public interface ConnectionSource {
-        Connection open() throws SQLException;
+    @Override
+    public String name() {
+        return "files";
     }
 
-    public FileJanitor(ObjectStore store, ConnectionSource connections) {
-        this.store = store;
-        this.connections = connections;
-    }
-
-    /** One sweep; failures are logged, never thrown (the next sweep tries again). */
-    public void sweep() {
-        try (Connection c = connections.open()) {
-            try (Statement st = c.createStatement()) {
-                st.execute("SELECT tmi.expire_uploads()");
+    @Override
+    public void run(WorkerContext context) throws Exception {
+        Optional<StoreConfig> config = StoreConfig.of(context.settings());
+        if (config.isEmpty()) {
+            LOG.info("no s3-endpoint: no objects to clean up (tmidbd passes its store's endpoint to its worker)");
+            while (!context.stopping()) {
+                Thread.sleep(Long.MAX_VALUE); // until the worker stops and interrupts
             }
-            while (emptyTrash(c) == BATCH) {
-                // a full batch: there may be more
+            return;
+        }
+        Duration every = context.settings().getDuration(Setting.FILE_SWEEP);
+        try (ObjectStore store = new ObjectStore(config.get())) {
+            LOG.info(() -> "cleaning up files in " + store.config() + " every " + every);
+            while (!context.stopping()) {
+                try (Connection c = context.database().open()) {
+                    sweep(store, c);
+                }
+                Thread.sleep(every.toMillis());
             }
-            report(c);
-        } catch (SQLException | RuntimeException e) {
-            LOG.log(Level.WARNING, "file sweep failed; trying again at the next sweep: " + e, e);
         }
     }
 
+    /** One sweep over connection {@code c}; the store's failures are recorded, the database's thrown. */
+    static void sweep(ObjectStore store, Connection c) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            st.execute("SELECT tmi.expire_uploads()");
+        }
+        while (emptyTrash(store, c) == BATCH) {
+            // a full batch: there may be more
+        }
+        report(store, c);
+    }
+
     /** Deletes one batch of queued objects; answers how many rows it claimed. */
-    private int emptyTrash(Connection c) throws SQLException {
+    private static int emptyTrash(ObjectStore store, Connection c) throws SQLException {
         c.setAutoCommit(false);
         try {
             List<String[]> claimed = new ArrayList<>();
@@ -88,7 +107,8 @@ public final class FileJanitor {
             }
             c.commit();
             if (failed > 0) {
-                LOG.warning(() -> "could not delete objects from the object store; tmi.file_trash.last_error says why,"
+                int n = failed;
+                LOG.warning(() -> "could not delete " + n + " objects from the object store; tmi.file_trash.last_error says why,"
                         + " and the next sweep tries again");
             }
             // a batch that only failed is not worth repeating in this sweep
@@ -101,7 +121,7 @@ public final class FileJanitor {
         }
     }
 
-    private void report(Connection c) throws SQLException {
+    private static void report(ObjectStore store, Connection c) throws SQLException {
         StoreTotals totals = null;
         String detail = null;
         try {
@@ -109,13 +129,15 @@ public final class FileJanitor {
             totals = store.totals();
         } catch (FileException e) {
             detail = e.getMessage();
+            LOG.log(Level.WARNING, "the object store cannot be reached; tmi.status() shows it, and the next sweep looks again: "
+                    + e.getMessage());
         }
         try (PreparedStatement ps = c.prepareStatement("SELECT tmi.report_file_store(?, ?, ?, ?, ?, ?)")) {
             ps.setString(1, store.config().bucket());
             ps.setString(2, store.config().where());
             ps.setBoolean(3, totals != null);
-            ps.setObject(4, totals == null ? null : totals.objects(), java.sql.Types.BIGINT);
-            ps.setObject(5, totals == null ? null : totals.bytes(), java.sql.Types.BIGINT);
+            ps.setObject(4, totals == null ? null : totals.objects(), Types.BIGINT);
+            ps.setObject(5, totals == null ? null : totals.bytes(), Types.BIGINT);
             ps.setString(6, detail);
             ps.execute();
         }
