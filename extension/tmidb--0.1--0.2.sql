@@ -2343,7 +2343,9 @@ CREATE INDEX geo_trace_point_idx ON tmi.geo_trace USING spgist (point(lon, lat))
 
 -- search_path is completed at the end of this script with the schema of earthdistance.
 -- Candidates come from the point index on geo_trace, inside boxes of (lon, lat) degrees that hold
--- every point within the radius; each is then measured exactly, as earthdistance measures.
+-- every point within the radius; each is then measured exactly: the great-circle distance on
+-- earthdistance's sphere (earth()), as earth_distance gives it, by the haversine formula in built-in
+-- arithmetic (earth_distance's own SQL functions are not inlined and cost far more per row).
 CREATE OR REPLACE FUNCTION tmi.near(lat double precision, lon double precision, radius_m double precision,
                          kind text DEFAULT NULL, since timestamptz DEFAULT NULL)
 RETURNS TABLE (target_id uuid, name text, target_kind text, target_lat double precision,
@@ -2355,7 +2357,7 @@ DECLARE
     -- each side of a box is widened by a nanodegree (under a millimetre), so that rounding never
     -- keeps out a point on the circle
     slack constant double precision := 1e-9;
-    center earth;
+    r constant double precision := earth();
     angle double precision;  -- the radius in radians of earthdistance's sphere
     south double precision;
     north double precision;
@@ -2376,8 +2378,7 @@ BEGIN
             DETAIL = pg_catalog.format('radius_m = %s', radius_m),
             HINT = 'Pass e.g. 500 for half a kilometre.';
     END IF;
-    center := tmi.ll_to_earth(near.lat, near.lon);
-    angle := radius_m / earth();
+    angle := radius_m / r;
     south := near.lat - degrees(angle) - slack;
     north := near.lat + degrees(angle) + slack;
     IF south <= -90 OR north >= 90 THEN
@@ -2397,7 +2398,8 @@ BEGIN
     SELECT g.target_id, t.name, t.kind, g.lat, g.lon, g.ts, d.distance_m
       FROM tmi.geo_trace g
       JOIN tmi.target t ON t.target_id = g.target_id
-     CROSS JOIN LATERAL (SELECT earth_distance(center, tmi.ll_to_earth(g.lat, g.lon)) AS distance_m) d
+     CROSS JOIN LATERAL (SELECT 2 * r * asin(least(1, sqrt(sin(radians(g.lat - near.lat) / 2) ^ 2
+                + cos(radians(near.lat)) * cos(radians(g.lat)) * sin(radians(g.lon - near.lon) / 2) ^ 2))) AS distance_m) d
      WHERE (point(g.lon, g.lat) <@ first OR point(g.lon, g.lat) <@ second)
        AND d.distance_m <= radius_m
        AND (near.kind IS NULL OR t.kind = near.kind)
