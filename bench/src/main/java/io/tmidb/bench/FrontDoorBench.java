@@ -20,7 +20,7 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * {@code bench/run FrontDoorBench [seconds] [clients] [targets]}: the SQL front door's single
  * writes and radius search on {@code targets} targets (default 100,000) with a position each,
- * spread over about 55 x 53 km.
+ * spread over about 55 x 44 km.
  * <ul>
  * <li>Single writes: {@code tmi.observe} of one reading from {@code clients} connections (default
  * 20) against plain single-row {@code INSERT}s of the same readings into {@code tmi.ts_obs} from as
