@@ -117,7 +117,12 @@ END
 $fn$;
 COMMENT ON FUNCTION tmi.obs_once() IS
     'Stores an observation once per target and time: a repeat is dropped, a different one corrects the stored row';
-CREATE TRIGGER ts_obs_once BEFORE INSERT ON tmi.ts_obs FOR EACH ROW EXECUTE FUNCTION tmi.obs_once();
+-- a writer that has merged its readings with the stored ones itself, in one statement (the mapping
+-- pipeline), sets tmi.readings_merged to skip the check for that statement: the key (target_id, ts)
+-- still refuses a second row, so a writer that sets it wrongly gets an error, never a duplicate
+CREATE TRIGGER ts_obs_once BEFORE INSERT ON tmi.ts_obs FOR EACH ROW
+    WHEN (pg_catalog.current_setting('tmi.readings_merged', true) IS DISTINCT FROM 'on')
+    EXECUTE FUNCTION tmi.obs_once();
 
 CREATE FUNCTION tmi.position_once()
 RETURNS trigger
@@ -144,7 +149,9 @@ END
 $fn$;
 COMMENT ON FUNCTION tmi.position_once() IS
     'Stores a position once per target and time: a repeat is dropped, a different one corrects the stored row';
-CREATE TRIGGER geo_trace_once BEFORE INSERT ON tmi.geo_trace FOR EACH ROW EXECUTE FUNCTION tmi.position_once();
+CREATE TRIGGER geo_trace_once BEFORE INSERT ON tmi.geo_trace FOR EACH ROW
+    WHEN (pg_catalog.current_setting('tmi.readings_merged', true) IS DISTINCT FROM 'on')
+    EXECUTE FUNCTION tmi.position_once();
 
 CREATE OR REPLACE FUNCTION tmi.observe(target uuid, ts timestamptz, payload jsonb,
                             lat double precision DEFAULT NULL, lon double precision DEFAULT NULL)
@@ -2340,3 +2347,97 @@ GRANT ALL ON tmi.file_attachment TO tmi_admin;
 GRANT SELECT, INSERT, UPDATE, DELETE ON tmi.file_attachment TO tmi_speaker;
 GRANT SELECT ON tmi.file_attachment TO tmi_listener;
 -- end of Files
+
+-------------------------------------------------------------------------------
+-- Positions on a point index: a quad tree (SP-GiST) of (lon, lat) points
+-- replaces the GiST index on 3-D cubes, which cost most of a position's write;
+-- tmi.near searches it with boxes of degrees and measures each candidate exactly.
+-------------------------------------------------------------------------------
+DROP INDEX tmi.geo_trace_earth_idx;
+-- tmi.near finds candidates in a box of degrees on this index, then measures each exactly. A
+-- quad tree of 2-D points costs a fraction of a GiST index on 3-D cubes to keep up as positions
+-- arrive (docs/BENCHMARKS.md, "Ingest pipeline"); pg_catalog.point needs no search_path to restore.
+CREATE INDEX geo_trace_point_idx ON tmi.geo_trace USING spgist (point(lon, lat));
+
+-- search_path is completed at the end of this script with the schema of earthdistance.
+-- Candidates come from the point index on geo_trace, inside boxes of (lon, lat) degrees that hold
+-- every point within the radius; each is then measured exactly: the great-circle distance on
+-- earthdistance's sphere (earth()), as earth_distance gives it, by the haversine formula in built-in
+-- arithmetic (earth_distance's own SQL functions are not inlined and cost far more per row).
+CREATE OR REPLACE FUNCTION tmi.near(lat double precision, lon double precision, radius_m double precision,
+                         kind text DEFAULT NULL, since timestamptz DEFAULT NULL)
+RETURNS TABLE (target_id uuid, name text, target_kind text, target_lat double precision,
+               target_lon double precision, seen_at timestamptz, distance_m double precision)
+LANGUAGE plpgsql STABLE
+AS $fn$
+#variable_conflict use_column
+DECLARE
+    -- each side of a box is widened by a nanodegree (under a millimetre), so that rounding never
+    -- keeps out a point on the circle
+    slack constant double precision := 1e-9;
+    r constant double precision := earth();
+    angle double precision;  -- the radius in radians of earthdistance's sphere
+    south double precision;
+    north double precision;
+    span double precision;
+    first box;
+    second box;  -- only when the circle crosses the antimeridian
+BEGIN
+    PERFORM tmi.require(near.lat, 'lat', 'Pass the latitude of the centre in decimal degrees.');
+    PERFORM tmi.require(near.lon, 'lon', 'Pass the longitude of the centre in decimal degrees.');
+    PERFORM tmi.require(radius_m, 'radius_m', 'Pass the radius in metres.');
+    IF near.lat NOT BETWEEN -90 AND 90 OR near.lon NOT BETWEEN -180 AND 180 THEN
+        RAISE EXCEPTION 'centre out of range' USING ERRCODE = '22023',
+            DETAIL = pg_catalog.format('lat = %s, lon = %s', near.lat, near.lon),
+            HINT = 'lat lies in [-90, 90] and lon in [-180, 180], in decimal degrees (WGS 84).';
+    END IF;
+    IF radius_m <= 0 OR radius_m = 'Infinity' THEN
+        RAISE EXCEPTION 'radius_m must be a positive number of metres' USING ERRCODE = '22023',
+            DETAIL = pg_catalog.format('radius_m = %s', radius_m),
+            HINT = 'Pass e.g. 500 for half a kilometre.';
+    END IF;
+    angle := radius_m / r;
+    south := near.lat - degrees(angle) - slack;
+    north := near.lat + degrees(angle) + slack;
+    IF south <= -90 OR north >= 90 THEN
+        -- a circle around a pole spans every longitude
+        first := box(point(-180, greatest(south, -90)), point(180, least(north, 90)));
+    ELSE
+        -- the longitudes a spherical cap spans
+        span := degrees(asin(least(sin(angle) / cos(radians(near.lat)), 1))) + slack;
+        first := box(point(greatest(near.lon - span, -180), south), point(least(near.lon + span, 180), north));
+        IF near.lon - span < -180 THEN
+            second := box(point(near.lon - span + 360, south), point(180, north));
+        ELSIF near.lon + span > 180 THEN
+            second := box(point(-180, south), point(near.lon + span - 360, north));
+        END IF;
+    END IF;
+    RETURN QUERY
+    SELECT g.target_id, t.name, t.kind, g.lat, g.lon, g.ts, d.distance_m
+      FROM tmi.geo_trace g
+      JOIN tmi.target t ON t.target_id = g.target_id
+     CROSS JOIN LATERAL (SELECT 2 * r * asin(least(1, sqrt(sin(radians(g.lat - near.lat) / 2) ^ 2
+                + cos(radians(near.lat)) * cos(radians(g.lat)) * sin(radians(g.lon - near.lon) / 2) ^ 2))) AS distance_m) d
+     WHERE (point(g.lon, g.lat) <@ first OR point(g.lon, g.lat) <@ second)
+       AND d.distance_m <= radius_m
+       AND (near.kind IS NULL OR t.kind = near.kind)
+       AND (since IS NULL OR g.ts >= since)
+       -- the latest position of each target only
+       AND NOT EXISTS (SELECT 1 FROM tmi.geo_trace n WHERE n.target_id = g.target_id AND n.ts > g.ts)
+     ORDER BY d.distance_m, g.target_id;
+END
+$fn$;
+-- CREATE OR REPLACE resets the function's settings: pin earthdistance's schemas again
+DO $geo_path$
+DECLARE
+    schemas text := (SELECT pg_catalog.string_agg(DISTINCT pg_catalog.quote_ident(n.nspname), ', ')
+                       FROM pg_catalog.pg_extension e
+                       JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
+                      WHERE e.extname IN ('cube', 'earthdistance'));
+BEGIN
+    EXECUTE pg_catalog.format(
+        'ALTER FUNCTION tmi.near(double precision, double precision, double precision, text, timestamptz)'
+        ' SET search_path = pg_catalog, %s', schemas);
+END
+$geo_path$;
+-- end of Positions on a point index

@@ -25,7 +25,10 @@ CREATE TABLE tmi.geo_trace (
     PRIMARY KEY (target_id, ts)
 );
 COMMENT ON TABLE tmi.geo_trace IS 'Positions of targets over time';
-CREATE INDEX geo_trace_earth_idx ON tmi.geo_trace USING gist (tmi.ll_to_earth(lat, lon));
+-- tmi.near finds candidates in a box of degrees on this index, then measures each exactly. A
+-- quad tree of 2-D points costs a fraction of a GiST index on 3-D cubes to keep up as positions
+-- arrive (docs/BENCHMARKS.md, "Ingest pipeline"); pg_catalog.point needs no search_path to restore.
+CREATE INDEX geo_trace_point_idx ON tmi.geo_trace USING spgist (point(lon, lat));
 
 CREATE TABLE tmi.ingest_connector (
     connector_id         bigserial   PRIMARY KEY,

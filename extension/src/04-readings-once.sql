@@ -8,6 +8,8 @@
 -- the alarms again. Observations merge field by field, the newer document's
 -- fields winning; positions are replaced. Rows are checked one by one in a
 -- BEFORE trigger so that rows earlier in the same statement count as stored.
+-- The mapping pipeline applies the same rule to a whole batch in one statement
+-- (merge_reading below) and skips the per-row check for that statement.
 -------------------------------------------------------------------------------
 CREATE FUNCTION tmi.merge_reading(stored jsonb, stored_raw bigint, delivered jsonb, delivered_raw bigint)
 RETURNS jsonb
@@ -52,7 +54,12 @@ END
 $fn$;
 COMMENT ON FUNCTION tmi.obs_once() IS
     'Stores an observation once per target and time: a repeat is dropped, a different one corrects the stored row';
-CREATE TRIGGER ts_obs_once BEFORE INSERT ON tmi.ts_obs FOR EACH ROW EXECUTE FUNCTION tmi.obs_once();
+-- a writer that has merged its readings with the stored ones itself, in one statement (the mapping
+-- pipeline), sets tmi.readings_merged to skip the check for that statement: the key (target_id, ts)
+-- still refuses a second row, so a writer that sets it wrongly gets an error, never a duplicate
+CREATE TRIGGER ts_obs_once BEFORE INSERT ON tmi.ts_obs FOR EACH ROW
+    WHEN (pg_catalog.current_setting('tmi.readings_merged', true) IS DISTINCT FROM 'on')
+    EXECUTE FUNCTION tmi.obs_once();
 
 CREATE FUNCTION tmi.position_once()
 RETURNS trigger
@@ -79,7 +86,9 @@ END
 $fn$;
 COMMENT ON FUNCTION tmi.position_once() IS
     'Stores a position once per target and time: a repeat is dropped, a different one corrects the stored row';
-CREATE TRIGGER geo_trace_once BEFORE INSERT ON tmi.geo_trace FOR EACH ROW EXECUTE FUNCTION tmi.position_once();
+CREATE TRIGGER geo_trace_once BEFORE INSERT ON tmi.geo_trace FOR EACH ROW
+    WHEN (pg_catalog.current_setting('tmi.readings_merged', true) IS DISTINCT FROM 'on')
+    EXECUTE FUNCTION tmi.position_once();
 
 CREATE FUNCTION tmi.storage_mode()
 RETURNS text

@@ -100,7 +100,11 @@ COMMENT ON FUNCTION tmi.observe(uuid, timestamptz, jsonb, double precision, doub
     'Records an observation of a target (and its position when lat/lon are given), once per target and time: '
     'a repeat changes nothing, different values correct the stored reading. Returns the obs_id.';
 
--- search_path is completed at the end of this script with the schema of earthdistance
+-- search_path is completed at the end of this script with the schema of earthdistance.
+-- Candidates come from the point index on geo_trace, inside boxes of (lon, lat) degrees that hold
+-- every point within the radius; each is then measured exactly: the great-circle distance on
+-- earthdistance's sphere (earth()), as earth_distance gives it, by the haversine formula in built-in
+-- arithmetic (earth_distance's own SQL functions are not inlined and cost far more per row).
 CREATE FUNCTION tmi.near(lat double precision, lon double precision, radius_m double precision,
                          kind text DEFAULT NULL, since timestamptz DEFAULT NULL)
 RETURNS TABLE (target_id uuid, name text, target_kind text, target_lat double precision,
@@ -109,7 +113,16 @@ LANGUAGE plpgsql STABLE
 AS $fn$
 #variable_conflict use_column
 DECLARE
-    center earth;
+    -- each side of a box is widened by a nanodegree (under a millimetre), so that rounding never
+    -- keeps out a point on the circle
+    slack constant double precision := 1e-9;
+    r constant double precision := earth();
+    angle double precision;  -- the radius in radians of earthdistance's sphere
+    south double precision;
+    north double precision;
+    span double precision;
+    first box;
+    second box;  -- only when the circle crosses the antimeridian
 BEGIN
     PERFORM tmi.require(near.lat, 'lat', 'Pass the latitude of the centre in decimal degrees.');
     PERFORM tmi.require(near.lon, 'lon', 'Pass the longitude of the centre in decimal degrees.');
@@ -124,13 +137,29 @@ BEGIN
             DETAIL = pg_catalog.format('radius_m = %s', radius_m),
             HINT = 'Pass e.g. 500 for half a kilometre.';
     END IF;
-    center := tmi.ll_to_earth(near.lat, near.lon);
+    angle := radius_m / r;
+    south := near.lat - degrees(angle) - slack;
+    north := near.lat + degrees(angle) + slack;
+    IF south <= -90 OR north >= 90 THEN
+        -- a circle around a pole spans every longitude
+        first := box(point(-180, greatest(south, -90)), point(180, least(north, 90)));
+    ELSE
+        -- the longitudes a spherical cap spans
+        span := degrees(asin(least(sin(angle) / cos(radians(near.lat)), 1))) + slack;
+        first := box(point(greatest(near.lon - span, -180), south), point(least(near.lon + span, 180), north));
+        IF near.lon - span < -180 THEN
+            second := box(point(near.lon - span + 360, south), point(180, north));
+        ELSIF near.lon + span > 180 THEN
+            second := box(point(-180, south), point(near.lon + span - 360, north));
+        END IF;
+    END IF;
     RETURN QUERY
     SELECT g.target_id, t.name, t.kind, g.lat, g.lon, g.ts, d.distance_m
       FROM tmi.geo_trace g
       JOIN tmi.target t ON t.target_id = g.target_id
-     CROSS JOIN LATERAL (SELECT earth_distance(center, tmi.ll_to_earth(g.lat, g.lon)) AS distance_m) d
-     WHERE earth_box(center, radius_m) @> tmi.ll_to_earth(g.lat, g.lon)
+     CROSS JOIN LATERAL (SELECT 2 * r * asin(least(1, sqrt(sin(radians(g.lat - near.lat) / 2) ^ 2
+                + cos(radians(near.lat)) * cos(radians(g.lat)) * sin(radians(g.lon - near.lon) / 2) ^ 2))) AS distance_m) d
+     WHERE (point(g.lon, g.lat) <@ first OR point(g.lon, g.lat) <@ second)
        AND d.distance_m <= radius_m
        AND (near.kind IS NULL OR t.kind = near.kind)
        AND (since IS NULL OR g.ts >= since)

@@ -15,14 +15,16 @@ import java.sql.SQLWarning;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 import static io.tmidb.testkit.Sql.assertFails;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** tmi.near on 100,000 positions: right answers, nearest first, through the GiST index. */
+/** tmi.near on 100,000 positions: right answers, nearest first, through the point index. */
 @TmidbTest
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class NearIT {
@@ -51,7 +53,7 @@ class NearIT {
     }
 
     @Test
-    void usesTheGistIndex(TestDatabase db) throws SQLException {
+    void usesThePointIndex(TestDatabase db) throws SQLException {
         try (Connection c = db.connect(); Statement st = c.createStatement()) {
             // auto_explain reports the plan of the query inside tmi.near as a notice
             st.execute("LOAD 'auto_explain'");
@@ -68,7 +70,7 @@ class NearIT {
             }
             String plan = plans.toString();
             assertTrue(plan.contains("FROM tmi.geo_trace g"), plan);
-            assertTrue(plan.contains("Index Scan using geo_trace_earth_idx") || plan.contains("Bitmap Index Scan on geo_trace_earth_idx"), plan);
+            assertTrue(plan.contains("Index Scan using geo_trace_point_idx") || plan.contains("Bitmap Index Scan on geo_trace_point_idx"), plan);
             assertFalse(plan.contains("Seq Scan on geo_trace g"), plan);
         }
     }
@@ -83,6 +85,48 @@ class NearIT {
                         "SELECT name FROM tmi.near(" + LAT + ", " + LON + ", " + radius + ")"));
             }
         }
+    }
+
+    /**
+     * Circles that cross the antimeridian or hold a pole need more than one plain box of degrees:
+     * targets on both sides of longitude 180 and all around the north pole are found, and only those.
+     */
+    @Test
+    void findsAcrossTheAntimeridianAndAroundAPole(TestDatabase db) throws SQLException {
+        try (Connection c = db.connect(); Statement st = c.createStatement()) {
+            st.execute("SELECT setseed(0.17)");
+            st.execute("""
+                    INSERT INTO tmi.target (target_id, kind, name, ext_key)
+                    SELECT md5('far' || i)::uuid, 'buoy', 'buoy ' || i, 'F' || i FROM generate_series(1, 2000) i""");
+            // 1,000 around (10, 180) on both sides of the antimeridian, 1,000 within 0.3 degrees of the pole
+            st.execute("""
+                    INSERT INTO tmi.geo_trace (target_id, ts, lat, lon)
+                    SELECT md5('far' || i)::uuid, timestamptz '2026-11-27 00:00Z',
+                           CASE WHEN i <= 1000 THEN 10 + (random() - 0.5) * 0.6 ELSE 90 - random() * 0.3 END,
+                           CASE WHEN i <= 1000 THEN ((180 + (random() - 0.5) * 0.6 + 180)::numeric % 360 - 180)::float8
+                                ELSE random() * 360 - 180 END
+                      FROM generate_series(1, 2000) i""");
+            st.execute("ANALYZE tmi.geo_trace");
+        }
+        double[][] centres = {{10, 179.95}, {10, -179.95}, {10.1, 180}, {10, -180}, {89.9, 45}, {89.95, -170}, {90, 0}};
+        double[] radii = {3_000, 15_000, 25_000};
+        for (double[] centre : centres) {
+            for (double radius : radii) {
+                List<String> expected = bruteForce(db, centre[0], centre[1], radius, "buoy");
+                try (Connection c = db.connect()) {
+                    assertEquals(expected, Sql.column(c, "SELECT name FROM tmi.near(" + centre[0] + ", " + centre[1]
+                            + ", " + radius + ", 'buoy')"), "centre " + centre[0] + ", " + centre[1] + ", radius " + radius);
+                }
+            }
+        }
+        List<String> across = bruteForce(db, 10, 179.95, 15_000, "buoy");
+        try (Connection c = db.connect()) {
+            Set<String> west = new HashSet<>(Sql.column(c, "SELECT t.name FROM tmi.target t JOIN tmi.geo_trace g USING (target_id)"
+                    + " WHERE t.kind = 'buoy' AND g.lon < 0"));
+            assertTrue(across.stream().anyMatch(west::contains) && !across.stream().allMatch(west::contains),
+                    "the circle at the antimeridian holds targets on both sides: " + across.size());
+        }
+        assertTrue(bruteForce(db, 90, 0, 25_000, "buoy").size() > 500, "the circle at the pole holds most targets around it");
     }
 
     @Test
@@ -111,6 +155,12 @@ class NearIT {
 
     /** Names of targets whose latest position is within radius, nearest first, computed in Java. */
     private static List<String> bruteForce(TestDatabase db, double radius, String kind) throws SQLException {
+        return bruteForce(db, LAT, LON, radius, kind);
+    }
+
+    /** Names of targets whose latest position is within radius of (lat, lon), nearest first. */
+    private static List<String> bruteForce(TestDatabase db, double lat, double lon, double radius, String kind)
+            throws SQLException {
         record Hit(String name, double distance) {
         }
         List<Hit> hits = new ArrayList<>();
@@ -120,7 +170,7 @@ class NearIT {
                        FROM tmi.geo_trace g JOIN tmi.target t USING (target_id)
                       ORDER BY g.target_id, g.ts DESC""")) {
             while (rs.next()) {
-                double d = greatCircle(LAT, LON, rs.getDouble(3), rs.getDouble(4));
+                double d = greatCircle(lat, lon, rs.getDouble(3), rs.getDouble(4));
                 if (d <= radius && (kind == null || kind.equals(rs.getString(2)))) {
                     hits.add(new Hit(rs.getString(1), d));
                 }

@@ -117,4 +117,25 @@ class ReadingsOnceIT {
             assertEquals(1, scalarLong(b, "SELECT count(*) FROM tmi.ts_obs"));
         }
     }
+    /**
+     * tmi.readings_merged is for a writer that merged its readings itself (the mapping pipeline):
+     * a session that sets it and writes a stored reading again is refused by the key, and the
+     * stored reading stays as it was; a new reading is stored as usual.
+     */
+    @Test
+    void skippingTheCheckNeverStoresAReadingTwice(TestDatabase db) throws Exception {
+        TestDatabase d = db.sibling("once_skipped", false);
+        try (Connection c = d.connect(); Statement st = c.createStatement()) {
+            String id = scalar(c, "SELECT tmi.add_target('Meter 1', 'meter', '{}', 'M1')");
+            st.execute("SELECT tmi.observe('" + id + "', '2026-11-20 10:00Z', '{\"kwh\": 5}', 37.5, 127.0)");
+            st.execute("SET tmi.readings_merged = on");
+            assertState(c, "23505", "INSERT INTO tmi.ts_obs (target_id, ts, payload) VALUES ('" + id + "', '2026-11-20 10:00Z', '{\"kwh\": 6}')");
+            assertState(c, "23505", "INSERT INTO tmi.geo_trace (target_id, ts, lat, lon) VALUES ('" + id + "', '2026-11-20 10:00Z', 37.6, 127.0)");
+            st.execute("INSERT INTO tmi.ts_obs (target_id, ts, payload) VALUES ('" + id + "', '2026-11-20 10:01Z', '{\"kwh\": 7}')");
+            st.execute("RESET tmi.readings_merged");
+            assertEquals(List.of("2026-11-20 10:00:00+00 {\"kwh\": 5}", "2026-11-20 10:01:00+00 {\"kwh\": 7}"), Sql.column(c,
+                    "SELECT to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS+00') || ' ' || payload FROM tmi.ts_obs ORDER BY ts"));
+            assertEquals("37.5", scalar(c, "SELECT lat FROM tmi.geo_trace"));
+        }
+    }
 }

@@ -105,6 +105,81 @@ class ReadingsOnceMappingIT {
         }
     }
 
+    /**
+     * The batch merges its own readings of one instant as the per-row check would have, in item
+     * order (later fields win, the last item is the reading's source), in one stored row and one
+     * event; a plain INSERT later in the same transaction is checked again.
+     */
+    @ParameterizedTest
+    @EnumSource(Host.class)
+    void readingsOfOneInstantInABatchAreMergedOnce(Host host, TestDatabase db) throws Exception {
+        TestDatabase d = db.sibling("merged_" + host.name().toLowerCase(Locale.ROOT), false);
+        try (Host.Running running = host.start(d); Connection c = d.connect(); Statement st = c.createStatement()) {
+            rule(c, "trackers", TRACKS_RULE.replace("\"speed\": {\"path\": \"$.speed\", \"type\": \"number\"}",
+                    "\"speed\": {\"path\": \"$.speed\", \"type\": \"number\"}, \"heading\": {\"path\": \"$.h\", \"type\": \"number\"}"));
+            long raw = ingest(c, "trackers", """
+                    {"tracks": [{"id": "A", "t": 1795780800, "lat": 37.50, "lon": 127.00, "speed": 3, "h": 90},
+                                {"id": "A", "t": 1795780800, "lat": 37.51, "lon": 127.00, "speed": 4}]}""");
+            running.awaitIdle();
+            // WITH ORDINALITY numbers items from 1: the second item is the reading's source
+            assertEquals("{\"speed\": 4, \"heading\": 90} " + raw + " 2", scalar(c,
+                    "SELECT payload::text || ' ' || raw_id || ' ' || raw_item FROM tmi.ts_obs"));
+            assertEquals(List.of("obs"), Sql.column(c, "SELECT event_type FROM tmi.event_log WHERE event_type LIKE 'obs%'"));
+
+            c.setAutoCommit(false);
+            long before = scalarLong(c, "SELECT count(*) FROM tmi.event_log");
+            ingest(c, "trackers", """
+                    {"tracks": [{"id": "A", "t": 1795780860, "lat": 37.52, "lon": 127.00, "speed": 5}]}""");
+            st.execute("INSERT INTO tmi.ts_obs (target_id, ts, payload) SELECT target_id, ts, '{\"speed\": 6}' FROM tmi.ts_obs"
+                    + " WHERE raw_id = " + raw);
+            c.commit();
+            c.setAutoCommit(true);
+            running.awaitIdle();
+            assertEquals(2, scalarLong(c, "SELECT count(*) FROM tmi.ts_obs"), "the INSERT merged into the stored reading");
+            assertEquals("{\"speed\": 6, \"heading\": 90}", scalar(c, "SELECT payload::text FROM tmi.ts_obs WHERE raw_id IS NULL"));
+            assertEquals(1, scalarLong(c, "SELECT count(*) FROM tmi.event_log WHERE event_type = 'obs.corrected' AND log_id > "
+                    + before), "the plain INSERT corrected the reading with its event");
+        }
+    }
+
+    /**
+     * A reading that another writer stores while the worker maps the same target and time is not
+     * lost: the worker's statement is refused by the key, the document mapped again, and the two
+     * readings merged into one.
+     */
+    @org.junit.jupiter.api.Test
+    void aReadingStoredMeanwhileIsMergedNotLost(TestDatabase db) throws Exception {
+        TestDatabase d = db.sibling("meanwhile", false);
+        try (Connection c = d.connect(); Statement st = c.createStatement(); Connection other = d.connect();
+             Statement ost = other.createStatement()) {
+            rule(c, "trackers", TRACKS_RULE);
+            st.execute("SELECT tmi.add_target('A', 'tracker', '{}', 'A')");
+            other.setAutoCommit(false);
+            ost.execute("SELECT tmi.observe(tmi.target_id('tracker', 'A'), to_timestamp(1795780800), '{\"battery\": 80}')");
+            long raw = ingest(c, "trackers", """
+                    {"tracks": [{"id": "A", "t": 1795780800, "lat": 37.50, "lon": 127.00, "speed": 3}]}""");
+            try (Host.Running running = Host.WORKER.start(d)) {
+                // the worker's mapping statement (shown by its start: the text is cut at 1 kB) waits for the other writer's row
+                long deadline = System.nanoTime() + java.time.Duration.ofSeconds(30).toNanos();
+                while (scalarLong(c, "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'transactionid'"
+                        + " AND query LIKE 'WITH targets AS%'") == 0) {
+                    if (System.nanoTime() > deadline) {
+                        org.junit.jupiter.api.Assertions.fail("the worker never reached the row: " + Sql.column(c,
+                                "SELECT coalesce(wait_event_type, '-') || ' ' || coalesce(wait_event, '-') || ' ' || left(query, 120)"
+                                        + " FROM pg_stat_activity WHERE datname = current_database()")
+                                + " " + Sql.column(c, "SELECT status || ' ' || coalesce(error, '') FROM tmi.raw_bucket"));
+                    }
+                    Thread.sleep(20);
+                }
+                other.commit();
+                running.awaitIdle();
+            }
+            assertEquals("mapped", scalar(c, "SELECT status FROM tmi.raw_bucket WHERE raw_id = " + raw));
+            assertEquals("{\"speed\": 3, \"battery\": 80} 1", scalar(c,
+                    "SELECT payload::text || ' ' || count(*) OVER () FROM tmi.ts_obs"));
+        }
+    }
+
     /** Open alarms: target key and state. */
     private static List<String> alarms(Connection c) throws java.sql.SQLException {
         return Sql.column(c, "SELECT t.ext_key || ' ' || a.state FROM tmi.alarm_event a JOIN tmi.target t USING (target_id)"

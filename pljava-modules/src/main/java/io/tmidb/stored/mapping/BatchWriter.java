@@ -16,12 +16,16 @@ import java.util.Map;
  * Writes mapped items of one kind in a single statement: targets upserted (attributes merged, the
  * name changed only by a rule that maps one; targets that would not change are neither written nor
  * locked, so concurrent batches about the same targets do not wait for each other), observations
- * and positions inserted with their raw id and item number. A reading already stored for the same
- * target and time is not stored again (the tables' triggers merge it: tmi.obs_once,
- * tmi.position_once); the statement tells, per raw document, how each reading fared against what
- * was stored when it began: new, corrected, unchanged, or repeated within the batch (for positions,
- * the document's last one at an instant is kept). The triggers on those tables then write events,
- * queue schema changes and alarm evaluation, once per statement.
+ * and positions inserted with their raw id and item number. A reading is stored once per target and
+ * time, by the rule of tmi.obs_once and tmi.position_once applied to the whole batch at once: the
+ * readings of the batch at one instant are merged first (in document and item order; for positions
+ * the document's last one at an instant is kept), then inserted when nothing is stored for that
+ * target and time, or merged into the stored row (one UPDATE) when that changes it. The per-row
+ * triggers are skipped for this statement only (tmi.readings_merged); the key still refuses a row
+ * stored meanwhile by another writer, and the caller then maps the document again. The statement
+ * tells, per raw document, how each reading fared against what was stored when it began: new,
+ * corrected, unchanged, or repeated within the batch. The triggers on those tables then write
+ * events, queue schema changes and alarm evaluation, once per statement.
  */
 final class BatchWriter {
     /** How the readings of one raw document fared, by outcome ({@code observations_new}, ...). */
@@ -56,30 +60,56 @@ final class BatchWriter {
                  WHERE t.kind = CAST(? AS text) AND NOT EXISTS (SELECT 1 FROM up WHERE up.ext_key = t.ext_key)
             ), obs_in AS (
                 SELECT ids.target_id, i.ts, i.o, i.r, i.i,
-                       row_number() OVER (PARTITION BY ids.target_id, i.ts ORDER BY i.r, i.i) AS nth
+                       row_number() OVER (PARTITION BY ids.target_id, i.ts ORDER BY i.r, i.i) AS nth,
+                       count(*) OVER (PARTITION BY ids.target_id, i.ts) AS copies,
+                       s.target_id IS NOT NULL AS stored, s.payload AS s_payload, s.raw_id AS s_raw
                   FROM items i JOIN ids ON ids.ext_key = i.k
+                  LEFT JOIN tmi.ts_obs s ON s.target_id = ids.target_id AND s.ts = i.ts
                  WHERE i.o IS NOT NULL
-            ), obs AS (
+            ), obs_one AS (
+                SELECT target_id, ts, o, r, i, stored FROM obs_in WHERE copies = 1
+                UNION ALL
+                SELECT n.target_id, n.ts, jsonb_object_agg(e.key, e.value ORDER BY n.r, n.i),
+                       max(n.r), max(n.i) FILTER (WHERE n.nth = n.copies), bool_or(n.stored)
+                  FROM obs_in n CROSS JOIN LATERAL jsonb_each(n.o) e
+                 WHERE n.copies > 1
+                 GROUP BY n.target_id, n.ts
+            ), obs_new AS (
                 INSERT INTO tmi.ts_obs (target_id, ts, payload, raw_id, raw_item)
-                SELECT target_id, ts, o, r, i FROM obs_in ORDER BY target_id, ts, r, i
+                SELECT target_id, ts, o, r, i FROM obs_one WHERE NOT stored ORDER BY target_id, ts
+            ), obs_fixed AS (
+                UPDATE tmi.ts_obs s
+                   SET payload = tmi.merge_reading(s.payload, s.raw_id, n.o, n.r),
+                       raw_id = CASE WHEN n.r < s.raw_id THEN s.raw_id ELSE n.r END,
+                       raw_item = CASE WHEN n.r < s.raw_id THEN s.raw_item ELSE n.i END
+                  FROM obs_one n
+                 WHERE n.stored AND s.target_id = n.target_id AND s.ts = n.ts
+                   AND tmi.merge_reading(s.payload, s.raw_id, n.o, n.r) <> s.payload
             ), pos_in AS (
                 SELECT ids.target_id, i.ts, i.lat, i.lon, i.r,
-                       row_number() OVER (PARTITION BY ids.target_id, i.ts ORDER BY i.r DESC, i.i DESC) AS nth
+                       row_number() OVER (PARTITION BY ids.target_id, i.ts ORDER BY i.r DESC, i.i DESC) AS nth,
+                       g.target_id IS NOT NULL AS stored, g.lat AS s_lat, g.lon AS s_lon
                   FROM items i JOIN ids ON ids.ext_key = i.k
+                  LEFT JOIN tmi.geo_trace g ON g.target_id = ids.target_id AND g.ts = i.ts
                  WHERE i.lat IS NOT NULL
-            ), geo AS (
+            ), pos_new AS (
                 INSERT INTO tmi.geo_trace (target_id, ts, lat, lon)
-                SELECT target_id, ts, lat, lon FROM pos_in WHERE nth = 1
+                SELECT target_id, ts, lat, lon FROM pos_in WHERE nth = 1 AND NOT stored
+            ), pos_fixed AS (
+                UPDATE tmi.geo_trace g SET lat = p.lat, lon = p.lon
+                  FROM pos_in p
+                 WHERE p.nth = 1 AND p.stored AND g.target_id = p.target_id AND g.ts = p.ts
+                   AND (g.lat, g.lon) IS DISTINCT FROM (p.lat, p.lon)
             ), outcomes AS (
-                SELECT n.r, 'observations_' || CASE WHEN n.nth > 1 THEN 'repeated' WHEN s.target_id IS NULL THEN 'new'
-                         WHEN tmi.merge_reading(s.payload, s.raw_id, n.o, n.r) = s.payload THEN 'unchanged'
+                SELECT r, 'observations_' || CASE WHEN nth > 1 THEN 'repeated' WHEN NOT stored THEN 'new'
+                         WHEN tmi.merge_reading(s_payload, s_raw, o, r) = s_payload THEN 'unchanged'
                          ELSE 'corrected' END AS outcome
-                  FROM obs_in n LEFT JOIN tmi.ts_obs s ON s.target_id = n.target_id AND s.ts = n.ts
+                  FROM obs_in
                 UNION ALL
-                SELECT p.r, 'positions_' || CASE WHEN p.nth > 1 THEN 'repeated' WHEN g.target_id IS NULL THEN 'new'
-                         WHEN (g.lat, g.lon) IS NOT DISTINCT FROM (p.lat, p.lon) THEN 'unchanged'
+                SELECT r, 'positions_' || CASE WHEN nth > 1 THEN 'repeated' WHEN NOT stored THEN 'new'
+                         WHEN (s_lat, s_lon) IS NOT DISTINCT FROM (lat, lon) THEN 'unchanged'
                          ELSE 'corrected' END
-                  FROM pos_in p LEFT JOIN tmi.geo_trace g ON g.target_id = p.target_id AND g.ts = p.ts
+                  FROM pos_in
             )
             SELECT r, outcome, count(*) FROM outcomes GROUP BY r, outcome""";
 
@@ -118,9 +148,19 @@ final class BatchWriter {
             }
             rows.endObject();
         }
+        // the statement merges its readings with the stored ones itself: the per-row check of
+        // tmi.obs_once / tmi.position_once is skipped for it alone (a failed statement's rollback
+        // undoes the setting with it)
+        readingsMerged(c, "on");
+        Outcomes outcomes = write(c, kind, targets.endArray().toString(), rows.endArray().toString());
+        readingsMerged(c, "off");
+        return outcomes;
+    }
+
+    private static Outcomes write(Connection c, String kind, String targets, String rows) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(WRITE)) {
-            ps.setString(1, targets.endArray().toString());
-            ps.setString(2, rows.endArray().toString());
+            ps.setString(1, targets);
+            ps.setString(2, rows);
             ps.setString(3, kind);
             ps.setString(4, kind);
             ps.setString(5, kind);
@@ -131,6 +171,13 @@ final class BatchWriter {
                 }
             }
             return new Outcomes(byRaw);
+        }
+    }
+
+    private static void readingsMerged(Connection c, String value) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("SELECT set_config('tmi.readings_merged', ?, true)")) {
+            ps.setString(1, value);
+            ps.execute();
         }
     }
 

@@ -25,6 +25,8 @@ import java.util.logging.Logger;
 public final class Pipeline {
     private static final Logger LOG = Logger.getLogger(Pipeline.class.getName());
     private static final int ERRORS_SHOWN = 5;
+    /** unique_violation: a reading of the batch was stored by another writer after the batch's statement began. */
+    private static final String STORED_MEANWHILE = "23505";
 
     /** How one raw row ended. */
     private record Outcome(long rawId, String status, String error, String counts) {
@@ -71,26 +73,51 @@ public final class Pipeline {
         return "jdbc:default:connection".equals(c.getMetaData().getURL());
     }
 
-    /** Maps the group in one go; if the database refuses it, maps each document alone to find the culprit. */
+    /**
+     * Maps the group in one go; if the database refuses it, maps each document alone to find the
+     * culprit. A reading that another writer stored after the statement began is refused by the key
+     * (unique_violation): the group is mapped once more, and then merges with it.
+     */
     private static List<Outcome> mapIsolated(Connection c, MappingRule rule, List<Long> ids) throws SQLException {
+        try {
+            return mapInSavepoint(c, rule, ids);
+        } catch (SQLException first) {
+            if (!STORED_MEANWHILE.equals(first.getSQLState())) {
+                return mapEachAlone(c, rule, ids, first);
+            }
+            LOG.fine(() -> "raw " + ids + ": a reading was stored meanwhile, mapping again");
+            try {
+                return mapInSavepoint(c, rule, ids);
+            } catch (SQLException again) {
+                return mapEachAlone(c, rule, ids, again);
+            }
+        }
+    }
+
+    private static List<Outcome> mapInSavepoint(Connection c, MappingRule rule, List<Long> ids) throws SQLException {
         Savepoint all = c.setSavepoint();
         try {
             List<Outcome> outcomes = map(c, rule, ids);
             c.releaseSavepoint(all);
             return outcomes;
-        } catch (SQLException batchError) {
+        } catch (SQLException e) {
             c.rollback(all);
-            if (ids.size() == 1) {
-                LOG.warning(() -> "raw " + ids.get(0) + " failed: " + batchError.getMessage());
-                return List.of(new Outcome(ids.get(0), "failed", "the database refused the mapped rows: "
-                        + batchError.getMessage(), null));
-            }
-            List<Outcome> outcomes = new ArrayList<>();
-            for (long id : ids) {
-                outcomes.addAll(mapIsolated(c, rule, List.of(id)));
-            }
-            return outcomes;
+            throw e;
         }
+    }
+
+    private static List<Outcome> mapEachAlone(Connection c, MappingRule rule, List<Long> ids, SQLException batchError)
+            throws SQLException {
+        if (ids.size() == 1) {
+            LOG.warning(() -> "raw " + ids.get(0) + " failed: " + batchError.getMessage());
+            return List.of(new Outcome(ids.get(0), "failed", "the database refused the mapped rows: "
+                    + batchError.getMessage(), null));
+        }
+        List<Outcome> outcomes = new ArrayList<>();
+        for (long id : ids) {
+            outcomes.addAll(mapIsolated(c, rule, List.of(id)));
+        }
+        return outcomes;
     }
 
     private static List<Outcome> map(Connection c, MappingRule rule, List<Long> ids) throws SQLException {
