@@ -80,18 +80,16 @@ public final class Supervisor {
                 Thread.currentThread().interrupt();
             }
         }));
+        EngineWatch engines = new EngineWatch(cluster, settings.getBoolean(Setting.ENGINE_RESTART));
         try {
             ExtensionFiles.install(cluster.installation());
+            engines.beforeStart(out);
             Child server = new Child("server", user.wrap(List.of(serverLink().toString(), "-D", dir.toString())),
                     Map.of("PGAPPNAME", Cluster.CORE_APP_NAME), cluster.logFile());
             parts.add(server);
             server.start();
             awaitServer(server);
-            boolean timescale;
-            try (Connection c = cluster.connect("postgres", Cluster.CORE_APP_NAME)) {
-                timescale = Node.timescaleLoaded(c);
-            }
-            Node.prepareDatabase(cluster, database, timescale);
+            prepareDatabase();
             startServices();
             Node.logBanner(cluster, database);
             out.println(Node.BANNER);
@@ -100,6 +98,9 @@ public final class Supervisor {
             while (!stopping) {
                 for (Child part : parts) {
                     part.tend();
+                }
+                if (engines.restartDue()) {
+                    restartServer(server);
                 }
                 writeStatus(true);
                 Thread.sleep(1000);
@@ -111,6 +112,30 @@ public final class Supervisor {
             shutDown();
             down.countDown();
         }
+    }
+
+    private void prepareDatabase() throws SQLException {
+        boolean timescale;
+        try (Connection c = cluster.connect("postgres", Cluster.CORE_APP_NAME)) {
+            timescale = Node.timescaleLoaded(c);
+        }
+        Node.prepareDatabase(cluster, database, timescale);
+    }
+
+    /** The server restarted to load an engine, its services stopped first and started again after. */
+    private void restartServer(Child server) throws Exception {
+        for (int i = parts.size() - 1; i >= 1; i--) {
+            parts.get(i).stop(Duration.ofSeconds(20));
+        }
+        cluster.stop();
+        server.stop(Duration.ofSeconds(60));
+        server.start();
+        awaitServer(server);
+        prepareDatabase();
+        for (Child part : parts.subList(1, parts.size())) {
+            part.start();
+        }
+        LOG.info("the server restarted with its new settings");
     }
 
     private void startServices() throws IOException, SQLException {
