@@ -48,6 +48,7 @@ public final class Supervisor {
     private final Settings settings;
     private final ObjectStoreOptions objects;
     private final List<Child> parts = new ArrayList<>();
+    private final NodeHold.Keeper hold = new NodeHold.Keeper();
     private volatile boolean stopping;
 
     /**
@@ -102,6 +103,7 @@ public final class Supervisor {
                 if (engines.restartDue()) {
                     restartServer(server);
                 }
+                hold.tend(dir, parts, this::prepareDatabase);
                 writeStatus(true);
                 Thread.sleep(1000);
             }
@@ -279,6 +281,7 @@ public final class Supervisor {
     private void writeStatus(boolean ready) throws IOException {
         StringBuilder sb = new StringBuilder(ready ? "ready\n" : "stopped\n");
         parts.forEach(p -> sb.append(p.statusLine()).append('\n'));
+        hold.statusLine().ifPresent(l -> sb.append(l).append('\n'));
         Path tmp = cluster.dataDir().resolve(STATUS_FILE + ".new");
         Files.writeString(tmp, sb);
         Files.move(tmp, cluster.dataDir().resolve(STATUS_FILE), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
