@@ -115,6 +115,10 @@ class EnginesIT {
         psql("SELECT tmi.observe(tmi.add_target('m' || i, 'meter', '{}', 'M' || i), '2026-11-02 00:00Z', jsonb_build_object('kwh', i))"
                 + " FROM generate_series(1, 20) i");
         assertEquals("native", psql("SELECT tmi.storage_mode()"));
+        Result missing = run(Map.of(), "tmictl", "storage", "migrate", "-D", dataDir.toString(), "--to", "hypertable");
+        assertEquals(ExitCodes.ERROR, missing.exitCode, missing.output);
+        assertTrue(missing.output.contains("tmictl: error: TimescaleDB is not installed in this PostgreSQL (SQLSTATE 55000)"),
+                missing.output);
 
         Files.move(hidden, control); // TimescaleDB is installed now
         Result status = await(r -> r.output.contains("settings    restart"), "tmictl", "status", "-D", dataDir.toString());
