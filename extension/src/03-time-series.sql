@@ -95,7 +95,10 @@ DECLARE
         raw_item  integer
     $cols$;
 BEGIN
-    IF ts_schema IS NOT NULL THEN
+    -- tmi.ts_obs_storage = 'partitions' keeps native partitions where TimescaleDB is there too (tmictl
+    -- restore sets it for a backup of such a database: the partitions in it need their parent)
+    IF ts_schema IS NOT NULL
+       AND coalesce(pg_catalog.current_setting('tmi.ts_obs_storage', true), '') <> 'partitions' THEN
         EXECUTE pg_catalog.format('CREATE TABLE tmi.ts_obs (%s)', columns);
         PERFORM tmi.index_ts_obs('tmi.ts_obs');
         -- while TimescaleDB restores a dump, its restored catalog makes ts_obs a hypertable again

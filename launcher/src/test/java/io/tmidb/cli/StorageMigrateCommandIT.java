@@ -7,6 +7,8 @@ import io.tmidb.testkit.TestDatabase;
 import io.tmidb.testkit.TmidbTest;
 import org.junit.jupiter.api.Test;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -92,6 +94,7 @@ class StorageMigrateCommandIT {
             assertEquals(views, scalar(c, VIEWS), "the views, their grants, comments and options");
             assertEquals(events, d.lastEventId(), "the migration makes no event");
             worksAfterMigration(c, d, events);
+            restoresFromABackup(d, db.sibling("restored_hypertable", false), "timescaledb");
 
             Tmictl again = Tmictl.run(d, "storage", "migrate", "--to", "hypertable");
             assertEquals(ExitCodes.ERROR, again.exitCode(), again.err());
@@ -113,6 +116,20 @@ class StorageMigrateCommandIT {
             assertTrue(column(c, "SELECT unnest(extconfig)::regclass::text FROM pg_extension WHERE extname = 'tmidb'")
                     .contains("tmi.ts_obs_default"), "the default partition's rows are dumped, as in a new database");
             worksAfterMigration(c, d, d.lastEventId());
+            restoresFromABackup(d, db.sibling("restored_native", false), "native");
+        }
+    }
+
+    /** A backup of the migrated database restores, verified against its manifest, in the same shape. */
+    private static void restoresFromABackup(TestDatabase migrated, TestDatabase target, String mode) throws Exception {
+        Path dir = Files.createTempDirectory("tmidb-migrated-").resolve("backup");
+        Tmictl b = Tmictl.run(migrated, "backup", dir.toString());
+        assertEquals(ExitCodes.OK, b.exitCode(), b.err());
+        Tmictl r = Tmictl.run(target, "restore", dir.toString());
+        assertEquals(ExitCodes.OK, r.exitCode(), r.err());
+        assertTrue(r.out().contains("restore: verified "), r.out());
+        try (Connection c = target.connect()) {
+            assertEquals(mode, scalar(c, "SELECT tmi.storage_mode()"));
         }
     }
 

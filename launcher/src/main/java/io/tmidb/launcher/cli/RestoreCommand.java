@@ -97,8 +97,12 @@ final class RestoreCommand implements Callable<Integer> {
                 restore.add("--use-list=" + list);
             }
             restore.add(dump.toString());
+            // a database whose ts_obs is natively partitioned although TimescaleDB is there (tmictl storage
+            // migrate --to partitions): CREATE EXTENSION must make the partitions' parent, not a hypertable
+            String options = "-c session_replication_role=replica"
+                    + (timescale && nativeStorage(cluster, dump) ? " -c tmi.ts_obs_storage=partitions" : "");
             BackupCommand.runClient(cluster, db, out, "restore", restore, "processing data for table ",
-                    Map.of("PGOPTIONS", "-c session_replication_role=replica"));
+                    Map.of("PGOPTIONS", options));
         } finally {
             if (list != null) {
                 Files.deleteIfExists(list);
@@ -135,6 +139,11 @@ final class RestoreCommand implements Callable<Integer> {
             rs.next();
             return rs.getBoolean(1);
         }
+    }
+
+    /** Whether the archive's ts_obs is natively partitioned: it holds the rows of its default partition. */
+    private static boolean nativeStorage(Cluster cluster, Path dump) throws Exception {
+        return toc(cluster, dump).stream().anyMatch(l -> l.contains("TABLE DATA tmi ts_obs_default"));
     }
 
     private static boolean listsTimescale(Cluster cluster, Path dump) throws Exception {
