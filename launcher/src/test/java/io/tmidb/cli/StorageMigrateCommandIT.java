@@ -6,8 +6,8 @@ import io.tmidb.testkit.SchemaFingerprint;
 import io.tmidb.testkit.TestDatabase;
 import io.tmidb.testkit.TmidbTest;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -61,7 +61,7 @@ class StorageMigrateCommandIT {
               FROM pg_class c WHERE c.relnamespace = 'api_v1'::regnamespace""";
 
     @Test
-    void tsObsWithDataGoesToAHypertableAndBack(TestDatabase db) throws Exception {
+    void tsObsWithDataGoesToAHypertableAndBack(TestDatabase db, @TempDir Path tmp) throws Exception {
         assumeTrue(db.cluster().installation().hasExtension("timescaledb"),
                 "TimescaleDB is not installed in this PostgreSQL, so ts_obs cannot be migrated to a hypertable here");
         List<String> freshHypertable;
@@ -94,7 +94,7 @@ class StorageMigrateCommandIT {
             assertEquals(views, scalar(c, VIEWS), "the views, their grants, comments and options");
             assertEquals(events, d.lastEventId(), "the migration makes no event");
             worksAfterMigration(c, d, events);
-            restoresFromABackup(d, db.sibling("restored_hypertable", false), "timescaledb");
+            restoresFromABackup(d, db.sibling("restored_hypertable", false), "timescaledb", tmp.resolve("hypertable"));
 
             Tmictl again = Tmictl.run(d, "storage", "migrate", "--to", "hypertable");
             assertEquals(ExitCodes.ERROR, again.exitCode(), again.err());
@@ -116,13 +116,12 @@ class StorageMigrateCommandIT {
             assertTrue(column(c, "SELECT unnest(extconfig)::regclass::text FROM pg_extension WHERE extname = 'tmidb'")
                     .contains("tmi.ts_obs_default"), "the default partition's rows are dumped, as in a new database");
             worksAfterMigration(c, d, d.lastEventId());
-            restoresFromABackup(d, db.sibling("restored_native", false), "native");
+            restoresFromABackup(d, db.sibling("restored_native", false), "native", tmp.resolve("native"));
         }
     }
 
     /** A backup of the migrated database restores, verified against its manifest, in the same shape. */
-    private static void restoresFromABackup(TestDatabase migrated, TestDatabase target, String mode) throws Exception {
-        Path dir = Files.createTempDirectory("tmidb-migrated-").resolve("backup");
+    private static void restoresFromABackup(TestDatabase migrated, TestDatabase target, String mode, Path dir) throws Exception {
         Tmictl b = Tmictl.run(migrated, "backup", dir.toString());
         assertEquals(ExitCodes.OK, b.exitCode(), b.err());
         Tmictl r = Tmictl.run(target, "restore", dir.toString());
