@@ -44,6 +44,41 @@ END
 $fn$;
 COMMENT ON FUNCTION tmi.default_partition_used() IS 'Wakes tmidb-worker to move readings out of the default partition of ts_obs';
 
+-- The two shapes of ts_obs, for CREATE EXTENSION and for tmictl storage migrate (25-storage-migration.sql).
+CREATE FUNCTION tmi.make_hypertable(rel regclass)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $fn$
+DECLARE
+    ts_schema name := (SELECT n.nspname
+                         FROM pg_extension e
+                         JOIN pg_namespace n ON n.oid = e.extnamespace
+                        WHERE e.extname = 'timescaledb');
+BEGIN
+    -- the key and indexes are tmi.index_ts_obs's, not TimescaleDB's defaults
+    EXECUTE format('SELECT %I.create_hypertable(%L::regclass, %L, partitioning_column => %L, number_partitions => 8,'
+                   ' create_default_indexes => false)', ts_schema, rel, 'ts', 'target_id');
+END
+$fn$;
+COMMENT ON FUNCTION tmi.make_hypertable(regclass) IS
+    'Makes an empty table of ts_obs''s columns a TimescaleDB hypertable: by ts, and by target_id in 8 partitions';
+
+CREATE FUNCTION tmi.add_default_partition(parent regclass)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $fn$
+BEGIN
+    EXECUTE format('CREATE TABLE tmi.ts_obs_default PARTITION OF %s DEFAULT', parent);
+    PERFORM tmi.index_ts_obs('tmi.ts_obs_default');
+    CREATE TRIGGER ts_obs_default_used AFTER INSERT ON tmi.ts_obs_default
+        FOR EACH ROW EXECUTE FUNCTION tmi.default_partition_used();
+END
+$fn$;
+COMMENT ON FUNCTION tmi.add_default_partition(regclass) IS
+    'Gives a range-partitioned table of ts_obs''s columns its default partition, tmi.ts_obs_default';
+
 DO $ts_obs$
 DECLARE
     ts_schema name := (SELECT n.nspname
@@ -60,22 +95,20 @@ DECLARE
         raw_item  integer
     $cols$;
 BEGIN
-    IF ts_schema IS NOT NULL THEN
+    -- tmi.ts_obs_storage = 'partitions' keeps native partitions where TimescaleDB is there too (tmictl
+    -- restore sets it for a backup of such a database: the partitions in it need their parent)
+    IF ts_schema IS NOT NULL
+       AND coalesce(pg_catalog.current_setting('tmi.ts_obs_storage', true), '') <> 'partitions' THEN
         EXECUTE pg_catalog.format('CREATE TABLE tmi.ts_obs (%s)', columns);
         PERFORM tmi.index_ts_obs('tmi.ts_obs');
         -- while TimescaleDB restores a dump, its restored catalog makes ts_obs a hypertable again
         IF coalesce(pg_catalog.current_setting('timescaledb.restoring', true), 'off') <> 'on' THEN
-            EXECUTE pg_catalog.format(
-                'SELECT %I.create_hypertable(%L::regclass, %L, partitioning_column => %L, number_partitions => 8)',
-                ts_schema, 'tmi.ts_obs', 'ts', 'target_id');
+            PERFORM tmi.make_hypertable('tmi.ts_obs');
         END IF;
     ELSE
         EXECUTE pg_catalog.format('CREATE TABLE tmi.ts_obs (%s) PARTITION BY RANGE (ts)', columns);
-        CREATE TABLE tmi.ts_obs_default PARTITION OF tmi.ts_obs DEFAULT;
-        PERFORM tmi.index_ts_obs('tmi.ts_obs_default');
+        PERFORM tmi.add_default_partition('tmi.ts_obs');
         PERFORM pg_catalog.pg_extension_config_dump('tmi.ts_obs_default', '');
-        CREATE TRIGGER ts_obs_default_used AFTER INSERT ON tmi.ts_obs_default
-            FOR EACH ROW EXECUTE FUNCTION tmi.default_partition_used();
     END IF;
 END
 $ts_obs$;

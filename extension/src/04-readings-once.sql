@@ -96,7 +96,9 @@ LANGUAGE sql STABLE
 BEGIN ATOMIC
     SELECT CASE WHEN c.relkind = 'p' THEN 'native' ELSE 'timescaledb' END
       FROM pg_catalog.pg_class c
-     WHERE c.oid = 'tmi.ts_obs'::regclass;
+     -- by name, not by a regclass constant: that would tie this function to the table, which
+     -- tmictl storage migrate replaces
+     WHERE c.relnamespace = 'tmi'::regnamespace AND c.relname = 'ts_obs';
 END;
 COMMENT ON FUNCTION tmi.storage_mode() IS
     'How ts_obs is stored: timescaledb (hypertable) or native (range partitions)';

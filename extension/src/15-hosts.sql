@@ -18,10 +18,26 @@ BEGIN
     END IF;
     IF host = 'pljava' THEN
         IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pljava') THEN
-            RAISE EXCEPTION 'the pljava extension is not installed in this database' USING ERRCODE = '55000',
-                HINT = 'Install PL/Java, set pljava.libjvm_location, and run CREATE EXTENSION pljava; or keep the worker host.';
+            IF NOT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'pljava') THEN
+                RAISE EXCEPTION 'PL/Java is not installed in this PostgreSQL' USING ERRCODE = '55000',
+                    DETAIL = 'CREATE EXTENSION pljava finds no pljava.control in the server''s extension directory.',
+                    HINT = 'Install PL/Java for this PostgreSQL (Debian: postgresql-15-pljava), start the node again'
+                           ' (tmidbd writes pljava.libjvm_location), and call tmi.use_host(''pljava'') again; or keep the worker host.';
+            END IF;
+            IF coalesce(current_setting('pljava.libjvm_location', true), '') = '' THEN
+                RAISE EXCEPTION 'PL/Java is installed but pljava.libjvm_location is not set' USING ERRCODE = '55000',
+                    HINT = 'Start the node again: tmidbd writes the PL/Java settings of an installed PL/Java into tmi_db.conf;'
+                           ' elsewhere, set pljava.libjvm_location to a Java 17 libjvm.so and reload.';
+            END IF;
+            CREATE EXTENSION pljava;
         END IF;
         url := coalesce(jar_url, 'file:' || (SELECT setting FROM pg_config WHERE name = 'SHAREDIR') || '/tmidb/tmidb-stored.jar');
+        IF jar_url IS NULL AND pg_stat_file(substr(url, 6), true) IS NULL THEN
+            RAISE EXCEPTION 'the stored logic''s jar is not installed' USING ERRCODE = '58P01',
+                DETAIL = format('No file %s.', substr(url, 6)),
+                HINT = 'tmidbd installs it with the extension files at start (tmidbd init or start, from a package or a'
+                       ' build); or pass its URL: tmi.use_host(''pljava'', ''file:/path/tmidb-stored.jar'').';
+        END IF;
         IF EXISTS (SELECT 1 FROM sqlj.jar_repository WHERE jarname = 'tmidb_stored') THEN
             PERFORM sqlj.replace_jar(url, 'tmidb_stored', false);
         ELSE

@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -152,6 +153,29 @@ public final class Cluster {
         }
         Exec.check(user.wrap(List.of(pg.program("pg_ctl"), "-D", dataDir.toString(), "-m", "fast", "-w", "stop")),
                 Map.of(), START_TIMEOUT, "Read " + logFile() + ".");
+    }
+
+    /**
+     * A server setting as the cluster's configuration files set it ({@code postgres -C}, which
+     * reads them as the server would, running or not); empty when it is not set.
+     */
+    public Optional<String> configuredSetting(String name) {
+        Exec.Result r = Exec.run(user.wrap(List.of(pg.program("postgres"), "-D", dataDir.toString(), "-C", name)),
+                Map.of(), Duration.ofSeconds(30));
+        // an unknown setting (an extension's, never set) is an error: not set either
+        return r.ok() ? Optional.of(r.output().strip()).filter(v -> !v.isEmpty()) : Optional.empty();
+    }
+
+    /** Appends {@code lines} to {@value #CONF_FILE} under a comment saying why; the server reads them when it (re)loads. */
+    public void appendConfiguration(String why, List<String> lines) {
+        Path conf = dataDir.resolve(CONF_FILE);
+        String text = read(conf);
+        try {
+            writeServerFile(conf, text + (text.endsWith("\n") ? "" : "\n") + "# added by tmidbd, "
+                    + java.time.LocalDate.now() + ": " + why + "\n" + String.join("\n", lines) + "\n");
+        } catch (IOException e) {
+            throw new ClusterException("cannot write " + conf + ": " + e, "Run as root or as the user that owns the data directory.", e);
+        }
     }
 
     public boolean isRunning() {

@@ -14,44 +14,94 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
  * The tmidb extension's control file and scripts, shipped as classpath resources under
  * {@value #RESOURCE_DIR}/ (module tmidb-extension), and their installation into a server's
- * extension directory, as {@code make install} would do.
+ * extension directory, as {@code make install} would do; with them the stored logic's jar, from
+ * the class path too, where {@code tmi.use_host('pljava')} loads it ({@link #storedLogicJar}).
  */
 public final class ExtensionFiles {
     static final String RESOURCE_DIR = "tmidb-extension";
+    /** A class of the stored logic (module tmidb-stored), to find its jar on the class path. */
+    private static final String STORED_LOGIC_CLASS = "io/tmidb/stored/PlJavaEntry.class";
 
     private ExtensionFiles() {
     }
 
     /**
-     * Copies every file of the extension into the installation's extension directory, rewriting
-     * only files whose content differs. Returns the names of the files written.
+     * Copies every file of the extension into the installation's extension directory, and the
+     * stored logic's jar when it is on the class path (an installation's lib/, a build's
+     * target/lib), rewriting only files whose content differs. Returns the names of the files written.
      */
     public static List<String> install(PgInstallation pg) {
         List<String> written = new ArrayList<>();
-        Path target = pg.extensionDir();
         for (Map.Entry<String, byte[]> f : read().entrySet()) {
-            Path dest = target.resolve(f.getKey());
-            try {
-                if (Files.isSymbolicLink(dest)) {
-                    Files.delete(dest); // a link into another installation: never write through it
-                } else if (Files.exists(dest) && Arrays.equals(Files.readAllBytes(dest), f.getValue())) {
-                    continue;
-                }
-                Files.write(dest, f.getValue());
+            if (write(pg.extensionDir().resolve(f.getKey()), f.getValue())) {
                 written.add(f.getKey());
-            } catch (AccessDeniedException e) {
-                throw new ClusterException("cannot write the extension into " + target,
-                        "Run as root (the directory belongs to the PostgreSQL package).", e);
-            } catch (IOException e) {
-                throw new ClusterException("cannot write " + dest + ": " + e, "Check the directory's permissions.", e);
             }
         }
+        Optional<Path> jar = storedLogicOnClassPath();
+        if (jar.isPresent() && installStoredLogic(pg, jar.get())) {
+            written.add(pg.shareDir().relativize(storedLogicJar(pg)).toString());
+        }
         return written;
+    }
+
+    /** Where {@code tmi.use_host('pljava')} loads the stored logic from: SHAREDIR/tmidb/tmidb-stored.jar. */
+    public static Path storedLogicJar(PgInstallation pg) {
+        return pg.shareDir().resolve("tmidb").resolve("tmidb-stored.jar");
+    }
+
+    /** Puts {@code jar} where {@code tmi.use_host('pljava')} loads it; answers whether it was written. */
+    public static boolean installStoredLogic(PgInstallation pg, Path jar) {
+        Path dest = storedLogicJar(pg);
+        try {
+            if (Files.isSymbolicLink(dest.getParent())) {
+                Files.delete(dest.getParent()); // a private copy's link into the system's share directory
+            }
+            Files.createDirectories(dest.getParent());
+            return write(dest, Files.readAllBytes(jar));
+        } catch (AccessDeniedException e) {
+            throw new ClusterException("cannot write the stored logic's jar into " + dest.getParent(),
+                    "Run as root (the directory belongs to the PostgreSQL package).", e);
+        } catch (IOException e) {
+            throw new ClusterException("cannot write " + dest + ": " + e, "Check the directory's permissions.", e);
+        }
+    }
+
+    /** The stored logic's jar on the class path; empty where it is not there, or not as a jar (an IDE's classes). */
+    static Optional<Path> storedLogicOnClassPath() {
+        URL url = ExtensionFiles.class.getClassLoader().getResource(STORED_LOGIC_CLASS);
+        if (url == null || !"jar".equals(url.getProtocol())) {
+            return Optional.empty();
+        }
+        String file = url.getPath(); // file:/.../tmidb-stored-0.1.0.jar!/io/tmidb/...
+        try {
+            return Optional.of(Path.of(new java.net.URI(file.substring(0, file.indexOf("!/")))));
+        } catch (URISyntaxException | IllegalArgumentException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** Writes {@code content} unless {@code dest} holds it already; never through a link into another installation. */
+    private static boolean write(Path dest, byte[] content) {
+        try {
+            if (Files.isSymbolicLink(dest)) {
+                Files.delete(dest);
+            } else if (Files.exists(dest) && Arrays.equals(Files.readAllBytes(dest), content)) {
+                return false;
+            }
+            Files.write(dest, content);
+            return true;
+        } catch (AccessDeniedException e) {
+            throw new ClusterException("cannot write the extension into " + dest.getParent(),
+                    "Run as root (the directory belongs to the PostgreSQL package).", e);
+        } catch (IOException e) {
+            throw new ClusterException("cannot write " + dest + ": " + e, "Check the directory's permissions.", e);
+        }
     }
 
     /** File name to content, for every file under {@value #RESOURCE_DIR}/. */

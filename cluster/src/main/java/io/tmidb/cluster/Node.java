@@ -21,24 +21,9 @@ public final class Node {
     private Node() {
     }
 
-    /**
-     * Server settings beyond the cluster's own: TimescaleDB is preloaded when it is installed, and
-     * PL/Java, when installed, runs on the JVM that runs this launcher (Java 17).
-     */
+    /** Server settings beyond the cluster's own: those of the engines installed ({@link EngineSettings}). */
     public static List<String> serverSettings(PgInstallation pg) {
-        List<String> settings = new java.util.ArrayList<>();
-        if (pg.hasExtension("timescaledb")) {
-            settings.addAll(List.of("shared_preload_libraries = 'timescaledb'",
-                    "timescaledb.license = 'apache'",
-                    "timescaledb.telemetry_level = off"));
-        }
-        if (pg.hasExtension("pljava")) {
-            settings.add("pljava.libjvm_location = '"
-                    + java.nio.file.Path.of(System.getProperty("java.home"), "lib", "server", "libjvm.so") + "'");
-            // Java 17 needs the security manager allowed for PL/Java to load jars
-            settings.add("pljava.vmoptions = '-Djava.security.manager=allow'");
-        }
-        return settings;
+        return EngineSettings.forNewCluster(pg);
     }
 
     /** Whether the running server has TimescaleDB loaded, so ts_obs can be a hypertable. */

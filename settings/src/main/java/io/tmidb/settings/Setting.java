@@ -34,6 +34,9 @@ public enum Setting {
             "unprivileged OS user that runs the server when tmidbd is started as root", TMIDBD, TMICTL),
     PG_BINDIR("pg-bindir", PATH, null, "newest /usr/lib/postgresql/N/bin", Check.NONE, Mask.NONE,
             "PostgreSQL's bin directory", TMIDBD, TMICTL),
+    ENGINE_RESTART("engine-restart", BOOLEAN, "false", null, Check.NONE, Mask.NONE,
+            "whether tmidbd restarts the server by itself to load an engine installed while the node runs (TimescaleDB);"
+                    + " otherwise it logs that a restart is due and tmictl status shows it", TMIDBD),
     NATS_URL("nats-url", TEXT, "nats://127.0.0.1:4222", null, natsUrls(), Mask.CREDENTIALS,
             "NATS server(s) the event relay publishes to, comma-separated; empty turns the relay off; not set,"
                     + " tmidbd runs nats-server with JetStream on 127.0.0.1:4222 when installed", TMIDBD, WORKER),

@@ -38,13 +38,8 @@ public final class TestDatabase {
      * Puts the stored logic's jar where tmi.use_host('pljava') looks for it, in the test run's own
      * copy of the installation (SHAREDIR/tmidb/tmidb-stored.jar), never in the system's.
      */
-    public void installStoredLogicJar(Path jar) throws IOException {
-        Path dir = cluster().installation().shareDir().resolve("tmidb");
-        if (java.nio.file.Files.isSymbolicLink(dir)) {
-            java.nio.file.Files.delete(dir); // a link into the system installation
-        }
-        java.nio.file.Files.createDirectories(dir);
-        java.nio.file.Files.copy(jar, dir.resolve("tmidb-stored.jar"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    public void installStoredLogicJar(Path jar) {
+        io.tmidb.cluster.ExtensionFiles.installStoredLogic(cluster().installation(), jar);
     }
 
     /** The id of the newest event, once every committed event is numbered (waits up to 10 s for that). */

@@ -34,6 +34,9 @@ final class NodeReport {
             Files.readAllLines(status).stream().skip(1).filter(l -> !l.startsWith("server")).forEach(out::println);
         }
         try (Connection c = cluster.connect(database, appName); Statement st = c.createStatement()) {
+            for (String[] advice : RestartAdvice.of(cluster, c)) {
+                out.printf("%-11s %-8s %s%n", advice[0], advice[1], advice[2]);
+            }
             try (ResultSet rs = st.executeQuery("""
                     SELECT (SELECT extversion FROM pg_extension WHERE extname = 'tmidb'), tmi.host(),
                            (SELECT count(*) FROM tmi.raw_bucket WHERE status = 'pending'),

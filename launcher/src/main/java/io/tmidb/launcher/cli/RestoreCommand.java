@@ -4,9 +4,11 @@ package io.tmidb.launcher.cli;
 import io.tmidb.cluster.Cluster;
 import io.tmidb.cluster.ClusterException;
 import io.tmidb.cluster.Node;
+import io.tmidb.launcher.node.NodeHold;
 import io.tmidb.launcher.node.ObjectStoreOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine;
@@ -24,8 +26,10 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code tmictl restore DIR}: a backup into the node's database, which must be new (no tmiDB data
- * yet), then a check of every table against the backup's manifest. Triggers do not fire while
- * the rows are loaded (session_replication_role = replica), so restored rows make no new events.
+ * yet) unless {@code --replace} is given, then a check of every table against the backup's
+ * manifest. Triggers do not fire while the rows are loaded (session_replication_role = replica),
+ * so restored rows make no new events. Into a running node, its services that use the database
+ * are held off it from before it is recreated until the restored data is verified ({@link NodeHold}).
  */
 @Command(name = "restore", mixinStandardHelpOptions = true,
         description = "Restore a backup made by 'tmictl backup' into this node's (new) database and verify it.")
@@ -36,6 +40,9 @@ final class RestoreCommand implements Callable<Integer> {
 
     @Parameters(paramLabel = "DIR", description = "A directory written by 'tmictl backup'.")
     Path dir;
+
+    @Option(names = "--replace", description = "Replace the database even though it holds tmiDB data (which is lost).")
+    boolean replace;
 
     @Override
     public Integer call() throws Exception {
@@ -48,13 +55,28 @@ final class RestoreCommand implements Callable<Integer> {
         Cluster cluster = node.openCluster();
         PrintWriter out = spec.commandLine().getOut();
         String db = node.database;
-        try (Connection c = cluster.connect("postgres", TmictlCommand.CLI_APP_NAME); Statement st = c.createStatement()) {
-            if (holdsData(cluster, db)) {
+        if (holdsData(cluster, db)) {
+            if (!replace) {
                 out.flush();
                 spec.commandLine().getErr().println("tmictl: error: database " + db + " already holds tmiDB data");
-                spec.commandLine().getErr().println("tmictl: hint: restore into a new node, or name another database with --database");
+                spec.commandLine().getErr().println("tmictl: hint: restore into a new node, name another database with --database,"
+                        + " or replace this one's data with --replace");
                 return ExitCodes.NOT_RUNNING;
             }
+            out.printf("restore: replacing database %s and the tmiDB data it holds%n", db);
+        }
+        // the node's own services would write into the new database before the data is in (the relay its cursor)
+        try (NodeHold hold = NodeHold.acquire(cluster.dataDir(), TmidbdCommand.supervisorPid(cluster).isPresent(), out, "restore")) {
+            restore(cluster, db, out);
+        }
+        return ExitCodes.OK;
+    }
+
+    /** Recreates the database, loads the backup, verifies every table, then restores the files. */
+    private void restore(Cluster cluster, String db, PrintWriter out) throws Exception {
+        Path dump = dir.resolve(BackupCommand.DUMP);
+        Path manifest = dir.resolve(BackupCommand.MANIFEST);
+        try (Connection c = cluster.connect("postgres", TmictlCommand.CLI_APP_NAME); Statement st = c.createStatement()) {
             st.execute("DROP DATABASE IF EXISTS " + Node.quoteIdentifier(db) + " WITH (FORCE)");
             st.execute("CREATE DATABASE " + Node.quoteIdentifier(db));
         }
@@ -75,8 +97,12 @@ final class RestoreCommand implements Callable<Integer> {
                 restore.add("--use-list=" + list);
             }
             restore.add(dump.toString());
+            // a database whose ts_obs is natively partitioned although TimescaleDB is there (tmictl storage
+            // migrate --to partitions): CREATE EXTENSION must make the partitions' parent, not a hypertable
+            String options = "-c session_replication_role=replica"
+                    + (timescale && nativeStorage(cluster, dump) ? " -c tmi.ts_obs_storage=partitions" : "");
             BackupCommand.runClient(cluster, db, out, "restore", restore, "processing data for table ",
-                    Map.of("PGOPTIONS", "-c session_replication_role=replica"));
+                    Map.of("PGOPTIONS", options));
         } finally {
             if (list != null) {
                 Files.deleteIfExists(list);
@@ -95,7 +121,6 @@ final class RestoreCommand implements Callable<Integer> {
             out.printf("restore: verified %d tables (row counts and checksums match the backup)%n", expected.size());
         }
         FileBackup.restore(cluster.dataDir(), ObjectStoreOptions.of(ConfigDefaults.of(spec)), dir, out);
-        return ExitCodes.OK;
     }
 
     private static boolean holdsData(Cluster cluster, String db) throws Exception {
@@ -114,6 +139,11 @@ final class RestoreCommand implements Callable<Integer> {
             rs.next();
             return rs.getBoolean(1);
         }
+    }
+
+    /** Whether the archive's ts_obs is natively partitioned: it holds the rows of its default partition. */
+    private static boolean nativeStorage(Cluster cluster, Path dump) throws Exception {
+        return toc(cluster, dump).stream().anyMatch(l -> l.contains("TABLE DATA tmi ts_obs_default"));
     }
 
     private static boolean listsTimescale(Cluster cluster, Path dump) throws Exception {

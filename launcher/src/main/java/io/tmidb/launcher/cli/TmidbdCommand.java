@@ -5,6 +5,7 @@ import io.tmidb.cluster.Cluster;
 import io.tmidb.cluster.ClusterException;
 import io.tmidb.cluster.EmbeddedS3;
 import io.tmidb.cluster.Node;
+import io.tmidb.launcher.node.EngineWatch;
 import io.tmidb.launcher.node.Supervisor;
 import io.tmidb.settings.Origin;
 import io.tmidb.settings.Service;
@@ -108,6 +109,7 @@ public final class TmidbdCommand {
                 out.println("tmidbd: already running");
                 return ExitCodes.OK;
             }
+            EngineWatch.writeMissing(cluster, out);
             Path log = cluster.logFile().resolveSibling("tmidbd.log");
             List<String> cmd = new ArrayList<>(List.of("setsid", Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-cp", System.getProperty("java.class.path"), TmidbdCommand.class.getName(), "run",

@@ -31,6 +31,8 @@ final class Child {
     private Instant restartAt;
     private final Backoff pause = new Backoff(FIRST_PAUSE, MAX_PAUSE);
     private int restarts;
+    /** Stopped on purpose (see {@link NodeHold}): not restarted until released. */
+    private boolean held;
 
     Child(String name, List<String> command, Map<String, String> env, Path log) {
         this.name = name;
@@ -53,6 +55,9 @@ final class Child {
 
     /** Called every tick: notices a crash and restarts when its pause is over. */
     void tend() throws IOException {
+        if (held) {
+            return;
+        }
         if (process != null && process.isAlive()) {
             if (Duration.between(startedAt, Instant.now()).compareTo(MAX_PAUSE) > 0) {
                 pause.reset();
@@ -83,6 +88,18 @@ final class Child {
         }
     }
 
+    /** Stops the process and keeps it stopped until {@link #release}. */
+    void hold(Duration grace) throws InterruptedException {
+        held = true;
+        stop(grace);
+    }
+
+    /** Starts a held process again. */
+    void release() throws IOException {
+        held = false;
+        start();
+    }
+
     boolean alive() {
         return process != null && process.isAlive();
     }
@@ -93,6 +110,6 @@ final class Child {
 
     /** One line for {@code tmidbd status}: name, state, pid, restarts. */
     String statusLine() {
-        return String.format("%-11s %-8s pid %d, %d restarts", name, alive() ? "running" : "down", pid(), restarts);
+        return String.format("%-11s %-8s pid %d, %d restarts", name, alive() ? "running" : held ? "held" : "down", pid(), restarts);
     }
 }

@@ -48,6 +48,7 @@ public final class Supervisor {
     private final Settings settings;
     private final ObjectStoreOptions objects;
     private final List<Child> parts = new ArrayList<>();
+    private final NodeHold.Keeper hold = new NodeHold.Keeper();
     private volatile boolean stopping;
 
     /**
@@ -80,18 +81,16 @@ public final class Supervisor {
                 Thread.currentThread().interrupt();
             }
         }));
+        EngineWatch engines = new EngineWatch(cluster, settings.getBoolean(Setting.ENGINE_RESTART));
         try {
             ExtensionFiles.install(cluster.installation());
+            engines.beforeStart(out);
             Child server = new Child("server", user.wrap(List.of(serverLink().toString(), "-D", dir.toString())),
                     Map.of("PGAPPNAME", Cluster.CORE_APP_NAME), cluster.logFile());
             parts.add(server);
             server.start();
             awaitServer(server);
-            boolean timescale;
-            try (Connection c = cluster.connect("postgres", Cluster.CORE_APP_NAME)) {
-                timescale = Node.timescaleLoaded(c);
-            }
-            Node.prepareDatabase(cluster, database, timescale);
+            prepareDatabase();
             startServices();
             Node.logBanner(cluster, database);
             out.println(Node.BANNER);
@@ -101,6 +100,10 @@ public final class Supervisor {
                 for (Child part : parts) {
                     part.tend();
                 }
+                if (engines.restartDue()) {
+                    restartServer(server);
+                }
+                hold.tend(dir, parts, this::prepareDatabase);
                 writeStatus(true);
                 Thread.sleep(1000);
             }
@@ -111,6 +114,30 @@ public final class Supervisor {
             shutDown();
             down.countDown();
         }
+    }
+
+    private void prepareDatabase() throws SQLException {
+        boolean timescale;
+        try (Connection c = cluster.connect("postgres", Cluster.CORE_APP_NAME)) {
+            timescale = Node.timescaleLoaded(c);
+        }
+        Node.prepareDatabase(cluster, database, timescale);
+    }
+
+    /** The server restarted to load an engine, its services stopped first and started again after. */
+    private void restartServer(Child server) throws Exception {
+        for (int i = parts.size() - 1; i >= 1; i--) {
+            parts.get(i).stop(Duration.ofSeconds(20));
+        }
+        cluster.stop();
+        server.stop(Duration.ofSeconds(60));
+        server.start();
+        awaitServer(server);
+        prepareDatabase();
+        for (Child part : parts.subList(1, parts.size())) {
+            part.start();
+        }
+        LOG.info("the server restarted with its new settings");
     }
 
     private void startServices() throws IOException, SQLException {
@@ -255,6 +282,7 @@ public final class Supervisor {
     private void writeStatus(boolean ready) throws IOException {
         StringBuilder sb = new StringBuilder(ready ? "ready\n" : "stopped\n");
         parts.forEach(p -> sb.append(p.statusLine()).append('\n'));
+        hold.statusLine().ifPresent(l -> sb.append(l).append('\n'));
         Path tmp = cluster.dataDir().resolve(STATUS_FILE + ".new");
         Files.writeString(tmp, sb);
         Files.move(tmp, cluster.dataDir().resolve(STATUS_FILE), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
