@@ -13,6 +13,9 @@ public final class ServiceOptions {
     @Option(names = "--nats-url", paramLabel = "URL")
     String natsUrl;
 
+    @Option(names = "--nats-port")
+    int natsPort;
+
     @Option(names = "--gateway-port")
     int gatewayPort;
 }
