@@ -30,6 +30,7 @@ public final class EmbeddedNats {
     public static final String CONFIG_FILE = "nats-server.conf";
     public static final String PUBLISHER = "tmidb-relay";
     public static final String SUBSCRIBER = "tmidb-reader";
+    public static final int DEFAULT_PORT = 4222;
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private EmbeddedNats() {
@@ -68,6 +69,16 @@ public final class EmbeddedNats {
         } catch (IOException e) {
             throw new ClusterException("cannot read or create " + file + ": " + e, "Check the data directory's permissions.", e);
         }
+    }
+
+    /**
+     * Where the node's nats-server keeps its streams: beside the data directory (not in it, so a
+     * base backup of the server does not copy them), named after the port, which no two nodes of a
+     * machine share: {@code nats-<port>}, and {@code nats} for the default port, as nodes made
+     * before nats-port existed keep it.
+     */
+    public static Path storeDir(Path dataDir, int port) {
+        return dataDir.toAbsolutePath().normalize().resolveSibling(port == DEFAULT_PORT ? "nats" : "nats-" + port);
     }
 
     /**

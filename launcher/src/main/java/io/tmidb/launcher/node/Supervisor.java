@@ -152,7 +152,7 @@ public final class Supervisor {
         Path dir = cluster.dataDir();
         int port = settings.getInt(Setting.NATS_PORT);
         EmbeddedNats.Credentials keys = EmbeddedNats.credentials(dir);
-        Path conf = EmbeddedNats.writeConfig(dir, port, dir.resolveSibling("nats"), keys);
+        Path conf = EmbeddedNats.writeConfig(dir, port, EmbeddedNats.storeDir(dir, port), keys);
         parts.add(new Child("nats", List.of(bin, "-c", conf.toString()), Map.of(), logDir.resolve("nats.log")));
         return Map.of(Setting.NATS_URL.envName(), keys.publisherUrl(port));
     }
