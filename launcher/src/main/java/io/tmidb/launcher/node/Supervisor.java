@@ -116,14 +116,17 @@ public final class Supervisor {
 
     private void startServices() throws IOException, SQLException {
         Path logDir = cluster.logFile().getParent();
-        // the password in the environment, not on a command line that ps shows
-        Map<String, String> workerEnv = new java.util.HashMap<>(Map.of(Setting.DB_PASSWORD.envName(), cluster.superuserPassword()));
+        Map<String, String> workerEnv = new java.util.HashMap<>();
         if (natsUrl.isEmpty()) {
             natsServerBinary().ifPresent(bin -> workerEnv.putAll(natsServer(bin, logDir)));
         }
         Map<String, String> storeEnv = objectStore(logDir);
         if (loadable(WORKER_MAIN)) {
-            parts.add(new Child("worker", childCommand(WORKER_MAIN, Service.WORKER, Cluster.SUPERUSER), workerEnv,
+            // its own login with a fresh password each start, in the environment, not on a command line that ps shows
+            String password = Cluster.newPassword();
+            Node.prepareWorker(cluster, database, password);
+            workerEnv.put(Setting.DB_PASSWORD.envName(), password);
+            parts.add(new Child("worker", childCommand(WORKER_MAIN, Service.WORKER, Node.WORKER), workerEnv,
                     logDir.resolve("worker.log")));
         }
         if (loadable(GATEWAY_MAIN)) {
