@@ -9,7 +9,10 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 import java.util.Properties;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The node's nats-server: JetStream on 127.0.0.1 with two users, made once when the node is
@@ -32,6 +35,7 @@ public final class EmbeddedNats {
     public static final String SUBSCRIBER = "tmidb-reader";
     public static final int DEFAULT_PORT = 4222;
     private static final SecureRandom RANDOM = new SecureRandom();
+    private static final Pattern LISTEN = Pattern.compile("(?m)^listen: 127\\.0\\.0\\.1:([0-9]{1,5})$");
 
     private EmbeddedNats() {
     }
@@ -120,6 +124,20 @@ public final class EmbeddedNats {
             throw new ClusterException("cannot write " + file + ": " + e, "Check the data directory's permissions.", e);
         }
         return file;
+    }
+
+    /** The port of the configuration tmidbd last wrote in {@code dataDir}, if it wrote one. */
+    public static Optional<Integer> configuredPort(Path dataDir) {
+        Path file = dataDir.resolve(CONFIG_FILE);
+        if (!Files.exists(file)) {
+            return Optional.empty();
+        }
+        try {
+            Matcher m = LISTEN.matcher(Files.readString(file));
+            return m.find() ? Optional.of(Integer.parseInt(m.group(1))) : Optional.empty();
+        } catch (IOException e) {
+            throw new ClusterException("cannot read " + file + ": " + e, "Run as root or as the user that owns the data directory.", e);
+        }
     }
 
     private static String url(String user, String password, int port) {

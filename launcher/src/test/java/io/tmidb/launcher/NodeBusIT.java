@@ -149,6 +149,9 @@ class NodeBusIT {
         assertEquals(0, creds.exitCode, creds.output);
         String url = creds.output.strip();
         assertTrue(url.matches("nats://" + EmbeddedNats.SUBSCRIBER + ":[0-9a-f]{48}@127\\.0\\.0\\.1:" + n.natsPort), url);
+        // without the node's tmidb.conf: the port its nats-server was started on, not the default
+        Result bare = runWith(Map.of(), "tmictl", "nats", "credentials", "-D", n.dataDir.toString());
+        assertEquals(url, bare.output.strip(), bare.output);
         // no password on a command line that ps shows
         String publisherPassword = EmbeddedNats.credentials(n.dataDir).publisherPassword();
         String ps = new String(new ProcessBuilder("ps", "-eo", "args").start().getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -194,6 +197,8 @@ class NodeBusIT {
         String workerLog = Files.readString(n.dataDir.resolve("log").resolve("worker.log"));
         assertTrue(workerLog.contains("SEVERE: relay: the stream holds message") && workerLog.contains(
                 "with the message id of event " + next + ", which the relay did not publish"), workerLog);
+        assertTrue(workerLog.contains("nats-url=nats://***@127.0.0.1:" + n.natsPort + " (environment TMIDB_NATS_URL)"), workerLog);
+        assertFalse(workerLog.contains(EmbeddedNats.credentials(n.dataDir).publisherPassword()), "the worker logs its NATS password");
         // the other node's relay, on its own nats-server, saw nothing of it
         Result other = run(nodes.get(1), "tmictl", "status");
         assertTrue(other.output.lines().anyMatch(l -> l.startsWith("relay       ok")), other.output);

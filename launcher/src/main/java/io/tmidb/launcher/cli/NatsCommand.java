@@ -38,7 +38,9 @@ final class NatsCommand {
                         + " (nats-url is set, or nats-server is not installed)", "Ask the operator of the NATS in nats-url"
                         + " for a read-only user (docs/relay.md, \"Who may publish\").");
             }
-            spec.commandLine().getOut().println(EmbeddedNats.credentials(cluster.dataDir()).subscriberUrl(natsPort));
+            // the port the node's nats-server was started on; before its first start, the setting's
+            int port = EmbeddedNats.configuredPort(cluster.dataDir()).orElse(natsPort);
+            spec.commandLine().getOut().println(EmbeddedNats.credentials(cluster.dataDir()).subscriberUrl(port));
             return ExitCodes.OK;
         }
     }
