@@ -556,11 +556,18 @@ BEGIN
     END IF;
 
     RETURN QUERY
-    SELECT 'relay', CASE WHEN max(r.seconds_behind) > 60 THEN 'attention' ELSE 'ok' END,
+    SELECT 'relay', CASE WHEN sum(c.forged_messages) > 0 THEN 'alarm'
+                         WHEN max(r.seconds_behind) > 60 THEN 'attention' ELSE 'ok' END,
            CASE WHEN count(*) = 0 THEN 'no relay has run (tmidb-worker relays events to NATS JetStream)'
                 ELSE string_agg(format('%s: %s events, %s s behind', r.name, r.events_behind,
-                                       round(r.seconds_behind::numeric, 1)), '; ' ORDER BY r.name) END
-      FROM tmi.relay_status() r;
+                                       round(r.seconds_behind::numeric, 1))
+                                || CASE WHEN c.forged_messages > 0
+                                        THEN format(', %s forged messages in its stream, the last in place of event %s'
+                                                    ' at %s (%s): let only the relay''s NATS user publish',
+                                                    c.forged_messages, c.last_forged_event_id, c.last_forged_at,
+                                                    c.last_forged_detail)
+                                        ELSE '' END, '; ' ORDER BY r.name) END
+      FROM tmi.relay_status() r JOIN tmi.relay_cursor c ON c.name = r.name;
 
     RETURN QUERY
     SELECT 'retention', 'ok',
@@ -2833,3 +2840,100 @@ BEGIN
 END
 $fn$;
 -- end of Engines installed later
+
+-------------------------------------------------------------------------------
+-- The relay verifies what its stream stores: a message it did not publish,
+-- found under an event's message id, is recorded and raises tmi.status()'s
+-- relay row to alarm.
+-------------------------------------------------------------------------------
+ALTER TABLE tmi.relay_cursor
+    ADD COLUMN forged_messages      bigint NOT NULL DEFAULT 0,
+    ADD COLUMN last_forged_event_id bigint,
+    ADD COLUMN last_forged_at       timestamptz,
+    ADD COLUMN last_forged_detail   text;
+COMMENT ON COLUMN tmi.relay_cursor.forged_messages IS
+    'Messages found in the stream in place of an event, which the relay did not publish (see tmi.record_relay_forgery)';
+
+-- A message in the relay's stream that the relay did not publish, found under the message id of
+-- an event (so the stream dropped the real event as a duplicate): tmi.status() raises the alarm
+-- until an admin clears it (UPDATE tmi.relay_cursor SET forged_messages = 0). The same event
+-- found again is counted once.
+CREATE FUNCTION tmi.record_relay_forgery(name text, event_id bigint, stream_sequence bigint, held text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $fn$
+#variable_conflict use_column
+BEGIN
+    PERFORM tmi.require(name, 'name', 'Pass the relay''s cursor name, e.g. ''nats''.');
+    PERFORM tmi.require(event_id, 'event_id', 'Pass the id of the event whose message id the stream holds.');
+    UPDATE tmi.relay_cursor r
+       SET forged_messages = r.forged_messages
+               + CASE WHEN r.last_forged_event_id = record_relay_forgery.event_id THEN 0 ELSE 1 END,
+           last_forged_event_id = record_relay_forgery.event_id,
+           last_forged_at = now(),
+           last_forged_detail = pg_catalog.format('stream sequence %s: %s', stream_sequence, held)
+     WHERE r.name = record_relay_forgery.name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no relay cursor "%"', name USING ERRCODE = '42704',
+            HINT = 'Pass the name of a row of tmi.relay_cursor.';
+    END IF;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.record_relay_forgery(text, bigint, bigint, text) IS
+    'Records that a relay''s stream holds a message the relay did not publish in place of an event';
+REVOKE ALL ON FUNCTION tmi.record_relay_forgery(text, bigint, bigint, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tmi.record_relay_forgery(text, bigint, bigint, text) TO tmi_admin;
+-- end of the relay's verification
+
+-------------------------------------------------------------------------------
+-- The worker's role. tmidb-worker does an admin's work on tmiDB's data
+-- (mapping, schema versions, alarms, connectors, the relay, retention):
+-- tmi_worker, a member of tmi_admin, holds exactly that, and tmidbd's login for
+-- the worker (tmidb_worker) is a member of tmi_worker. It is no superuser: it
+-- cannot create objects in tmi, read pg_authid, ALTER SYSTEM, create roles or
+-- drop the extension. The DDL its work needs runs in functions owned by the
+-- extension's owner: partitions (tmi.maintain_partitions, tmi.apply_retention)
+-- and the API schemas where schema versions make their views
+-- (tmi.prepare_api_schema).
+-------------------------------------------------------------------------------
+DO $roles$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'tmi_worker') THEN
+        CREATE ROLE tmi_worker NOLOGIN;
+    END IF;
+    GRANT tmi_admin TO tmi_worker;
+END
+$roles$;
+ALTER FUNCTION tmi.maintain_partitions(interval) SECURITY DEFINER;
+ALTER FUNCTION tmi.apply_retention() SECURITY DEFINER;
+
+-- The API schema of a schema version, with the front door's /rpc functions: created when
+-- missing, usable by tmiDB's roles. tmi_admin, which owns the views of every version, may create
+-- them there (a role must be allowed to create in a schema to own an object of it).
+CREATE FUNCTION tmi.prepare_api_schema(version integer)
+RETURNS name
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $fn$
+DECLARE
+    api name;
+BEGIN
+    IF version IS NULL OR version < 1 THEN
+        RAISE EXCEPTION 'invalid schema version %', coalesce(version::text, 'NULL') USING ERRCODE = '22023',
+            HINT = 'Pass a version of tmi.model_versions: 1 or more.';
+    END IF;
+    api := 'api_v' || version;
+    EXECUTE pg_catalog.format('CREATE SCHEMA IF NOT EXISTS %I', api);
+    EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA %I TO tmi_admin, tmi_speaker, tmi_listener, tmi_anon', api);
+    EXECUTE pg_catalog.format('GRANT CREATE ON SCHEMA %I TO tmi_admin', api);
+    PERFORM tmi.install_api_functions(api);
+    RETURN api;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.prepare_api_schema(integer) IS
+    'Creates the API schema api_vN of a schema version when missing, with its /rpc functions; tmi_admin may create its views there';
+REVOKE ALL ON FUNCTION tmi.prepare_api_schema(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tmi.prepare_api_schema(integer) TO tmi_admin;
+-- end of the worker's role

@@ -317,11 +317,18 @@ BEGIN
     END IF;
 
     RETURN QUERY
-    SELECT 'relay', CASE WHEN max(r.seconds_behind) > 60 THEN 'attention' ELSE 'ok' END,
+    SELECT 'relay', CASE WHEN sum(c.forged_messages) > 0 THEN 'alarm'
+                         WHEN max(r.seconds_behind) > 60 THEN 'attention' ELSE 'ok' END,
            CASE WHEN count(*) = 0 THEN 'no relay has run (tmidb-worker relays events to NATS JetStream)'
                 ELSE string_agg(format('%s: %s events, %s s behind', r.name, r.events_behind,
-                                       round(r.seconds_behind::numeric, 1)), '; ' ORDER BY r.name) END
-      FROM tmi.relay_status() r;
+                                       round(r.seconds_behind::numeric, 1))
+                                || CASE WHEN c.forged_messages > 0
+                                        THEN format(', %s forged messages in its stream, the last in place of event %s'
+                                                    ' at %s (%s): let only the relay''s NATS user publish',
+                                                    c.forged_messages, c.last_forged_event_id, c.last_forged_at,
+                                                    c.last_forged_detail)
+                                        ELSE '' END, '; ' ORDER BY r.name) END
+      FROM tmi.relay_status() r JOIN tmi.relay_cursor c ON c.name = r.name;
 
     RETURN QUERY
     SELECT 'retention', 'ok',

@@ -10,9 +10,15 @@ CREATE TABLE tmi.relay_cursor (
     name          text        PRIMARY KEY CONSTRAINT relay_cursor_name CHECK (name ~ '^[a-z][a-z0-9_-]{0,62}$'),
     last_event_id bigint      NOT NULL DEFAULT 0 CONSTRAINT relay_cursor_event_id CHECK (last_event_id >= 0),
     last_event_ts timestamptz,
-    updated_at    timestamptz NOT NULL DEFAULT pg_catalog.now()
+    updated_at    timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    forged_messages      bigint NOT NULL DEFAULT 0,
+    last_forged_event_id bigint,
+    last_forged_at       timestamptz,
+    last_forged_detail   text
 );
 COMMENT ON TABLE tmi.relay_cursor IS 'Per relay: the last event id its broker acknowledged';
+COMMENT ON COLUMN tmi.relay_cursor.forged_messages IS
+    'Messages found in the stream in place of an event, which the relay did not publish (see tmi.record_relay_forgery)';
 
 CREATE FUNCTION tmi.advance_relay_cursor(name text, last_event_id bigint)
 RETURNS void
@@ -51,6 +57,35 @@ END
 $fn$;
 COMMENT ON FUNCTION tmi.advance_relay_cursor(text, bigint) IS
     'Moves a relay''s cursor forward to the last event its broker acknowledged (creating the cursor when missing)';
+
+-- A message in the relay's stream that the relay did not publish, found under the message id of
+-- an event (so the stream dropped the real event as a duplicate): tmi.status() raises the alarm
+-- until an admin clears it (UPDATE tmi.relay_cursor SET forged_messages = 0). The same event
+-- found again is counted once.
+CREATE FUNCTION tmi.record_relay_forgery(name text, event_id bigint, stream_sequence bigint, held text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $fn$
+#variable_conflict use_column
+BEGIN
+    PERFORM tmi.require(name, 'name', 'Pass the relay''s cursor name, e.g. ''nats''.');
+    PERFORM tmi.require(event_id, 'event_id', 'Pass the id of the event whose message id the stream holds.');
+    UPDATE tmi.relay_cursor r
+       SET forged_messages = r.forged_messages
+               + CASE WHEN r.last_forged_event_id = record_relay_forgery.event_id THEN 0 ELSE 1 END,
+           last_forged_event_id = record_relay_forgery.event_id,
+           last_forged_at = now(),
+           last_forged_detail = pg_catalog.format('stream sequence %s: %s', stream_sequence, held)
+     WHERE r.name = record_relay_forgery.name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no relay cursor "%"', name USING ERRCODE = '42704',
+            HINT = 'Pass the name of a row of tmi.relay_cursor.';
+    END IF;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.record_relay_forgery(text, bigint, bigint, text) IS
+    'Records that a relay''s stream holds a message the relay did not publish in place of an event';
 
 -- SECURITY DEFINER: tmi.status() shows the lag to roles that cannot read event_log
 CREATE FUNCTION tmi.relay_status()

@@ -217,7 +217,7 @@ public final class Cluster {
         return pg;
     }
 
-    /** The superuser's password, for services of the node (the worker, the gateway). */
+    /** The superuser's password, which tmidbd and tmictl use (the worker and the gateway have logins of their own). */
     public String superuserPassword() {
         String line = read(pgpass()).strip();
         return line.substring(line.lastIndexOf(':') + 1);

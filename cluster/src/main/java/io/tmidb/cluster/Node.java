@@ -17,6 +17,8 @@ public final class Node {
     public static final String DEFAULT_DATABASE = "tmidb";
     /** The role the gateway logs in as; it holds no privilege of its own (see {@link #prepareAuthenticator}). */
     public static final String AUTHENTICATOR = "tmidb_authenticator";
+    /** The role tmidb-worker logs in as: a member of the extension's tmi_worker (see {@link #prepareWorker}). */
+    public static final String WORKER = "tmidb_worker";
 
     private Node() {
     }
@@ -76,6 +78,22 @@ public final class Node {
             st.execute("ALTER ROLE " + AUTHENTICATOR + " WITH LOGIN NOINHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD "
                     + quoteLiteral(password));
             st.execute("GRANT tmi_admin, tmi_speaker, tmi_listener, tmi_anon TO " + AUTHENTICATOR);
+        }
+    }
+
+    /**
+     * Creates or updates tmidb-worker's login role with {@code password}: no superuser, it holds
+     * what the extension's {@code tmi_worker} holds and nothing more. Needs the extension created
+     * (it makes tmi_worker).
+     */
+    public static void prepareWorker(Cluster cluster, String database, String password) throws SQLException {
+        try (Connection c = cluster.connect(database, Cluster.CORE_APP_NAME); Statement st = c.createStatement()) {
+            st.execute("SET log_statement = 'none'"); // the next statements carry the password
+            st.execute("DO $$BEGIN IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = '" + WORKER + "')"
+                    + " THEN CREATE ROLE " + WORKER + "; END IF; END$$");
+            st.execute("ALTER ROLE " + WORKER + " WITH LOGIN INHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION"
+                    + " NOBYPASSRLS PASSWORD " + quoteLiteral(password));
+            st.execute("GRANT tmi_worker TO " + WORKER);
         }
     }
 

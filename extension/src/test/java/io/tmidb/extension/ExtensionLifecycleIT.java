@@ -64,9 +64,12 @@ class ExtensionLifecycleIT {
     @Test
     void createsTheRoles(TestDatabase db) throws SQLException {
         try (Connection c = db.connect()) {
-            assertEquals(Set.of("tmi_admin", "tmi_speaker", "tmi_listener", "tmi_anon", "tmi_preview"),
+            assertEquals(Set.of("tmi_admin", "tmi_speaker", "tmi_listener", "tmi_anon", "tmi_preview", "tmi_worker"),
                     Sql.set(c, "SELECT rolname FROM pg_roles WHERE rolname LIKE 'tmi\\_%'"));
             assertEquals(Set.of("true"), Sql.set(c, "SELECT pg_has_role('tmi_admin', 'tmi_speaker', 'USAGE')::text"));
+            // the worker's role: an admin's rights, no login of its own, nothing of a superuser's
+            assertEquals(Set.of("true false false false"), Sql.set(c, "SELECT pg_has_role('tmi_worker', 'tmi_admin', 'USAGE') || ' '"
+                    + " || rolcanlogin || ' ' || rolsuper || ' ' || rolcreaterole FROM pg_roles WHERE rolname = 'tmi_worker'"));
         }
     }
 

@@ -39,7 +39,9 @@ public enum Setting {
                     + " otherwise it logs that a restart is due and tmictl status shows it", TMIDBD),
     NATS_URL("nats-url", TEXT, "nats://127.0.0.1:4222", null, natsUrls(), Mask.CREDENTIALS,
             "NATS server(s) the event relay publishes to, comma-separated; empty turns the relay off; not set,"
-                    + " tmidbd runs nats-server with JetStream on 127.0.0.1:4222 when installed", TMIDBD, WORKER),
+                    + " tmidbd runs nats-server with JetStream on 127.0.0.1:<nats-port> when installed", TMIDBD, WORKER),
+    NATS_PORT("nats-port", INTEGER, "4222", null, Check.range(1, 65535), Mask.NONE,
+            "port of the nats-server the node runs on 127.0.0.1 (when nats-url is not set)", TMIDBD, TMICTL),
     GATEWAY_PORT("gateway-port", INTEGER, "3000", null, Check.range(0, 65535), Mask.NONE,
             "HTTP port of the REST/WebSocket gateway (0: any free port)", TMIDBD, TMICTL, GATEWAY),
 

@@ -56,6 +56,11 @@ public final class NatsServer implements AutoCloseable {
         return "nats://127.0.0.1:" + port;
     }
 
+    /** The URL with a user's credentials, for a server configured with users. */
+    public String url(String user, String password) {
+        return "nats://" + user + ":" + password + "@127.0.0.1:" + port;
+    }
+
     public boolean running() {
         return process != null && process.isAlive();
     }

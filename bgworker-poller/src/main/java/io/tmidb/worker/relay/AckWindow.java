@@ -3,6 +3,7 @@ package io.tmidb.worker.relay;
 
 import io.nats.client.api.PublishAck;
 
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
@@ -20,15 +21,28 @@ import java.util.function.BooleanSupplier;
 final class AckWindow {
     private static final long POLL_MS = 50;
 
+    /** What the relay does with an acknowledgement saying the stream held the event already. */
+    @FunctionalInterface
+    interface Duplicates {
+        void acknowledged(long eventId, PublishAck ack) throws RelayException, SQLException;
+    }
+
     private record Pending(long eventId, CompletableFuture<PublishAck> ack) {
     }
 
     private final ArrayDeque<Pending> pending = new ArrayDeque<>();
+    private final Duplicates duplicates;
     private long acked;
 
     /** A window whose events up to {@code acked} are acknowledged already. */
     AckWindow(long acked) {
+        this(acked, (eventId, ack) -> { });
+    }
+
+    /** A window that hands each duplicate acknowledgement to {@code duplicates}, in event order. */
+    AckWindow(long acked, Duplicates duplicates) {
         this.acked = acked;
+        this.duplicates = duplicates;
     }
 
     void add(long eventId, CompletableFuture<PublishAck> ack) {
@@ -45,13 +59,18 @@ final class AckWindow {
     }
 
     /** Drops the acknowledged head of the window; returns the highest contiguously acknowledged id. */
-    long collect() throws RelayException {
+    long collect() throws RelayException, SQLException {
         while (!pending.isEmpty() && pending.peekFirst().ack().isDone()) {
             Pending head = pending.peekFirst();
+            PublishAck ack;
             try {
-                head.ack().getNow(null); // a duplicate's ack counts: the broker holds the event
+                ack = head.ack().getNow(null);
             } catch (RuntimeException e) {
                 throw new RelayException("event " + head.eventId() + " was not stored: " + rootMessage(e), e);
+            }
+            // a duplicate's ack counts: the broker holds a message with this id, which may be checked
+            if (ack != null && ack.isDuplicate()) {
+                duplicates.acknowledged(head.eventId(), ack);
             }
             pending.removeFirst();
             acked = head.eventId();
@@ -63,7 +82,7 @@ final class AckWindow {
      * Waits until the oldest publish is acknowledged, at most {@code timeout} and only while
      * {@code alive} holds, then collects. Throws when it does not come.
      */
-    long awaitOldest(Duration timeout, BooleanSupplier alive) throws RelayException, InterruptedException {
+    long awaitOldest(Duration timeout, BooleanSupplier alive) throws RelayException, SQLException, InterruptedException {
         if (pending.isEmpty()) {
             return acked;
         }
@@ -84,7 +103,7 @@ final class AckWindow {
     }
 
     /** Waits for every publish in the window, each at most {@code timeout}, while {@code alive} holds. */
-    long awaitAll(Duration timeout, BooleanSupplier alive) throws RelayException, InterruptedException {
+    long awaitAll(Duration timeout, BooleanSupplier alive) throws RelayException, SQLException, InterruptedException {
         while (!pending.isEmpty()) {
             awaitOldest(timeout, alive);
         }

@@ -62,6 +62,22 @@ final class CursorStore implements AutoCloseable {
         advance.execute();
     }
 
+    /**
+     * Records that the stream holds, under {@code eventId}'s message id, a message the relay did not
+     * publish (message {@code sequence}, described by {@code found}); tmi.status() raises the alarm.
+     * Written at once to disk, unlike the cursor.
+     */
+    void recordForgery(long eventId, long sequence, String found) throws SQLException {
+        try (PreparedStatement ps = connection.prepareStatement(
+                "SELECT set_config('synchronous_commit', 'on', true), tmi.record_relay_forgery(?, ?, ?, ?)")) {
+            ps.setString(1, name);
+            ps.setLong(2, eventId);
+            ps.setLong(3, sequence);
+            ps.setString(4, found);
+            ps.execute();
+        }
+    }
+
     @Override
     public void close() throws SQLException {
         connection.close();

@@ -11,6 +11,8 @@ import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -76,7 +78,7 @@ public final class EventRelay implements WorkerService {
                               CursorStore cursor, Outage outage, WorkerContext context) throws SQLException, InterruptedException {
         while (!context.stopping()) {
             try (JetStreamPublisher publisher = JetStreamPublisher.connect(config)) {
-                long from = skipStored(publisher, cursor, cursor.load());
+                long from = skipStored(publisher, reader, cursor, cursor.load());
                 outage.over(from);
                 new RelayLoop(config, reader, wakeups, cursor, publisher, from).run(context);
             } catch (RelayException e) {
@@ -103,19 +105,33 @@ public final class EventRelay implements WorkerService {
         return !context.stopping();
     }
 
-    /** Moves the cursor past events the stream holds already (their acknowledgements were lost). */
-    private static long skipStored(JetStreamPublisher publisher, CursorStore cursor, long at) throws RelayException, SQLException {
-        long stored = publisher.lastStoredEventId();
+    /**
+     * Moves the cursor past events the stream holds already (their acknowledgements were lost),
+     * once the stream's last message is the event the relay would have sent; a message it did not
+     * send is reported, and the relay goes on from the cursor.
+     */
+    private static long skipStored(JetStreamPublisher publisher, EventCursorReader<RelayEvent> reader, CursorStore cursor,
+                                   long at) throws RelayException, SQLException {
+        JetStreamPublisher.StoredTail tail = publisher.lastStored();
+        long stored = tail.eventId();
         if (stored <= at) {
             return at;
+        }
+        List<RelayEvent> event = reader.after(stored - 1, 1);
+        if (!event.isEmpty() && event.get(0).eventId() == stored) {
+            Optional<String> found = publisher.differs(event.get(0), tail.sequence());
+            if (found.isPresent()) {
+                Forgeries.report(cursor, stored, tail.sequence(), found.get());
+                return at;
+            }
         }
         try {
             cursor.advance(stored);
         } catch (SQLException e) {
             if ("22023".equals(e.getSQLState())) {
                 throw new IllegalStateException("the relay's stream holds event " + stored + ", which this database has not"
-                        + " numbered: the stream belongs to another database. Give this database a stream of its own"
-                        + " (setting relay-stream).", e);
+                        + " numbered: the stream belongs to another database, or someone else published to it. Give this database a"
+                        + " stream of its own (setting relay-stream), and let only the relay's NATS user publish to it.", e);
             }
             throw e;
         }

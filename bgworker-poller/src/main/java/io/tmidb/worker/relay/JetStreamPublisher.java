@@ -18,6 +18,8 @@ import io.nats.client.api.StreamConfiguration;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.logging.Logger;
 
@@ -85,24 +87,29 @@ final class JetStreamPublisher implements AutoCloseable {
         }
     }
 
+    /** The event id of the stream's last message and its sequence in the stream; 0 and 0 for none. */
+    record StoredTail(long eventId, long sequence) {
+        static final StoredTail NONE = new StoredTail(0, 0);
+    }
+
     /**
-     * The event id of the stream's last message, 0 when the stream is empty or its last message
-     * is not a relayed event. The stream stores one connection's publishes in order, so every
+     * The stream's last message: its event id (0 when the stream is empty or its last message is
+     * not a relayed event) and sequence. The stream stores one connection's publishes in order, so every
      * event up to this id is stored even when its acknowledgement was lost.
      */
-    long lastStoredEventId() throws RelayException {
+    StoredTail lastStored() throws RelayException {
         try {
             JetStreamManagement jsm = connection.jetStreamManagement();
             long last = jsm.getStreamInfo(stream).getStreamState().getLastSequence();
             if (last == 0) {
-                return 0;
+                return StoredTail.NONE;
             }
             MessageInfo m = jsm.getMessage(stream, last);
             String id = m.getHeaders() == null ? null : m.getHeaders().getFirst("Nats-Msg-Id");
-            return id != null && id.matches("[0-9]{1,18}") ? Long.parseLong(id) : 0;
+            return id != null && id.matches("[0-9]{1,18}") ? new StoredTail(Long.parseLong(id), last) : StoredTail.NONE;
         } catch (JetStreamApiException e) {
             if (e.getApiErrorCode() == NO_MESSAGE_FOUND) {
-                return 0;
+                return StoredTail.NONE;
             }
             throw new RelayException("cannot read the tail of stream " + stream + ": " + e.getMessage(), e);
         } catch (IOException | RuntimeException e) {
@@ -116,14 +123,11 @@ final class JetStreamPublisher implements AutoCloseable {
      * and a consumer can read the event with {@code tmi.events_since(id - 1, 1)}.
      */
     CompletableFuture<PublishAck> publish(RelayEvent event) {
-        byte[] body = event.body();
-        long max = connection.getMaxPayload() - HEADROOM;
-        if (body.length > max) {
+        byte[] body = body(event);
+        if (body != event.body()) {
             LOG.warning(() -> "relay: event " + event.eventId() + " has " + event.body().length + " bytes, more than the "
-                    + max + " NATS accepts; published a notice without its payload instead. Read it with"
+                    + maxBody() + " NATS accepts; published a notice without its payload instead. Read it with"
                     + " tmi.events_since(" + (event.eventId() - 1) + ", 1), or raise max_payload in nats-server's configuration.");
-            body = ("{\"event_id\": " + event.eventId() + ", \"payload_omitted\": true, \"bytes\": " + event.body().length + "}")
-                    .getBytes(StandardCharsets.UTF_8);
         }
         PublishOptions options = PublishOptions.builder().messageId(Long.toString(event.eventId()))
                 .expectedStream(stream).build();
@@ -132,6 +136,46 @@ final class JetStreamPublisher implements AutoCloseable {
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
+    }
+
+    /** The body {@link #publish} sends for {@code event}: the event, or the notice in place of one too large. */
+    private byte[] body(RelayEvent event) {
+        if (event.body().length <= maxBody()) {
+            return event.body();
+        }
+        return ("{\"event_id\": " + event.eventId() + ", \"payload_omitted\": true, \"bytes\": " + event.body().length + "}")
+                .getBytes(StandardCharsets.UTF_8);
+    }
+
+    private long maxBody() {
+        return connection.getMaxPayload() - HEADROOM;
+    }
+
+    /**
+     * Compares the stream's message {@code sequence} with what {@link #publish} sends for
+     * {@code event}: empty when it is that message, else what the stream holds instead (its subject
+     * and size). A message the stream no longer has (removed by its limits) cannot be compared and
+     * counts as the event's.
+     */
+    Optional<String> differs(RelayEvent event, long sequence) throws RelayException {
+        MessageInfo m;
+        try {
+            m = connection.jetStreamManagement().getMessage(stream, sequence);
+        } catch (JetStreamApiException e) {
+            if (e.getApiErrorCode() == NO_MESSAGE_FOUND) {
+                LOG.info(() -> "relay: message " + sequence + " of stream " + stream + ", held for event " + event.eventId()
+                        + ", is gone (the stream's limits); it cannot be compared with the event");
+                return Optional.empty();
+            }
+            throw new RelayException("cannot read message " + sequence + " of stream " + stream + ": " + e.getMessage(), e);
+        } catch (IOException | RuntimeException e) {
+            throw new RelayException("cannot read message " + sequence + " of stream " + stream + ": " + e.getMessage(), e);
+        }
+        byte[] data = m.getData() == null ? new byte[0] : m.getData();
+        if (event.subject().equals(m.getSubject()) && Arrays.equals(body(event), data)) {
+            return Optional.empty();
+        }
+        return Optional.of("message " + sequence + " on " + m.getSubject() + " (" + data.length + " bytes)");
     }
 
     boolean connected() {

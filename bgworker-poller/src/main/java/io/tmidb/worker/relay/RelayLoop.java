@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 package io.tmidb.worker.relay;
 
+import io.nats.client.api.PublishAck;
 import io.tmidb.pgnotify.EventCursorReader;
 import io.tmidb.pgnotify.ListenLoop;
 import io.tmidb.worker.WorkerContext;
@@ -8,6 +9,9 @@ import io.tmidb.worker.WorkerContext;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
+import java.util.NavigableMap;
+import java.util.Optional;
+import java.util.TreeMap;
 
 /**
  * The relay's work on one NATS connection: read events after the last published one, publish
@@ -28,6 +32,8 @@ final class RelayLoop {
     private final CursorStore cursor;
     private final JetStreamPublisher publisher;
     private final AckWindow window;
+    /** The events published and not yet acknowledged, to compare with what a duplicate's ack names. */
+    private final NavigableMap<Long, RelayEvent> inFlight = new TreeMap<>();
     private long published;
     private long saved;
     private long savedAt = System.nanoTime();
@@ -40,7 +46,7 @@ final class RelayLoop {
         this.wakeups = wakeups;
         this.cursor = cursor;
         this.publisher = publisher;
-        this.window = new AckWindow(from);
+        this.window = new AckWindow(from, this::duplicate);
         this.published = from;
         this.saved = from;
     }
@@ -65,6 +71,7 @@ final class RelayLoop {
         List<RelayEvent> events = read ? reader.after(published, piece) : List.of();
         boolean caughtUp = read && events.size() < piece;
         for (RelayEvent e : events) {
+            inFlight.put(e.eventId(), e);
             window.add(e.eventId(), publisher.publish(e));
             published = e.eventId();
         }
@@ -85,7 +92,20 @@ final class RelayLoop {
         }
     }
 
+    /**
+     * The stream says it held the event already: after a reconnect that is an event sent before,
+     * whose message it shows; anything else in its place was stored by someone else.
+     */
+    private void duplicate(long eventId, PublishAck ack) throws RelayException, SQLException {
+        RelayEvent event = inFlight.get(eventId);
+        Optional<String> found = publisher.differs(event, ack.getSeqno());
+        if (found.isPresent()) {
+            Forgeries.report(cursor, eventId, ack.getSeqno(), found.get());
+        }
+    }
+
     private void save(long acked) throws SQLException {
+        inFlight.headMap(acked, true).clear();
         if (acked > saved) {
             cursor.advance(acked);
             saved = acked;

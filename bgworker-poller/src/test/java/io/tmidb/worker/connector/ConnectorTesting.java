@@ -7,6 +7,7 @@ import io.tmidb.testkit.Sql;
 import io.tmidb.testkit.TestDatabase;
 import io.tmidb.worker.Worker;
 import io.tmidb.worker.WorkerContext;
+import io.tmidb.worker.WorkerLogin;
 import io.tmidb.worker.WorkerSettings;
 
 import java.sql.Connection;
@@ -31,7 +32,7 @@ final class ConnectorTesting {
      * A worker running only the scheduler, with short limits; sweep-interval is long, so a change
      * picked up within a second was picked up through LISTEN.
      */
-    static Worker startWorker(TestDatabase db, Map<String, String> overrides) {
+    static Worker startWorker(TestDatabase db, Map<String, String> overrides) throws SQLException {
         Map<String, String> settings = new HashMap<>(Map.of(
                 "connector-allow-private", "true",
                 "connector-connect-timeout", "PT1S",
@@ -40,7 +41,7 @@ final class ConnectorTesting {
                 "connector-max-redirects", "2",
                 "sweep-interval", "PT30S"));
         settings.putAll(overrides);
-        return Worker.start(new WorkerContext(db::connect, WorkerSettings.of(settings)), List.of(new ConnectorScheduler()));
+        return Worker.start(new WorkerContext(WorkerLogin.of(db), WorkerSettings.of(settings)), List.of(new ConnectorScheduler()));
     }
 
     /** Disables every connector earlier tests left, so that only the running test's connectors are fetched. */

@@ -5,6 +5,7 @@ import io.tmidb.stored.mapping.Pipeline;
 import io.tmidb.testkit.TestDatabase;
 import io.tmidb.worker.Worker;
 import io.tmidb.worker.WorkerContext;
+import io.tmidb.worker.WorkerLogin;
 import io.tmidb.worker.WorkerSettings;
 
 import java.io.IOException;
@@ -32,7 +33,7 @@ public enum Host {
     /** The stored logic of {@code db} running on this host until closed. */
     public Running start(TestDatabase db) throws Exception {
         if (this == WORKER) {
-            Worker worker = Worker.start(new WorkerContext(db::connect, WorkerSettings.of(Map.of("sweep-interval", "PT0.2S"))),
+            Worker worker = Worker.start(new WorkerContext(WorkerLogin.of(db), WorkerSettings.of(Map.of("sweep-interval", "PT0.2S"))),
                     List.copyOf(StoredLogicHost.all()));
             awaitPreviewTickets(db);
             return new Running(this, db, worker);

@@ -5,6 +5,7 @@ import io.tmidb.testkit.TestDatabase;
 import io.tmidb.testkit.TmidbTest;
 import io.tmidb.worker.Worker;
 import io.tmidb.worker.WorkerContext;
+import io.tmidb.worker.WorkerLogin;
 import io.tmidb.worker.WorkerSettings;
 import org.junit.jupiter.api.Test;
 
@@ -37,7 +38,7 @@ class PartitionMaintainerIT {
                     + " tmi.maintain_partitions() moves them into partitions of their own (tmidb-worker does so as they arrive)",
                     scalar(c, "SELECT state || ' ' || detail FROM tmi.status() WHERE subsystem = 'storage'"));
 
-            WorkerContext context = new WorkerContext(d::connect, WorkerSettings.of(Map.of("partition-interval", "PT1H")));
+            WorkerContext context = new WorkerContext(WorkerLogin.of(d), WorkerSettings.of(Map.of("partition-interval", "PT1H")));
             try (Worker worker = Worker.start(context, List.of(new PartitionMaintainer()))) {
                 awaitDefaultEmpty(c); // the worker's first round
                 st.execute("SELECT tmi.observe('" + id + "', '2019-06-05 10:00Z', '{\"kwh\": 2}')");

@@ -10,6 +10,7 @@ import io.tmidb.testkit.Sql;
 import io.tmidb.testkit.TestDatabase;
 import io.tmidb.worker.Worker;
 import io.tmidb.worker.WorkerContext;
+import io.tmidb.worker.WorkerLogin;
 import io.tmidb.worker.WorkerSettings;
 
 import java.sql.SQLException;
@@ -34,11 +35,11 @@ final class RelayRun implements AutoCloseable {
         this.worker = worker;
     }
 
-    static RelayRun start(TestDatabase db, String natsUrl, Map<String, String> extra) {
+    static RelayRun start(TestDatabase db, String natsUrl, Map<String, String> extra) throws SQLException {
         Map<String, String> settings = new HashMap<>(QUICK);
         settings.put("nats-url", natsUrl);
         settings.putAll(extra);
-        return new RelayRun(Worker.start(new WorkerContext(db::connect, WorkerSettings.of(settings)), List.of(new EventRelay())));
+        return new RelayRun(Worker.start(new WorkerContext(WorkerLogin.of(db), WorkerSettings.of(settings)), List.of(new EventRelay())));
     }
 
     @Override

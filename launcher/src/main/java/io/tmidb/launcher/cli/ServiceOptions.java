@@ -14,6 +14,9 @@ public final class ServiceOptions {
     @Option(names = "--nats-url", paramLabel = "URL")
     String natsUrl;
 
+    @Option(names = "--nats-port")
+    int natsPort;
+
     @Option(names = "--gateway-port")
     int gatewayPort;
 

@@ -3,6 +3,7 @@ package io.tmidb.launcher.cli;
 
 import io.tmidb.cluster.Cluster;
 import io.tmidb.cluster.ClusterException;
+import io.tmidb.cluster.EmbeddedNats;
 import io.tmidb.cluster.EmbeddedS3;
 import io.tmidb.cluster.Node;
 import io.tmidb.launcher.node.EngineWatch;
@@ -60,6 +61,7 @@ public final class TmidbdCommand {
         public Integer call() {
             Cluster cluster = node.initCluster();
             EmbeddedS3.credentials(cluster.dataDir());
+            EmbeddedNats.credentials(cluster.dataDir());
             spec.commandLine().getOut().printf("tmidbd: created %s (port %d)%ntmidbd: start it with: tmidbd start -D %s%n",
                     cluster.dataDir(), cluster.port(), cluster.dataDir());
             return ExitCodes.OK;

@@ -3,6 +3,7 @@ package io.tmidb.launcher.node;
 
 import io.tmidb.cluster.Cluster;
 import io.tmidb.cluster.ClusterException;
+import io.tmidb.cluster.EmbeddedNats;
 import io.tmidb.cluster.EmbeddedS3;
 import io.tmidb.cluster.ExtensionFiles;
 import io.tmidb.cluster.Node;
@@ -142,20 +143,19 @@ public final class Supervisor {
 
     private void startServices() throws IOException, SQLException {
         Path logDir = cluster.logFile().getParent();
+        Map<String, String> workerEnv = new java.util.HashMap<>();
         if (natsUrl.isEmpty()) {
-            natsServerBinary().ifPresent(bin -> {
-                // on the worker's default URL, nats://127.0.0.1:4222
-                Path store = cluster.dataDir().resolveSibling("nats");
-                parts.add(new Child("nats", List.of(bin, "-js", "-sd", store.toString(), "-a", "127.0.0.1", "-p", "4222"),
-                        Map.of(), logDir.resolve("nats.log")));
-            });
+            natsServerBinary().ifPresent(bin -> workerEnv.putAll(natsServer(bin, logDir)));
         }
         Map<String, String> storeEnv = objectStore(logDir);
         if (loadable(WORKER_MAIN)) {
-            // the password in the environment, not on a command line that ps shows; the store's too (its janitor)
-            Map<String, String> workerEnv = new java.util.HashMap<>(storeEnv);
-            workerEnv.put(Setting.DB_PASSWORD.envName(), cluster.superuserPassword());
-            parts.add(new Child("worker", childCommand(WORKER_MAIN, Service.WORKER, Cluster.SUPERUSER), workerEnv,
+            // its own login with a fresh password each start, in the environment, not on a command line that
+            // ps shows; the store's settings too (its janitor)
+            workerEnv.putAll(storeEnv);
+            String password = Cluster.newPassword();
+            Node.prepareWorker(cluster, database, password);
+            workerEnv.put(Setting.DB_PASSWORD.envName(), password);
+            parts.add(new Child("worker", childCommand(WORKER_MAIN, Service.WORKER, Node.WORKER), workerEnv,
                     logDir.resolve("worker.log")));
         }
         if (loadable(GATEWAY_MAIN)) {
@@ -173,6 +173,20 @@ public final class Supervisor {
                 awaitPort(part, objects.embeddedPort());
             }
         }
+    }
+
+    /**
+     * The node's own nats-server as a part of the node, with authentication (see {@link EmbeddedNats});
+     * answers the worker's relay URL, with the publisher's credentials, for its environment (not its
+     * command line, which ps shows).
+     */
+    private Map<String, String> natsServer(String bin, Path logDir) {
+        Path dir = cluster.dataDir();
+        int port = settings.getInt(Setting.NATS_PORT);
+        EmbeddedNats.Credentials keys = EmbeddedNats.credentials(dir);
+        Path conf = EmbeddedNats.writeConfig(dir, port, EmbeddedNats.storeDir(dir, port), keys);
+        parts.add(new Child("nats", List.of(bin, "-c", conf.toString()), Map.of(), logDir.resolve("nats.log")));
+        return Map.of(Setting.NATS_URL.envName(), keys.publisherUrl(port));
     }
 
     /**

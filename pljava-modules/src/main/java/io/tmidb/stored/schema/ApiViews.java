@@ -52,9 +52,8 @@ final class ApiViews {
         String latestView = schema + "." + ident(kind + "_latest");
         String comment = "kind " + kind + ", schema version " + version;
         try (Statement st = c.createStatement()) {
-            st.execute("CREATE SCHEMA IF NOT EXISTS " + schema);
-            st.execute("GRANT USAGE ON SCHEMA " + schema + " TO tmi_admin, tmi_speaker, tmi_listener, tmi_anon");
-            st.execute("SELECT tmi.install_api_functions(" + literal(schema) + ")");
+            // the schema and its /rpc functions as the extension's owner: the worker's role may not create schemas
+            st.execute("SELECT tmi.prepare_api_schema(" + version + ")");
             // The views read as tmi_admin (their owner) and show each caller what tmi.caller_scope() allows,
             // worked out once per statement (a function scan in FROM is evaluated once): listeners may not
             // read meta and payload themselves. No security_barrier: it would keep ORDER BY ... LIMIT from
