@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
 // Targets: search a kind by name or key in a virtualized table. Only the visible rows exist in the
-// DOM (a fixed pool, re-filled once per frame on scroll); the pages of the rows in view are fetched
-// (limit/offset) once the scroll rests.
+// DOM (a fixed pool, re-filled once per frame on scroll, not drawn while the scroll jumps by more
+// than a screen per frame); the pages of the rows drawn are fetched with limit/offset.
 import { count, get, url } from '../api.js';
 import { errorBox, field, fmtTime, h } from '../dom.js';
 
 const ROW = 32;
 const PAGE = 200;
 const OVERSCAN = 10;
-/** How long the scroll must rest before the rows in view are fetched. */
+/** How long a fast scroll must rest before the rows are drawn again. */
 const SETTLE_MS = 80;
 /** Pages kept for scrolling back: 40 x 200 rows. */
 const KEEP_PAGES = 40;
@@ -80,12 +80,10 @@ export async function render(view, { catalog, args }) {
     return [first, Math.min(total, first + Math.ceil(height / ROW) + 2 * OVERSCAN)];
   }
 
-  // Only the pages of the rows in view are fetched, once the scroll rests: a fast scroll crosses
-  // hundreds of pages, and fetching each (and repainting as each answer lands) made long tasks.
-  // Pages left behind are cancelled; answers repaint in the next frame, once for all of them.
+  // Only the pages of the rows drawn are fetched: a fast scroll crosses hundreds of pages, and
+  // fetching each (and repainting as each answer landed) made long tasks. Pages left behind are
+  // cancelled; answers repaint in the next frame, once for all of them.
   function fetchVisible() {
-    settleTimer = 0;
-    if (disposed) return;
     const [first, last] = range();
     const wanted = new Set();
     for (let p = Math.floor(first / PAGE); p <= Math.floor(Math.max(first, last - 1) / PAGE); p++) wanted.add(p);
@@ -116,6 +114,17 @@ export async function render(view, { catalog, args }) {
     frame = 0;
     if (disposed) return;
     const top = scroller.scrollTop;
+    const jumped = Math.abs(top - lastTop) >= height;
+    lastTop = top;
+    if (jumped) {
+      // more than a screen in one frame: no row would be read, and rewriting them all each frame
+      // is what costs; the rows are drawn (and fetched) once the scroll slows or rests
+      body.hidden = true;
+      clearTimeout(settleTimer);
+      settleTimer = setTimeout(() => { settleTimer = 0; schedule(); }, SETTLE_MS);
+      return;
+    }
+    body.hidden = false;
     const [first, last] = range();
     let missing = false;
     while (pool.length < last - first) pool.push(rowElement());
@@ -150,13 +159,7 @@ export async function render(view, { catalog, args }) {
         for (let c = 1; c < columns.length; c++) r.children[c].textContent = '';
       }
     }
-    if (missing) {
-      // at once when the view moved less than its height (a slow scroll), else once the scroll rests
-      clearTimeout(settleTimer);
-      if (Math.abs(top - lastTop) < height) fetchVisible();
-      else settleTimer = setTimeout(fetchVisible, SETTLE_MS);
-    }
-    lastTop = top;
+    if (missing) fetchVisible();
   }
 
   function schedule() {
