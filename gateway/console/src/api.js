@@ -57,6 +57,11 @@ export async function get(path, opts) {
   return (await request(path, opts)).data;
 }
 
+/** POST /rpc/<fn> with named arguments; answers what the function returns. */
+export async function rpc(fn, args) {
+  return (await request(`/rpc/${fn}`, { method: 'POST', body: args })).data;
+}
+
 /** The row count of a resource with filters (Prefer: count=exact, Content-Range "0-9/120"). */
 export async function count(path) {
   const { headers } = await request(path, { method: 'HEAD', headers: { Prefer: 'count=exact', Range: '0-0' } });

@@ -5,7 +5,7 @@
 // page run it at once and see the document it fetched beside what a mapping rule makes of it
 // (/rpc/run_connector, /rpc/source_documents, /rpc/mapping_preview), the normalizer's suggested
 // rule (/rpc/suggest_mapping, tmi.connectors.suggestion) and apply a rule (/rpc/add_mapping).
-import { get, request, url } from '../api.js';
+import { get, rpc, url } from '../api.js';
 import { errorBox, field, fmtTime, h } from '../dom.js';
 
 const FORMATS = ['json', 'csv', 'html', 'text'];
@@ -18,11 +18,6 @@ export function connectorState(c) {
   if (!c.enabled) return ['disabled', 'attention'];
   if (c.consecutive_failures > 0) return [`failing (${c.consecutive_failures} in a row)`, 'attention'];
   return c.last_attempt ? ['ok', 'ok'] : ['not run yet', 'ok'];
-}
-
-/** A POST to an /rpc function with named arguments. */
-async function call(fn, args) {
-  return (await request(`/rpc/${fn}`, { method: 'POST', body: args })).data;
 }
 
 /** The JSON of a textarea, or an error naming the field. */
@@ -68,7 +63,7 @@ function addForm(done) {
     try {
       const args = { name: name.value.trim(), url: address.value.trim(), every: every.value.trim(), format: format.value, mapping: mode.value };
       if (options.value.trim()) args.options = parseJson(options.value, 'Options');
-      await call('add_connector', args);
+      await rpc('add_connector', args);
       done(args.name);
     } catch (e) {
       problem.replaceChildren(errorBox(e));
@@ -104,7 +99,7 @@ export async function render(view, { catalog, args }) {
       onclick: async () => {
         toggle.disabled = true;
         try {
-          await call('set_connector', { name: c.name, enabled: !c.enabled });
+          await rpc('set_connector', { name: c.name, enabled: !c.enabled });
           window.dispatchEvent(new HashChangeEvent('hashchange'));
         } catch (e) {
           toggle.disabled = false;
@@ -165,7 +160,7 @@ async function renderOne(view, name, admin) {
       if (format.value !== c.format) args.format = format.value;
       if (enabled.checked !== c.enabled) args.enabled = enabled.checked;
       if (options.value.trim()) args.options = parseJson(options.value, 'New options');
-      await call('set_connector', args);
+      await rpc('set_connector', args);
       c = await connector();
       stateBox.replaceChildren(...stateTable(c));
       options.value = '';
@@ -202,7 +197,7 @@ async function renderOne(view, name, admin) {
     docMeta.replaceChildren('Fetching…');
     try {
       const before = c;
-      let asked = Date.parse(await call('run_connector', { name }));
+      let asked = Date.parse(await rpc('run_connector', { name }));
       const until = Date.now() + RUN_WAIT_MS;
       // the worker records each run on the connector: wait for one that ended after the request
       while (!disposed) {
@@ -213,7 +208,7 @@ async function renderOne(view, name, admin) {
         if (Date.now() > until) throw Object.assign(new Error('tmidb-worker did not run the connector within 30 seconds'), { hint: 'Check that tmidb-worker runs (tmictl status).' });
         // a run under way when asked ends by setting the next one after its interval: ask again
         if (!(Date.parse(c.last_attempt) >= asked) && Date.parse(c.next_run) > asked + 2000) {
-          asked = Date.parse(await call('run_connector', { name }));
+          asked = Date.parse(await rpc('run_connector', { name }));
         }
       }
       stateBox.replaceChildren(...stateTable(c));
@@ -233,7 +228,7 @@ async function renderOne(view, name, admin) {
     previewBox.replaceChildren(h('p', { class: 'muted' }, 'Asking tmidb-worker…'));
     try {
       if (!documentPayload) throw Object.assign(new Error('no document to preview'), { hint: 'Run a test fetch first.' });
-      previewBox.replaceChildren(previewTable(await call('mapping_preview', { rule: parseJson(rule.value, 'The rule'), payload: documentPayload })));
+      previewBox.replaceChildren(previewTable(await rpc('mapping_preview', { rule: parseJson(rule.value, 'The rule'), payload: documentPayload })));
     } catch (e) {
       previewBox.replaceChildren(errorBox(e));
     }
@@ -242,7 +237,7 @@ async function renderOne(view, name, admin) {
   suggestButton.addEventListener('click', async () => {
     ruleNote.replaceChildren(h('p', { class: 'muted' }, 'Asking the normalizer…'));
     try {
-      useSuggestion(await call('suggest_mapping', { source: name }), 'suggested now from the newest documents');
+      useSuggestion(await rpc('suggest_mapping', { source: name }), 'suggested now from the newest documents');
     } catch (e) {
       ruleNote.replaceChildren(errorBox(e));
     }
@@ -250,7 +245,7 @@ async function renderOne(view, name, admin) {
   const applyButton = h('button', { type: 'button' }, 'Apply rule');
   applyButton.addEventListener('click', async () => {
     try {
-      await call('add_mapping', { source: name, rule: parseJson(rule.value, 'The rule') });
+      await rpc('add_mapping', { source: name, rule: parseJson(rule.value, 'The rule') });
       ruleNote.replaceChildren(h('p', { class: 'ok-note', role: 'status' }, `Rule applied: new documents of ${name} are mapped with it.`));
     } catch (e) {
       ruleNote.replaceChildren(errorBox(e));

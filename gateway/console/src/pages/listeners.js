@@ -2,12 +2,8 @@
 // Listeners (admins): each listener's subscriptions and the fields they open, and its tokens
 // (GET /rpc/listeners); a token issued (POST /rpc/issue_token, shown once) or every token of a
 // listener revoked (POST /rpc/revoke_tokens), which the gateway refuses from then on.
-import { get, request } from '../api.js';
+import { get, rpc } from '../api.js';
 import { errorBox, field, fmtTime, h } from '../dom.js';
-
-async function call(fn, args) {
-  return (await request(`/rpc/${fn}`, { method: 'POST', body: args })).data;
-}
 
 /** A token's state at `now`: revoked, expired or valid. */
 export function tokenState(t, now = Date.now()) {
@@ -64,7 +60,7 @@ export async function render(view) {
     issue.addEventListener('submit', async (ev) => {
       ev.preventDefault();
       try {
-        const jwt = await call('issue_token', { role: 'tmi_listener', subject: l.name, ttl: ttl.value.trim() });
+        const jwt = await rpc('issue_token', { role: 'tmi_listener', subject: l.name, ttl: ttl.value.trim() });
         await load();
         // the new card: the token is shown there once, to be copied now
         const again = document.getElementById(id)?.closest('article').querySelector('.issued');
@@ -83,7 +79,7 @@ export async function render(view) {
       onclick: async () => {
         if (!window.confirm(`Revoke every token of ${l.name}? Clients using them are refused at once.`)) return;
         try {
-          await call('revoke_tokens', { role: 'tmi_listener', subject: l.name });
+          await rpc('revoke_tokens', { role: 'tmi_listener', subject: l.name });
           await load();
         } catch (e) {
           out.replaceChildren(errorBox(e));
