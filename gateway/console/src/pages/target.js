@@ -110,7 +110,8 @@ export async function render(view, { catalog, args }) {
     L.polyline(line, { color: '#d1242f', weight: 3 }).addTo(traceLayer);
     L.circleMarker(line[line.length - 1], { radius: 7, color: '#fff', weight: 2, fillColor: '#d1242f', fillOpacity: 1 })
       .bindTooltip(`latest ${fmtTime(pts[0].ts)}`).addTo(traceLayer);
-    map.fitBounds(L.latLngBounds(line).pad(0.3), { maxZoom: 12 });
+    // not animated: a zoom still moving when the page is left would redraw a removed canvas
+    map.fitBounds(L.latLngBounds(line).pad(0.3), { maxZoom: 12, animate: false });
     traceNote.textContent = `${pts.length} positions${pts.length === TRACE ? ' (the latest)' : ''}, latest ${fmtTime(pts[0].ts)}`;
   }
 
@@ -156,6 +157,8 @@ export async function render(view, { catalog, args }) {
       stop();
       clearTimeout(pending);
       for (const p of plots.values()) p.chart?.destroy();
+      // the paths leave while their canvas is there, so that no redraw is asked of a removed one
+      traceLayer.clearLayers();
       map.remove();
     },
   };
