@@ -154,6 +154,34 @@ $fn$;
 COMMENT ON FUNCTION tmi.drop_connector(text) IS
     'Removes a connector; the documents it delivered stay in raw_bucket. Returns its id.';
 
+-- A run at once, e.g. to see what a new connector fetches: next_run is a run-state column, which
+-- does not wake the worker by itself (ingest_connector_changed), so it is notified here.
+CREATE FUNCTION tmi.run_connector(name text)
+RETURNS timestamptz
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $fn$
+#variable_conflict use_column
+DECLARE
+    c tmi.ingest_connector;
+BEGIN
+    PERFORM tmi.require(name, 'name', 'Pass the name of the connector to run.');
+    SELECT * INTO c FROM tmi.ingest_connector x WHERE x.name = run_connector.name FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'connector "%" does not exist', name USING ERRCODE = '42704',
+            HINT = 'See SELECT name FROM tmi.connectors; create one with tmi.add_connector().';
+    ELSIF NOT c.enabled THEN
+        RAISE EXCEPTION 'connector "%" is disabled', name USING ERRCODE = '55000',
+            HINT = 'Enable it first: tmi.set_connector(name, enabled => true), which runs it at once too.';
+    END IF;
+    UPDATE tmi.ingest_connector x SET next_run = now() WHERE x.connector_id = c.connector_id;
+    PERFORM pg_notify('tmi_connector', c.name);
+    RETURN now();
+END
+$fn$;
+COMMENT ON FUNCTION tmi.run_connector(text) IS
+    'Has tmidb-worker run an enabled connector at once (its document is stored as on schedule). Returns the time asked: a last_attempt after it is this run''s';
+
 CREATE VIEW tmi.connectors AS
 SELECT c.connector_id, c.name, c.url, c.every, c.format, tmi.mask_connector_options(c.options) AS options,
        c.enabled, c.created_at, c.last_attempt, c.last_success, c.last_status, c.last_error,

@@ -358,7 +358,46 @@ BEGIN
          'SELECT * FROM tmi.alarms(target, history)', 'tmi_listener'),
         ('ack_alarm(alarm_id bigint) RETURNS void VOLATILE', 'SELECT tmi.ack_alarm(alarm_id)', 'tmi_admin'),
         ('schema_history(kind text) RETURNS TABLE (version integer, change text, diff jsonb, attrs jsonb,'
-         ' created_at timestamptz) STABLE', 'SELECT * FROM tmi.schema_history(kind)', 'tmi_listener')
+         ' created_at timestamptz) STABLE', 'SELECT * FROM tmi.schema_history(kind)', 'tmi_listener'),
+        -- what the console and other clients configure over REST: connectors, their mapping rules
+        -- (previewed and suggested by tmidb-worker), listeners' tokens; and a target's files
+        ('add_connector(name text, url text, every interval DEFAULT ''1 minute'', format text DEFAULT ''json'','
+         ' options jsonb DEFAULT ''{}'', mapping text DEFAULT ''manual'') RETURNS bigint VOLATILE',
+         'SELECT tmi.add_connector(name, url, every, format, options, mapping)', 'tmi_admin'),
+        ('set_connector(name text, url text DEFAULT NULL, every interval DEFAULT NULL, format text DEFAULT NULL,'
+         ' options jsonb DEFAULT NULL, enabled boolean DEFAULT NULL) RETURNS bigint VOLATILE',
+         'SELECT tmi.set_connector(name, url, every, format, options, enabled)', 'tmi_admin'),
+        ('run_connector(name text) RETURNS timestamptz VOLATILE', 'SELECT tmi.run_connector(name)', 'tmi_admin'),
+        ('source_documents(source text, max_documents integer DEFAULT 1) RETURNS TABLE (raw_id bigint, ts timestamptz,'
+         ' status text, http_status integer, content_type text, payload jsonb) STABLE',
+         $body$SELECT r.raw_id, r.ts, r.status, r.http_status, r.content_type, r.payload FROM tmi.raw_bucket r
+                WHERE r.source = $1 ORDER BY r.raw_id DESC LIMIT $2$body$, 'tmi_speaker'),
+        ('mapping_rule(source text) RETURNS TABLE (rule jsonb, enabled boolean, updated_at timestamptz) STABLE',
+         $body$SELECT m.rule, m.enabled, m.updated_at FROM tmi.mapping_rule m WHERE m.source = $1$body$, 'tmi_admin'),
+        ('add_mapping(source text, rule jsonb) RETURNS bigint VOLATILE', 'SELECT tmi.add_mapping(source, rule)', 'tmi_admin'),
+        ('mapping_preview(rule jsonb, payload jsonb) RETURNS jsonb VOLATILE', 'SELECT tmi.mapping_preview(rule, payload)',
+         'tmi_admin'),
+        ('suggest_mapping(source text) RETURNS jsonb VOLATILE', 'SELECT tmi.suggest_mapping(source)', 'tmi_admin'),
+        ('listeners() RETURNS TABLE (listener_id bigint, name text, created_at timestamptz, subscriptions jsonb,'
+         ' tokens jsonb) STABLE',
+         $body$SELECT l.listener_id, l.name, l.created_at,
+                coalesce((SELECT jsonb_agg(jsonb_build_object('kind', coalesce(s.kind, t.kind), 'target_id', s.target_id,
+                                  'target', coalesce(t.name, t.ext_key), 'fields', s.fields) ORDER BY s.subscription_id)
+                            FROM tmi.listener_subscription s LEFT JOIN tmi.target t ON t.target_id = s.target_id
+                           WHERE s.listener_id = l.listener_id), '[]'),
+                coalesce((SELECT jsonb_agg(jsonb_build_object('token_id', k.token_id, 'issued_at', k.issued_at,
+                                  'expires_at', k.expires_at, 'revoked_at', k.revoked_at) ORDER BY k.issued_at DESC)
+                            FROM tmi.token k WHERE k.listener_id = l.listener_id), '[]')
+                FROM tmi.listener l ORDER BY l.name$body$, 'tmi_admin'),
+        ('issue_token(role text, subject text, ttl interval DEFAULT ''1 hour'') RETURNS text VOLATILE',
+         'SELECT tmi.issue_token(role, subject, ttl)', 'tmi_admin'),
+        ('revoke_tokens(role text, subject text) RETURNS integer VOLATILE', 'SELECT tmi.revoke_tokens(role, subject)',
+         'tmi_admin'),
+        -- as the caller: row-level security shows a listener the files of the targets it sees
+        ('target_files(target uuid) RETURNS TABLE (file_id bigint, name text, version integer, content_type text,'
+         ' size_bytes bigint, sha256 text, created_at timestamptz) STABLE',
+         $body$SELECT f.file_id, f.name, f.version, f.content_type, f.size_bytes, f.sha256, f.created_at
+                FROM tmi.file_attachment f WHERE f.target_id = $1 ORDER BY f.name, f.version DESC$body$, 'tmi_listener')
     ) AS v (signature, body, grantee) LOOP
         EXECUTE format('CREATE OR REPLACE FUNCTION %I.%s LANGUAGE sql AS %L', api, f.signature, f.body);
         SELECT p.oid::regprocedure INTO fn FROM pg_proc p
@@ -374,7 +413,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION tmi.install_api_functions(name) IS
-    'Creates the front door''s /rpc functions (ingest, observe, near, target_id, events_since, status, series, connectors, alarms, ack_alarm, schema_history) in an API schema';
+    'Creates the front door''s /rpc functions (ingest, observe, near, target_id, events_since, status, series, connectors, alarms, ack_alarm, schema_history, and what clients configure: connectors, mapping rules, tokens; target_files) in an API schema';
 
 CREATE FUNCTION tmi.visible_meta(target uuid)
 RETURNS jsonb

@@ -34,12 +34,12 @@ export function claims(jwt = token()) {
   }
 }
 
-/** GET/POST a path of the API; answers {data, headers}. Errors throw ApiError. */
-export async function request(path, { method = 'GET', body, headers = {}, jwt = token() } = {}) {
+/** GET/POST a path of the API; answers {data, headers}. Errors throw ApiError; `signal` aborts. */
+export async function request(path, { method = 'GET', body, headers = {}, jwt = token(), signal } = {}) {
   const h = { Accept: 'application/json', ...headers };
   if (jwt) h.Authorization = `Bearer ${jwt}`;
   if (body !== undefined) h['Content-Type'] = 'application/json';
-  const res = await fetch(path, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(path, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body), signal });
   const text = method === 'HEAD' ? '' : await res.text();
   let data = null;
   if (text) {
@@ -55,6 +55,11 @@ export async function request(path, { method = 'GET', body, headers = {}, jwt = 
 
 export async function get(path, opts) {
   return (await request(path, opts)).data;
+}
+
+/** POST /rpc/<fn> with named arguments; answers what the function returns. */
+export async function rpc(fn, args) {
+  return (await request(`/rpc/${fn}`, { method: 'POST', body: args })).data;
 }
 
 /** The row count of a resource with filters (Prefer: count=exact, Content-Range "0-9/120"). */

@@ -12,7 +12,10 @@ const pages = {
   connectors: () => import('./pages/connectors.js'),
   alarms: () => import('./pages/alarms.js'),
   versions: () => import('./pages/versions.js'),
+  listeners: () => import('./pages/listeners.js'),
 };
+/** Pages offered only to tokens that may call their function (the OpenAPI document lists it). */
+const GATED = { connectors: 'connectors', alarms: 'alarms', versions: 'schema_history', listeners: 'listeners' };
 
 const main = document.getElementById('main');
 let current = null;
@@ -68,8 +71,8 @@ async function route() {
   try {
     cat ??= await catalog();
     // pages whose functions the token may not call are not offered
-    for (const page of ['connectors', 'alarms', 'versions']) {
-      document.querySelector(`#nav a[href="#/${page}"]`).hidden = !cat.functions.includes(page === 'versions' ? 'schema_history' : page);
+    for (const [page, fn] of Object.entries(GATED)) {
+      document.querySelector(`#nav a[href="#/${page}"]`).hidden = !cat.functions.includes(fn);
     }
     const page = await (pages[name] || pages.overview)();
     if (seq !== shown) return;

@@ -81,7 +81,10 @@ async function scrollTasks(kind) {
   await page.goto(`${base}/console/#/targets/${kind}`);
   await page.getByRole('table').waitFor();
   await page.locator('.vbody a[href]').first().waitFor();
-  return page.evaluate(async () => {
+  let requests = 0;
+  const counting = (r) => { if (new URL(r.url()).pathname === `/${kind}`) requests++; };
+  page.on('request', counting);
+  const result = await page.evaluate(async () => {
     const tasks = [];
     const obs = new PerformanceObserver((l) => tasks.push(...l.getEntries().map((e) => e.duration)));
     obs.observe({ type: 'longtask' });
@@ -95,11 +98,15 @@ async function scrollTasks(kind) {
     obs.disconnect();
     return { count: tasks.length, worst: tasks.length ? Math.max(...tasks) : 0 };
   });
+  page.off('request', counting);
+  return { ...result, requests };
 }
 const meters = await scrollTasks('meter');
 const gauges = await scrollTasks('gauge');
 report('table scroll, long tasks > 50 ms (100,000 rows; baseline 1,000)', meters.count, gauges.count, 'tasks', 0);
 report('table scroll, longest task', meters.worst, gauges.worst, 'ms', 50);
+// not a budget: what the table asks of the gateway while it scrolls (the pages of where it rests)
+report('table scroll, page requests', meters.requests, gauges.requests, 'requests', null);
 
 // the JavaScript every page loaded, gzipped
 await page.goto(`${base}/console/#/map/probe`);
@@ -111,6 +118,6 @@ await browser.close();
 console.log(`${'budget'.padEnd(66)} ${'value'.padStart(9)} ${'baseline'.padStart(9)} ${'ratio'.padStart(6)} ${'budget'.padStart(8)}  within`);
 for (const r of rows) {
   const ratio = r.baseline ? (r.value / r.baseline).toFixed(2) : '';
-  const within = r.value <= r.budget;
-  console.log(`${r.what.padEnd(66)} ${r.value.toFixed(1).padStart(9)} ${(r.baseline === null ? '' : r.baseline.toFixed(1)).padStart(9)} ${ratio.padStart(6)} ${`${r.budget} ${r.unit}`.padStart(8)}  ${within ? 'yes' : 'NO'}`);
+  const within = r.budget === null ? '' : r.value <= r.budget ? 'yes' : 'NO';
+  console.log(`${r.what.padEnd(66)} ${r.value.toFixed(1).padStart(9)} ${(r.baseline === null ? '' : r.baseline.toFixed(1)).padStart(9)} ${ratio.padStart(6)} ${(r.budget === null ? '' : `${r.budget} ${r.unit}`).padStart(8)}  ${within}`);
 }

@@ -3,9 +3,11 @@
 // page is checked by what its screenshot shows, and the screenshot is written to TMIDB_SHOTS.
 // Env: TMIDB_URL, TMIDB_ADMIN_TOKEN, TMIDB_SPEAKER_TOKEN, TMIDB_LISTENER_TOKEN, TMIDB_BIKE (a bike with a series and a
 // trace), TMIDB_POSITIONS ({name: [lat, lon]} of every bike's latest position), TMIDB_SECRET (a connector's
-// password), TMIDB_SHOTS.
+// password), TMIDB_FEED (a URL serving bike stations as JSON), TMIDB_MANUAL (the text of Seoul's file manual.txt),
+// TMIDB_SHOTS.
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { colourPixels, launch, mercatorPixel } from './browser.mjs';
 
@@ -26,6 +28,9 @@ async function check(name, fn) {
   } catch (e) {
     failed++;
     console.log(`not ok - ${name}\n${e.stack}`);
+    // what the page showed, for the one reading the log (not among the committed screenshots)
+    const where = join(tmpdir(), `tmidb-console-failed-${failed}.png`);
+    await page.screenshot({ path: where, fullPage: true }).then(() => console.log(`(the page: ${where})`), () => {});
   }
 }
 
@@ -38,6 +43,13 @@ async function signIn(page, jwt) {
 
 async function shot(page, name, locator) {
   return (locator || page).screenshot({ path: join(shots, `${name}.png`), fullPage: !locator });
+}
+
+/** Form controls and buttons in the page's main part that have no accessible name. */
+async function unlabelled(page) {
+  return page.locator('main').evaluate((main) => [...main.querySelectorAll('input, select, textarea, button')]
+    .filter((e) => !e.hidden && !(e.labels?.length) && !e.getAttribute('aria-label') && !e.textContent.trim())
+    .map((e) => e.outerHTML.slice(0, 80)));
 }
 
 async function mapView(page, selector) {
@@ -177,6 +189,147 @@ await check('connectors: state, last error and backoff, the password masked', as
   const text = await page.locator('main').innerText();
   assert.ok(!text.includes(process.env.TMIDB_SECRET) && text.includes('********'), 'the password is masked');
   await shot(page, 'connectors');
+});
+
+await check('connectors: a bad URL is refused with the server\'s message and hint, by keyboard; the list keeps what it had', async () => {
+  await page.goto(`${base}/console/#/connectors`);
+  await page.getByRole('heading', { name: /weather/ }).waitFor();
+  await page.getByText('Add a connector').click();
+  await page.getByLabel('Name').focus();
+  await page.keyboard.type('stations');
+  await page.keyboard.press('Tab');
+  await page.keyboard.type('ftp://stations.example.org/now.json');
+  // the URL field refuses ftp: only as a type="url" field would refuse a non-URL; the server checks the scheme
+  await page.keyboard.press('Enter');
+  const alert = page.locator('form[aria-label="Add a connector"] [role="alert"]');
+  await alert.waitFor();
+  const text = await alert.innerText();
+  assert.match(text, /(22023)/, text);
+  assert.match(text, /Hint: /, text);
+  assert.deepEqual(await unlabelled(page), []);
+  await page.evaluate(() => window.scrollTo(0, 0));
+  const png = await shot(page, 'connector-error');
+  // the alert is drawn where it stands, in the error's colours
+  const box = await alert.boundingBox();
+  const pink = await colourPixels(page, png, [255, 235, 233], { clip: { x: Math.round(box.x), y: Math.round(box.y), width: Math.round(box.width), height: Math.round(box.height) }, tol: 6 });
+  assert.ok(pink.n > 0.5 * box.width * box.height, `the alert's background fills it (${pink.n} pixels)`);
+  assert.equal(await page.locator('article.card').count(), 1, 'still one connector');
+});
+
+await check('connector: added, fetched by the worker, the suggested rule previewed beside the document and applied', async () => {
+  await page.getByLabel('URL', { exact: true }).fill(process.env.TMIDB_FEED);
+  await page.getByLabel('Every').fill('1 hour');
+  await page.getByRole('button', { name: 'Add connector' }).click();
+  await page.getByRole('heading', { name: 'Connector stations' }).waitFor();
+  await page.getByRole('button', { name: 'Test fetch' }).click();
+  const doc = page.getByLabel('Fetched document', { exact: true });
+  await page.waitForFunction(() => document.querySelector('pre.doc')?.textContent.includes('"Quay"'));
+  assert.match(await page.getByText(/^Document \d+, stored /).innerText(), /HTTP 200, pending$/);
+  assert.match(await doc.innerText(), /"st-003"/);
+  // a rule that is not one: the database's check, with its hint
+  await page.getByLabel('Mapping rule (JSON)').fill('{"kind": "station"}');
+  await page.getByRole('button', { name: 'Preview' }).click();
+  await page.locator('.pane [role="alert"]').waitFor();
+  assert.match(await page.locator('.pane [role="alert"]').innerText(), /Hint: /);
+  await page.getByRole('button', { name: 'Suggest a rule' }).click();
+  await page.getByText(/^Suggested rule/).waitFor();
+  const rule = JSON.parse(await page.getByLabel('Mapping rule (JSON)').inputValue());
+  assert.equal(rule.key, '$.id', JSON.stringify(rule));
+  await page.getByRole('button', { name: 'Preview' }).click();
+  const caption = page.locator('table.preview caption');
+  await caption.waitFor();
+  assert.match(await caption.innerText(), /^3 items → 3 targets of kind \S+, 3 observations, 3 positions, 0 errors$/);
+  await page.getByRole('cell', { name: 'st-002' }).waitFor();
+  // side by side: the document's pane and the rule's pane share the same rows of the page
+  const left = await page.locator('.pane').nth(0).boundingBox();
+  const right = await page.locator('.pane').nth(1).boundingBox();
+  assert.ok(right.x >= left.x + left.width && Math.abs(right.y - left.y) < 5, `${JSON.stringify(left)} beside ${JSON.stringify(right)}`);
+  assert.deepEqual(await unlabelled(page), []);
+  await page.evaluate(() => window.scrollTo(0, 0));
+  const png = await shot(page, 'connector');
+  // the document's grey pane on the left, the suggestion's note (its purple rule) in the rule's pane on the right
+  const clip = (b) => ({ x: Math.round(b.x), y: Math.round(b.y), width: Math.round(b.width), height: Math.round(b.height) });
+  const [docPane, rulePane] = [await page.locator('.pane').nth(0).boundingBox(), await page.locator('.pane').nth(1).boundingBox()];
+  const greyLeft = await colourPixels(page, png, [246, 248, 250], { clip: clip(docPane), tol: 1 });
+  const greyRight = await colourPixels(page, png, [246, 248, 250], { clip: clip(rulePane), tol: 1 });
+  assert.ok(greyLeft.n > 20 * greyRight.n && greyLeft.n > 10000, `the document's pane is on the left (${greyLeft.n} grey pixels, ${greyRight.n} on the right)`);
+  const purple = await colourPixels(page, png, [130, 80, 223], { clip: clip(rulePane), tol: 10 });
+  assert.ok(purple.n > 50, `the suggestion is marked in the rule's pane (${purple.n} purple pixels)`);
+  await page.getByRole('button', { name: 'Apply rule' }).click();
+  await page.getByText('Rule applied: new documents of stations are mapped with it.').waitFor();
+  await page.reload();
+  await page.getByText(/^The rule in use since /).waitFor();
+});
+
+await check('connectors: edited, then disabled from the list; a disabled one is not run', async () => {
+  await page.getByLabel('Every').fill('15 minutes');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByText('Saved; the connector runs at once.').waitFor();
+  await page.locator('dd', { hasText: /^00:15:00$|^15 minutes$/ }).waitFor();
+  await page.goto(`${base}/console/#/connectors`);
+  await page.getByRole('button', { name: 'Disable connector stations' }).click();
+  await page.getByRole('button', { name: 'Enable connector stations' }).waitFor();
+  const card = page.locator('article', { has: page.getByRole('heading', { name: 'stations' }) });
+  assert.equal(await card.locator('.state').innerText(), 'disabled');
+  await shot(page, 'connectors');
+  await page.goto(`${base}/console/#/connectors/stations`);
+  await page.getByRole('button', { name: 'Test fetch' }).click();
+  const alert = page.locator('.pane [role="alert"]').first();
+  await alert.waitFor();
+  assert.match(await alert.innerText(), /connector "stations" is disabled[\s\S]*Hint: Enable it first/);
+});
+
+await check('listeners: subscriptions and fields, a token issued that signs in, then revoked and refused', async () => {
+  await page.goto(`${base}/console/#/listeners`);
+  const bob = page.locator('article', { has: page.getByRole('heading', { name: /^bob/ }) });
+  await bob.waitFor();
+  assert.match(await bob.locator('.subs').innerText(), /every bike: speed/);
+  assert.match(await page.locator('article', { has: page.getByRole('heading', { name: /^alice/ }) }).locator('.subs').innerText(), /every bike: battery/);
+  assert.equal(await bob.getByText('No token issued.').count(), 1);
+  // a bad ttl: the database's message and hint
+  await bob.getByLabel('Valid for').fill('-1 hour');
+  await bob.getByRole('button', { name: 'Issue token' }).click();
+  await bob.getByRole('alert').waitFor();
+  assert.match(await bob.getByRole('alert').innerText(), /ttl must be a positive interval[\s\S]*Hint: /);
+  await bob.getByLabel('Valid for').fill('2 hours');
+  await bob.getByRole('button', { name: 'Issue token' }).click();
+  const issued = page.getByLabel('New token for bob (shown once: copy it now)');
+  await issued.waitFor();
+  const jwt = await issued.inputValue();
+  await page.getByText('Tokens (1 valid)').waitFor();
+  assert.deepEqual(await unlabelled(page), []);
+  await page.evaluate(() => window.scrollTo(0, 0));
+  const png = await shot(page, 'listeners');
+  const bobBox = await bob.boundingBox();
+  const green = await colourPixels(page, png, [218, 251, 225], { clip: { x: Math.round(bobBox.x), y: Math.round(bobBox.y), width: Math.round(bobBox.width), height: Math.round(bobBox.height) }, tol: 4 });
+  assert.ok(green.n > 100, `bob's token is shown valid, in green (${green.n} pixels)`);
+  const other = await browser.newPage({ width: 1280, height: 860 });
+  await signIn(other, jwt);
+  assert.equal(await other.locator('#who').innerText(), 'tmi_listener · bob');
+  page.once('dialog', (d) => d.accept());
+  await page.getByRole('button', { name: 'Revoke every token of bob' }).click();
+  await page.locator('article', { has: page.getByRole('heading', { name: /^bob/ }) }).getByText('revoked', { exact: true }).waitFor();
+  // the gateway learns of the revocation by NOTIFY: a moment later at most
+  const refused = other.getByRole('alert');
+  for (let i = 0; i < 20 && !(await refused.isVisible()); i++) {
+    await other.reload();
+    await other.waitForTimeout(250);
+  }
+  assert.match(await refused.innerText(), /PGRST30\d|revoked/i);
+  await other.close();
+});
+
+await check('target: its files, one downloaded through /files/<id> under its name', async () => {
+  await page.goto(`${base}/console/#/target/bike/${bike}`);
+  const files = page.locator('section[aria-labelledby="files-h"]');
+  await files.getByRole('cell', { name: 'manual.txt', exact: true }).waitFor();
+  assert.match(await files.locator('tbody tr').innerText(), /manual\.txt\s+1\s+text\/plain\s+\d+ bytes/);
+  const [download] = await Promise.all([page.waitForEvent('download'),
+    files.getByRole('button', { name: 'Download manual.txt version 1' }).click()]);
+  assert.equal(download.suggestedFilename(), 'manual.txt');
+  assert.equal(readFileSync(await download.path(), 'utf8'), process.env.TMIDB_MANUAL);
+  assert.ok(page.url().endsWith(`#/target/bike/${bike}`), `the console stays on the target (${page.url()})`);
+  await files.screenshot({ path: join(shots, 'target-files.png') });
 });
 
 await check('a listener sees its subscription only: no meter, the battery but not the speed', async () => {

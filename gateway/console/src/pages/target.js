@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 // One target: attributes and schema version, one chart per numeric field over a chosen range (the
-// server downsamples: GET /rpc/series), its position trace on a map, live updates from /tmi/ws.
+// server downsamples: GET /rpc/series), its position trace on a map, live updates from /tmi/ws, its
+// alarms and its files (GET /rpc/target_files; each downloaded through GET /files/<id>).
 import { get, request, url } from '../api.js';
 import { timeChart } from '../chart.js';
 import { errorBox, field, fmtTime, h } from '../dom.js';
 import { liveEvents } from '../live.js';
 import { alarmTable } from './alarms.js';
+import { fileTable } from '../files.js';
 import { L, worldMap } from '../worldmap.js';
 
 /** Points a chart asks the server for, whatever the range holds. */
@@ -39,6 +41,7 @@ export async function render(view, { catalog, args }) {
   const mapBox = h('div', { class: 'map small' });
   const traceNote = h('p', { class: 'muted' });
   const alarmsBox = h('div');
+  const filesBox = h('div');
   view.append(
     h('p', {}, h('a', { href: `#/targets/${encodeURIComponent(kind)}` }, `← ${kind}`)),
     h('h1', {}, t.name || t.ext_key || t.target_id),
@@ -49,7 +52,8 @@ export async function render(view, { catalog, args }) {
       h('h2', { id: 'series-h' }, 'Observations'),
       h('div', { class: 'toolbar' }, field('Range', rangeSel), h('span', {}, 'Live: ', liveState)),
       charts),
-    h('section', { 'aria-labelledby': 'alarms-h' }, h('h2', { id: 'alarms-h' }, 'Alarms'), alarmsBox));
+    h('section', { 'aria-labelledby': 'alarms-h' }, h('h2', { id: 'alarms-h' }, 'Alarms'), alarmsBox),
+    h('section', { 'aria-labelledby': 'files-h' }, h('h2', { id: 'files-h' }, 'Files'), filesBox));
 
   const obs = `${base}_obs`;
   // the fields the token reads: a listener's hidden fields read as null in the latest reading
@@ -106,7 +110,8 @@ export async function render(view, { catalog, args }) {
     L.polyline(line, { color: '#d1242f', weight: 3 }).addTo(traceLayer);
     L.circleMarker(line[line.length - 1], { radius: 7, color: '#fff', weight: 2, fillColor: '#d1242f', fillOpacity: 1 })
       .bindTooltip(`latest ${fmtTime(pts[0].ts)}`).addTo(traceLayer);
-    map.fitBounds(L.latLngBounds(line).pad(0.3), { maxZoom: 12 });
+    // not animated: a zoom still moving when the page is left would redraw a removed canvas
+    map.fitBounds(L.latLngBounds(line).pad(0.3), { maxZoom: 12, animate: false });
     traceNote.textContent = `${pts.length} positions${pts.length === TRACE ? ' (the latest)' : ''}, latest ${fmtTime(pts[0].ts)}`;
   }
 
@@ -120,8 +125,18 @@ export async function render(view, { catalog, args }) {
     }
   }
 
+  async function drawFiles() {
+    if (!catalog.functions.includes('target_files')) return;
+    try {
+      const rows = await get(url('/rpc/target_files', { target: id }));
+      filesBox.replaceChildren(rows.length ? fileTable(rows) : h('p', { class: 'muted' }, 'No file.'));
+    } catch (e) {
+      filesBox.replaceChildren(errorBox(e));
+    }
+  }
+
   rangeSel.addEventListener('change', () => drawSeries().catch((e) => charts.replaceChildren(errorBox(e))));
-  await Promise.all([drawSeries(), ready.then(drawTrace), drawAlarms()]);
+  await Promise.all([drawSeries(), ready.then(drawTrace), drawAlarms(), drawFiles()]);
 
   let pending = null;
   const dirty = new Set();
@@ -133,6 +148,7 @@ export async function render(view, { catalog, args }) {
       if (dirty.has('obs')) drawSeries().catch((e) => charts.replaceChildren(errorBox(e)));
       if (dirty.has('position')) drawTrace().catch((e) => traceNote.replaceChildren(errorBox(e)));
       if (dirty.has('alarm')) drawAlarms();
+      if (dirty.has('file')) drawFiles();
       dirty.clear();
     }, 1000);
   }, (s) => { liveState.textContent = s; });
@@ -141,6 +157,8 @@ export async function render(view, { catalog, args }) {
       stop();
       clearTimeout(pending);
       for (const p of plots.values()) p.chart?.destroy();
+      // the paths leave while their canvas is there, so that no redraw is asked of a removed one
+      traceLayer.clearLayers();
       map.remove();
     },
   };

@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: MIT
 // Targets: search a kind by name or key in a virtualized table. Only the visible rows exist in the
-// DOM (a fixed pool, re-filled on scroll); rows are fetched a page at a time with limit/offset.
+// DOM (a fixed pool, re-filled once per frame on scroll, not drawn while the scroll jumps by more
+// than a screen per frame); the pages of the rows drawn are fetched with limit/offset.
 import { count, get, url } from '../api.js';
 import { errorBox, field, fmtTime, h } from '../dom.js';
 
 const ROW = 32;
 const PAGE = 200;
 const OVERSCAN = 10;
+/** How long a fast scroll must rest before the rows are drawn again. */
+const SETTLE_MS = 80;
+/** Pages kept for scrolling back: 40 x 200 rows. */
+const KEEP_PAGES = 40;
 
 /** PostgREST's filter for a search text over name and key (`*` is the wildcard; quotes keep commas safe). */
 export function searchFilter(q) {
@@ -52,9 +57,14 @@ export async function render(view, { catalog, args }) {
   scroller.append(head, spacer);
   view.append(scroller);
 
-  const pages = new Map();
+  const pages = new Map(); // page number -> rows, in the order they arrived (the oldest are dropped first)
+  const inFlight = new Map(); // page number -> AbortController
   const pool = [];
   let disposed = false;
+  let height = scroller.clientHeight;
+  let lastTop = 0;
+  let settleTimer = 0;
+  let frame = 0;
 
   function rowElement() {
     const cells = columns.map(() => h('span', { role: 'cell' }));
@@ -64,29 +74,78 @@ export async function render(view, { catalog, args }) {
     return r;
   }
 
-  function load(page) {
-    if (pages.has(page)) return;
-    pages.set(page, null);
-    get(url(base, { select: columns.join(','), or: filter, order: 'ext_key,target_id', offset: page * PAGE, limit: PAGE }))
-      .then((rows) => { pages.set(page, rows); if (!disposed) paint(); },
-        (e) => { pages.delete(page); status.replaceChildren(errorBox(e)); });
+  /** The rows [first, last) the view shows, with the overscan. */
+  function range() {
+    const first = Math.max(0, Math.floor(scroller.scrollTop / ROW) - OVERSCAN);
+    return [first, Math.min(total, first + Math.ceil(height / ROW) + 2 * OVERSCAN)];
   }
 
+  // Only the pages of the rows drawn are fetched: a fast scroll crosses hundreds of pages, and
+  // fetching each (and repainting as each answer landed) made long tasks. Pages left behind are
+  // cancelled; answers repaint in the next frame, once for all of them.
+  function fetchVisible() {
+    const [first, last] = range();
+    const wanted = new Set();
+    for (let p = Math.floor(first / PAGE); p <= Math.floor(Math.max(first, last - 1) / PAGE); p++) wanted.add(p);
+    for (const [p, ctl] of inFlight) {
+      if (!wanted.has(p)) { ctl.abort(); inFlight.delete(p); }
+    }
+    for (const p of wanted) {
+      if (pages.has(p) || inFlight.has(p)) continue;
+      const ctl = new AbortController();
+      inFlight.set(p, ctl);
+      get(url(base, { select: columns.join(','), or: filter, order: 'ext_key,target_id', offset: p * PAGE, limit: PAGE }), { signal: ctl.signal })
+        .then((rows) => {
+          inFlight.delete(p);
+          pages.set(p, rows);
+          while (pages.size > KEEP_PAGES) pages.delete(pages.keys().next().value);
+          schedule();
+        }, (e) => {
+          inFlight.delete(p);
+          if (e.name !== 'AbortError' && !disposed) status.replaceChildren(errorBox(e));
+        });
+    }
+  }
+
+  // Each row of the pool shows the rows whose index it has modulo the pool's size, at that index's
+  // place: scrolling by a few rows rewrites those few rows only, not the whole pool, so the browser
+  // lays out and shapes the text of the rows that came into view and nothing else.
   function paint() {
-    const first = Math.max(0, Math.floor(scroller.scrollTop / ROW) - OVERSCAN);
-    const visible = Math.ceil(scroller.clientHeight / ROW) + 2 * OVERSCAN;
-    const last = Math.min(total, first + visible);
+    frame = 0;
+    if (disposed) return;
+    const top = scroller.scrollTop;
+    const jumped = Math.abs(top - lastTop) >= height;
+    lastTop = top;
+    if (jumped) {
+      // more than a screen in one frame: no row would be read, and rewriting them all each frame
+      // is what costs; the rows are drawn (and fetched) once the scroll slows or rests
+      body.hidden = true;
+      clearTimeout(settleTimer);
+      settleTimer = setTimeout(() => { settleTimer = 0; schedule(); }, SETTLE_MS);
+      return;
+    }
+    body.hidden = false;
+    const [first, last] = range();
+    let missing = false;
     while (pool.length < last - first) pool.push(rowElement());
-    body.style.transform = `translateY(${first * ROW}px)`;
-    for (let i = 0; i < pool.length; i++) {
-      const idx = first + i;
-      const r = pool[i];
-      r.hidden = idx >= last;
-      if (r.hidden) continue;
-      const page = Math.floor(idx / PAGE);
-      load(page);
-      const row = pages.get(page)?.[idx % PAGE];
-      r.setAttribute('aria-rowindex', idx + 2);
+    const n = pool.length;
+    for (let slot = 0; slot < n; slot++) {
+      const idx = first + ((slot - (first % n) + n) % n);
+      const r = pool[slot];
+      const hide = idx >= last;
+      if (r.hidden !== hide) r.hidden = hide;
+      if (hide) continue;
+      if (r.dataset.idx !== String(idx)) {
+        r.dataset.idx = idx;
+        r.style.transform = `translateY(${idx * ROW}px)`;
+        r.setAttribute('aria-rowindex', idx + 2);
+      }
+      const row = pages.get(Math.floor(idx / PAGE))?.[idx % PAGE];
+      if (!row) missing = true;
+      // a row already showing what it should is left alone
+      const key = row ? row.target_id : `…${idx}`;
+      if (r.dataset.key === key) continue;
+      r.dataset.key = key;
       const a = r.firstChild.firstChild;
       if (row) {
         a.textContent = row.ext_key ?? '(no key)';
@@ -100,20 +159,23 @@ export async function render(view, { catalog, args }) {
         for (let c = 1; c < columns.length; c++) r.children[c].textContent = '';
       }
     }
+    if (missing) fetchVisible();
   }
 
-  let frame = 0;
-  const onScroll = () => {
-    if (!frame) frame = requestAnimationFrame(() => { frame = 0; paint(); });
-  };
-  scroller.addEventListener('scroll', onScroll, { passive: true });
-  const observer = new ResizeObserver(onScroll);
+  function schedule() {
+    if (!frame && !disposed) frame = requestAnimationFrame(paint);
+  }
+  scroller.addEventListener('scroll', schedule, { passive: true });
+  const observer = new ResizeObserver(([entry]) => { height = entry.contentRect.height; schedule(); });
   observer.observe(scroller);
   paint();
   return {
     dispose() {
       disposed = true;
       observer.disconnect();
+      cancelAnimationFrame(frame);
+      clearTimeout(settleTimer);
+      for (const ctl of inFlight.values()) ctl.abort();
     },
   };
 }

@@ -69,7 +69,7 @@ public final class ConsoleBench {
             }
             System.out.printf("ConsoleBench: %,d readings, %,d targets, loaded in %.0f s, %d CPUs%n", points, targets,
                     (System.nanoTime() - started) / 1e9, Runtime.getRuntime().availableProcessors());
-            GatewaySettings settings = GatewaySettings.of(Map.of("port", "0", "db-url", db.cluster().jdbcUrl(db.name()),
+            GatewaySettings settings = GatewaySettings.of(Map.of("gateway-port", "0", "db-url", db.cluster().jdbcUrl(db.name()),
                     "db-user", "postgres", "db-password", db.cluster().superuserPassword()));
             try (Gateway gateway = Gateway.start(settings)) {
                 String token = JWT.create().withClaim("role", "tmi_admin").withExpiresAt(Instant.now().plusSeconds(3600))

@@ -1,18 +1,31 @@
 // SPDX-License-Identifier: MIT
 package io.tmidb.gateway;
 
+import com.sun.net.httpserver.HttpServer;
+import io.tmidb.testkit.S3Server;
 import io.tmidb.testkit.TestDatabase;
 import io.tmidb.testkit.TmidbTest;
+import io.tmidb.worker.Worker;
+import io.tmidb.worker.WorkerContext;
+import io.tmidb.worker.WorkerSettings;
+import io.tmidb.worker.connector.ConnectorScheduler;
+import io.tmidb.worker.host.PreviewDesk;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.net.InetSocketAddress;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.sql.ResultSet;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 
@@ -25,19 +38,30 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The console served at /console, in Debian's Chromium (gateway/console/test/console.test.mjs):
  * sign-in, Overview, Targets, Target and Map checked by what their screenshots show, which go to
  * docs/console/. The data: three bikes in Seoul, Paris and New York (Seoul with 2000 readings a
- * minute apart, a trace and alarms), 5000 meters, a failing connector, listener alice subscribed to
- * the bikes' battery and bob to their speed.
+ * minute apart, a trace, alarms and a file in the embedded object store), 5000 meters, a failing
+ * connector, listener alice subscribed to the bikes' battery and bob to their speed. A tmidb-worker
+ * runs the connectors the console adds (against a local HTTP server of bike stations) and answers
+ * mapping previews and suggestions.
  */
 @TmidbTest
 class ConsoleIT {
     private static final String SECRET = "s3cr3t-pw";
     private static final Path CONSOLE = Path.of(System.getProperty("tmidb.console.dir", "console"));
+    private static final String MANUAL = "Seoul bike: check the brakes every 500 km.\n";
+    private static final String STATIONS = """
+            {"stations": [
+              {"id": "st-001", "name": "Quay", "bikes": 4, "lat": 37.5651, "lon": 126.9895, "updated": "2026-11-21T10:00:00Z"},
+              {"id": "st-002", "name": "Market", "bikes": 11, "lat": 37.5700, "lon": 126.9920, "updated": "2026-11-21T10:00:00Z"},
+              {"id": "st-003", "name": "Station", "bikes": 0, "lat": 37.5547, "lon": 126.9707, "updated": "2026-11-21T10:00:00Z"}]}""";
     private static TestDatabase db;
     private static GatewayFixture gw;
     private static String seoul;
+    private static S3Server s3;
+    private static HttpServer feed;
+    private static Worker worker;
 
     @BeforeAll
-    static void start(TestDatabase testDb) throws SQLException {
+    static void start(TestDatabase testDb) throws Exception {
         db = testDb.sibling("console", false);
         try (Connection c = db.connect(); Statement st = c.createStatement()) {
             seoul = scalar(c, "SELECT tmi.add_target('Seoul', 'bike', '{\"model\": \"city\"}', 'B-1')");
@@ -64,15 +88,65 @@ class ConsoleIT {
             // a connector failing for the third time in a row, with a password the console must never see
             st.execute("SELECT tmi.add_connector('weather', 'https://weather.example.org/now.json', '5 minutes', 'json',"
                     + " '{\"auth\": {\"user\": \"feed\", \"password\": \"" + SECRET + "\"}}')");
-            st.execute("UPDATE tmi.ingest_connector SET consecutive_failures = 3, last_attempt = '2026-11-21 09:00Z', last_status = 503,"
-                    + " last_error = 'HTTP 503 Service Unavailable', next_run = '2026-11-21 09:40Z' WHERE name = 'weather'");
+            // its next run after the test: the worker below must not run it
+            st.execute("UPDATE tmi.ingest_connector SET consecutive_failures = 3, last_attempt = now() - interval '20 minutes', last_status = 503,"
+                    + " last_error = 'HTTP 503 Service Unavailable', next_run = now() + interval '40 minutes' WHERE name = 'weather'");
         }
-        gw = GatewayFixture.startOverGeneratedViews(db);
+        s3 = S3Server.startNew();
+        gw = GatewayFixture.startOverGeneratedViews(db, Map.of("s3-endpoint", s3.endpoint(), "s3-access-key", s3.accessKey(),
+                "s3-secret-key", s3.secretKey(), "file-content-types", "text/plain"));
+        attach(seoul, "manual.txt", MANUAL);
+        feed = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        feed.createContext("/stations.json", ex -> {
+            byte[] body = STATIONS.getBytes(StandardCharsets.UTF_8);
+            ex.getResponseHeaders().add("Content-Type", "application/json");
+            ex.sendResponseHeaders(200, body.length);
+            ex.getResponseBody().write(body);
+            ex.close();
+        });
+        feed.start();
+        // the connectors and the preview desk only: the data above stays as written
+        worker = Worker.start(new WorkerContext(db::connect, WorkerSettings.of(Map.of("sweep-interval", "PT0.2S",
+                "connector-allow-private", "true"))), List.of(new ConnectorScheduler(), new PreviewDesk()));
+        awaitPreviewTickets();
     }
 
     @AfterAll
-    static void stop() {
+    static void stop() throws Exception {
+        if (worker != null) {
+            worker.close();
+        }
+        if (feed != null) {
+            feed.stop(0);
+        }
         gw.close();
+        s3.close();
+    }
+
+    /** A text file attached to a target through the gateway's streamed upload, as a speaker would. */
+    private static void attach(String target, String name, String text) throws Exception {
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        HttpResponse<String> up = gw.sendRaw("POST", "/files/stream?target_id=" + target + "&name=" + name + "&sha256=" + sha,
+                HttpRequest.BodyPublishers.ofByteArray(bytes), "Authorization", "Bearer " + gw.speaker(), "Content-Type", "text/plain");
+        assertEquals(201, up.statusCode(), up.body());
+    }
+
+    /** Previews are answered once the worker's desk holds its tickets. */
+    private static void awaitPreviewTickets() throws SQLException, InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        try (Connection c = db.connect(); Statement st = c.createStatement()) {
+            while (System.nanoTime() < deadline) {
+                try (ResultSet rs = st.executeQuery("SELECT count(*) FROM tmi.preview_tickets()")) {
+                    rs.next();
+                    if (rs.getLong(1) > 0) {
+                        return;
+                    }
+                }
+                Thread.sleep(50);
+            }
+        }
+        throw new IllegalStateException("the worker's preview desk took no ticket within 30 s");
     }
 
     @Test
@@ -140,6 +214,8 @@ class ConsoleIT {
                 "TMIDB_LISTENER_TOKEN", gw.token("tmi_listener", "alice", Duration.ofHours(1)),
                 "TMIDB_BIKE", seoul,
                 "TMIDB_SECRET", SECRET,
+                "TMIDB_FEED", "http://127.0.0.1:" + feed.getAddress().getPort() + "/stations.json",
+                "TMIDB_MANUAL", MANUAL,
                 "TMIDB_POSITIONS", "{\"Seoul\": [37.5665, 126.978], \"Paris\": [48.8566, 2.3522], \"New York\": [40.7128, -74.006]}",
                 "TMIDB_SHOTS", System.getProperty("tmidb.console.shots", "target/console-shots"));
         NodeClients.Result run = NodeClients.run(CONSOLE, env, List.of("node", "test/console.test.mjs"));

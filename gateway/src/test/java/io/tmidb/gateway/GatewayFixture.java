@@ -55,13 +55,18 @@ final class GatewayFixture implements AutoCloseable {
      * would make of what was written so far (the database must have pending attributes).
      */
     static GatewayFixture startOverGeneratedViews(TestDatabase db) throws SQLException {
+        return startOverGeneratedViews(db, Map.of());
+    }
+
+    /** The same with {@code more} settings, e.g. an object store's. */
+    static GatewayFixture startOverGeneratedViews(TestDatabase db, Map<String, String> more) throws SQLException {
         try (Connection c = db.connect()) {
             c.setAutoCommit(false);
             SchemaVersions.apply(c, Sql.column(c, "SELECT pending_id FROM tmi.schema_pending").stream()
                     .mapToLong(Long::parseLong).toArray());
             c.commit();
         }
-        return attach(Gateway.start(settings(db)), db);
+        return attach(Gateway.start(settings(db, more)), db);
     }
 
     /** A client for a gateway the test started itself (and closes itself). */

@@ -305,6 +305,20 @@ class TmidbdIT {
         assertTrue(list.output.contains("ops") && list.output.contains("battery,speed_kmh"), list.output);
         String token = run("tmictl", "token", "issue", "-D", dataDir.toString(), "tmi_listener", "ops", "--ttl", "10 minutes").output.strip();
         assertEquals(3, token.split("\\.").length, token);
+        // console-token: an admin's token by default, a listener's with --listener, and the console's address
+        List<String> admin = run("tmictl", "console-token", "-D", dataDir.toString(), "--gateway-port", "3999").output.lines().toList();
+        assertTrue(claims(admin.get(0)).contains("\"role\": \"tmi_admin\""), admin.toString());
+        assertEquals("Console: http://localhost:3999/console/ (paste the token above; tmi_admin, valid for 8 hours)", admin.get(1));
+        List<String> ops = run("tmictl", "console-token", "-D", dataDir.toString(), "--listener", "ops", "--ttl", "1 hour")
+                .output.lines().toList();
+        assertTrue(claims(ops.get(0)).contains("\"listener\": \"ops\""), ops.toString());
+        assertTrue(ops.get(1).endsWith("(paste the token above; tmi_listener ops, valid for 1 hour)"), ops.toString());
+        Result anon = run("tmictl", "console-token", "-D", dataDir.toString(), "--role", "tmi_anon");
+        assertEquals(ExitCodes.USAGE, anon.exitCode, anon.output);
+        assertTrue(anon.output.contains("--role must be tmi_admin or tmi_speaker") && anon.output.contains("--listener NAME"), anon.output);
+        Result nobody = run("tmictl", "console-token", "-D", dataDir.toString(), "--listener", "nobody");
+        assertEquals(ExitCodes.ERROR, nobody.exitCode, nobody.output);
+        assertTrue(nobody.output.contains("(SQLSTATE 42704)") && !nobody.output.contains("Console:"), nobody.output);
         Result unknown = run("tmictl", "listener", "subscribe", "-D", dataDir.toString(), "nobody", "bike");
         assertEquals(ExitCodes.ERROR, unknown.exitCode, unknown.output);
         assertTrue(unknown.output.contains("(SQLSTATE 42704)") && unknown.output.contains("hint:"), unknown.output);
@@ -317,6 +331,11 @@ class TmidbdIT {
         assertTrue(install.output.contains("install: extension files in") && install.output.contains(" 0.2"), install.output);
         assertEquals(List.of("0.2"), run("tmictl", "psql", "-D", dataDir.toString(), "-d", "elsewhere", "--", "-A", "-t", "-c",
                 "SELECT extversion FROM pg_extension WHERE extname = 'tmidb'").output.lines().toList());
+    }
+
+    /** A JWT's claims as the database wrote them (jsonb's text: "key": value). */
+    private static String claims(String jwt) {
+        return new String(java.util.Base64.getUrlDecoder().decode(jwt.split("\\.")[1]), StandardCharsets.UTF_8);
     }
 
     @Test
