@@ -77,17 +77,7 @@ class EnginesIT {
         dataDir = cluster.resolve("data");
         // this module's build: the launcher's class path, with the stored logic's jar
         home = base.resolve("home");
-        Path lib = Files.createDirectories(home.resolve("lib"));
-        try (Stream<Path> jars = Files.list(Path.of("target", "lib"))) {
-            for (Path jar : (Iterable<Path>) jars::iterator) {
-                Files.createSymbolicLink(lib.resolve(jar.getFileName()), jar.toAbsolutePath());
-            }
-        }
-        try (Stream<Path> jars = Files.list(Path.of("target"))) {
-            for (Path jar : (Iterable<Path>) jars.filter(p -> p.getFileName().toString().matches("tmidb-launcher-.*\\.jar"))::iterator) {
-                Files.createSymbolicLink(lib.resolve(jar.getFileName()), jar.toAbsolutePath());
-            }
-        }
+        BuildHome.create(home);
     }
 
     @AfterAll

@@ -73,26 +73,12 @@ class NodeBusIT {
         Path clusters = Files.createDirectories(base.resolve("cluster"));
         ServerUser.forCurrentProcess("postgres").own(clusters);
         home = base.resolve("home");
-        Path lib = Files.createDirectories(home.resolve("lib"));
-        try (Stream<Path> jars = Files.list(Path.of("target", "lib"))) {
-            for (Path jar : (Iterable<Path>) jars::iterator) {
-                Files.createSymbolicLink(lib.resolve(jar.getFileName()), jar.toAbsolutePath());
-            }
-        }
-        try (Stream<Path> jars = Files.list(Path.of("target"))) {
-            for (Path jar : (Iterable<Path>) jars.filter(p -> p.getFileName().toString().matches("tmidb-launcher-.*\\.jar"))::iterator) {
-                Files.createSymbolicLink(lib.resolve(jar.getFileName()), jar.toAbsolutePath());
-            }
-        }
+        Path lib = BuildHome.create(home);
         // the worker, as an installation has it: its jar and jnats beside the launcher's libraries
         for (Class<?> c : List.of(WorkerMain.class, Nats.class)) {
             Path jar = Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI());
             assertTrue(jar.toString().endsWith(".jar"), "built as a jar: " + jar);
             Files.createSymbolicLink(lib.resolve(jar.getFileName()), jar);
-        }
-        Path s3server = Path.of("..", "s3server", "target", "lib").toAbsolutePath().normalize();
-        if (Files.isDirectory(s3server)) {
-            Files.createSymbolicLink(lib.resolve("s3server"), s3server);
         }
         for (String name : List.of("one", "two")) {
             int port = freePort();

@@ -70,22 +70,7 @@ class TmidbdIT {
         dataDir = cluster.resolve("data");
         // this module's build only: whatever else an earlier build left in packaging/ stays out
         home = base.resolve("home");
-        Path lib = Files.createDirectories(home.resolve("lib"));
-        try (Stream<Path> jars = Files.list(Path.of("target", "lib"))) {
-            for (Path jar : (Iterable<Path>) jars::iterator) {
-                Files.createSymbolicLink(lib.resolve(jar.getFileName()), jar.toAbsolutePath());
-            }
-        }
-        try (Stream<Path> jars = Files.list(Path.of("target"))) {
-            for (Path jar : (Iterable<Path>) jars.filter(p -> p.getFileName().toString().matches("tmidb-launcher-.*\\.jar"))::iterator) {
-                Files.createSymbolicLink(lib.resolve(jar.getFileName()), jar.toAbsolutePath());
-            }
-        }
-        // the embedded object store's class path, where an installation has it (lib/s3server)
-        Path s3server = Path.of("..", "s3server", "target", "lib").toAbsolutePath().normalize();
-        if (Files.isDirectory(s3server)) {
-            Files.createSymbolicLink(lib.resolve("s3server"), s3server);
-        }
+        BuildHome.create(home);
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
         }
