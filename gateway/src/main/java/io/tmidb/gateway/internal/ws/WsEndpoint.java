@@ -72,6 +72,11 @@ public final class WsEndpoint implements AutoCloseable {
                 new WsDatabase(opener, scopes), scopes);
         tokens.subscribe(ws::revoked);
         ws.timers.scheduleAtFixedRate(ws::heartbeats, heartbeat.toMillis(), heartbeat.toMillis(), TimeUnit.MILLISECONDS);
+        long window = DeliveryTimings.window();
+        if (window > 0) {
+            DeliveryTimings timings = ws.reader.hub().timings();
+            ws.timers.scheduleAtFixedRate(timings::logWindow, window, window, TimeUnit.SECONDS);
+        }
         ws.timers.scheduleWithFixedDelay(ws::refreshScopes, scopeRefresh.toMillis(), scopeRefresh.toMillis(), TimeUnit.MILLISECONDS);
         return ws;
     }
@@ -91,7 +96,7 @@ public final class WsEndpoint implements AutoCloseable {
     }
 
     private void connected(WsContext ctx) {
-        WsSession s = new WsSession(ctx.session, capacity, writers);
+        WsSession s = new WsSession(ctx.session, capacity, writers, reader.hub().timings());
         sessions.put(ctx.sessionId(), s);
         String header = ctx.header("Authorization");
         String token = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).trim() : ctx.queryParam("token");
@@ -210,6 +215,10 @@ public final class WsEndpoint implements AutoCloseable {
         }
         s.subscribe(filter, from);
         hub.add(s);
+        if (s.state() == WsSession.State.CLOSED) {
+            // closed while subscribing: its gone() may have run before the add
+            hub.remove(s);
+        }
         replays.execute(new Replay(s, from, hub, db));
     }
 

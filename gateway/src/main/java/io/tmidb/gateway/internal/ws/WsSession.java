@@ -32,20 +32,26 @@ final class WsSession {
     private final Session socket;
     private final int capacity;
     private final Executor writers;
-    private final ConcurrentLinkedQueue<String> pending = new ConcurrentLinkedQueue<>();
+    private final DeliveryTimings timings;
+    private final ConcurrentLinkedQueue<Outgoing> pending = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean draining = new AtomicBoolean();
     private final AtomicInteger inFlight = new AtomicInteger();
     private final Write write = new Write();
     private State state = State.CONNECTED;
     private long considered;
     private String listener;
-    private ClientFilter filter;
+    private volatile ClientFilter filter;
     private volatile Viewer viewer;
 
-    WsSession(Session socket, int capacity, Executor writers) {
+    WsSession(Session socket, int capacity, Executor writers, DeliveryTimings timings) {
         this.socket = socket;
         this.capacity = capacity;
         this.writers = writers;
+        this.timings = timings;
+    }
+
+    /** A frame waiting for the socket's writer, with when it was queued (when timings are on). */
+    private record Outgoing(String text, long queued) {
     }
 
     String listener() {
@@ -59,6 +65,11 @@ final class WsSession {
 
     synchronized State state() {
         return state;
+    }
+
+    /** What the client asked for, once subscribed (null before); it never changes after. */
+    ClientFilter filter() {
+        return filter;
     }
 
     /** Who reads and which fields, once subscribed (null before). */
@@ -190,7 +201,7 @@ final class WsSession {
             return;
         }
         inFlight.incrementAndGet();
-        pending.add(text);
+        pending.add(new Outgoing(text, timings.now()));
         if (draining.compareAndSet(false, true)) {
             writers.execute(this::drain);
         }
@@ -199,11 +210,36 @@ final class WsSession {
     /** Hands the queued frames to Jetty, in order; runs on the writers pool, once per session at a time. */
     private void drain() {
         do {
-            for (String text = pending.poll(); text != null; text = pending.poll()) {
-                socket.sendText(text, write);
+            for (Outgoing out = pending.poll(); out != null; out = pending.poll()) {
+                if (timings.on()) {
+                    timings.record(DeliveryTimings.Stage.QUEUED, out.queued());
+                    socket.sendText(out.text(), new TimedWrite(timings.now()));
+                } else {
+                    socket.sendText(out.text(), write);
+                }
             }
             draining.set(false);
         } while (!pending.isEmpty() && draining.compareAndSet(false, true));
+    }
+
+    /** A write that records how long the socket's writer took (timings on). */
+    private final class TimedWrite implements Callback {
+        private final long handed;
+
+        TimedWrite(long handed) {
+            this.handed = handed;
+        }
+
+        @Override
+        public void succeed() {
+            timings.record(DeliveryTimings.Stage.WRITTEN, handed);
+            write.succeed();
+        }
+
+        @Override
+        public void fail(Throwable x) {
+            write.fail(x);
+        }
     }
 
     /** The callback of one write: the frame has left the queue. */
