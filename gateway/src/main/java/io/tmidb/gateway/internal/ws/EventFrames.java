@@ -4,15 +4,16 @@ package io.tmidb.gateway.internal.ws;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.util.HashMap;
-import java.util.IdentityHashMap;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The {@code event} frames of one event, one text per {@link Viewer}: the payload each viewer may
  * read comes from the database ({@code tmi.events_seen}), which also says when a viewer may not
  * see the event at all. The frame is encoded once per distinct payload: sessions of the same viewer,
- * and viewers that read the same fields, share one text. Not thread-safe: the hub
- * uses the frames of a batch on the reader's thread only, a replay its own.
+ * and viewers that read the same fields, share one text. The hub uses the frames of a batch on the
+ * reader's thread only; the replays of one viewer share theirs ({@link ReplayBatches}), which only
+ * read the payloads and add frames.
  */
 final class EventFrames {
     private final Event event;
@@ -20,8 +21,8 @@ final class EventFrames {
     private final SeenBatch batch;
     /** The payload per viewer that may see the event, as JSON text; a viewer the batch was read for and absent here may not. */
     private final Map<Viewer, String> payloads = new HashMap<>(4);
-    /** The frame per payload: viewers that read alike got the same payload text from one row, and share one frame. */
-    private final Map<String, String> texts = new IdentityHashMap<>(4);
+    /** The frame per payload: viewers that read alike got the same payload from one row, and share one frame. */
+    private final Map<String, String> texts = new ConcurrentHashMap<>(4);
 
     EventFrames(Event event, SeenBatch batch) {
         this.event = event;

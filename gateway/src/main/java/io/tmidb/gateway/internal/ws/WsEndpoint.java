@@ -43,6 +43,7 @@ public final class WsEndpoint implements AutoCloseable {
     private final int capacity;
     private final EventReader reader;
     private final WsDatabase db;
+    private final ReplayBatches replayBatches;
     private final Scopes scopes;
     private final Map<String, WsSession> sessions = new ConcurrentHashMap<>();
     private final Map<String, ScheduledFuture<?>> expiries = new ConcurrentHashMap<>();
@@ -60,6 +61,7 @@ public final class WsEndpoint implements AutoCloseable {
         this.capacity = capacity;
         this.reader = reader;
         this.db = db;
+        this.replayBatches = new ReplayBatches(db);
         this.scopes = scopes;
         timers.setRemoveOnCancelPolicy(true);
     }
@@ -219,7 +221,7 @@ public final class WsEndpoint implements AutoCloseable {
             // closed while subscribing: its gone() may have run before the add
             hub.remove(s);
         }
-        replays.execute(new Replay(s, from, hub, db));
+        replays.execute(new Replay(s, from, hub, replayBatches));
     }
 
     /**
