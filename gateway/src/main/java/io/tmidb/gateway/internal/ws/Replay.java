@@ -31,6 +31,10 @@ final class Replay implements Runnable {
     public void run() {
         try {
             long cursor = since;
+            if (session.goLive(hub::lastId)) {
+                // nothing published after since (a live-only subscription, mostly): no read at all
+                return;
+            }
             while (session.state() == WsSession.State.REPLAYING) {
                 SeenBatch batch = batches.holding(session.viewer(), cursor + 1);
                 boolean first = cursor == since;

@@ -23,6 +23,10 @@ final class Scopes {
         byListener.put(listener, scope);
     }
 
+    boolean holds(String listener) {
+        return byListener.containsKey(listener);
+    }
+
     void remove(String listener) {
         byListener.remove(listener);
     }

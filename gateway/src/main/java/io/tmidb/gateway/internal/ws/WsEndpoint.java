@@ -159,7 +159,9 @@ public final class WsEndpoint implements AutoCloseable {
             return;
         }
         String listener = speaker ? path : claimed;
-        if (listener != null) {
+        // a scope held is reloaded when subscriptions change and every ws-scope-refresh, which closes the sessions of a
+        // dropped listener: only a listener not held yet is looked up (10,000 clients of a few listeners: a few queries)
+        if (listener != null && !scopes.holds(listener)) {
             try {
                 if (!db.loadScopes(List.of(listener)).isEmpty()) {
                     s.close(CloseCodes.UNKNOWN_LISTENER, "listener " + listener + " does not exist");
