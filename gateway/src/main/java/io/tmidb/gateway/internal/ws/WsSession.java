@@ -4,6 +4,9 @@ package io.tmidb.gateway.internal.ws;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.eclipse.jetty.websocket.api.Callback;
 import org.eclipse.jetty.websocket.api.Session;
+import org.eclipse.jetty.websocket.common.WebSocketSession;
+import org.eclipse.jetty.websocket.core.Frame;
+import org.eclipse.jetty.websocket.core.OpCode;
 
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
@@ -207,19 +210,36 @@ final class WsSession {
         }
     }
 
-    /** Hands the queued frames to Jetty, in order; runs on the writers pool, once per session at a time. */
+    /**
+     * Hands the queued frames to Jetty, in order; runs on the writers pool, once per session at a
+     * time. Frames that are queued together go out in one socket write: all but the last are
+     * batched by Jetty's frame flusher, and the last (not batched) flushes them.
+     */
     private void drain() {
         do {
-            for (Outgoing out = pending.poll(); out != null; out = pending.poll()) {
-                if (timings.on()) {
-                    timings.record(DeliveryTimings.Stage.QUEUED, out.queued());
-                    socket.sendText(out.text(), new TimedWrite(timings.now()));
-                } else {
-                    socket.sendText(out.text(), write);
-                }
+            Outgoing out = pending.poll();
+            while (out != null) {
+                Outgoing next = pending.poll();
+                send(out, next != null);
+                out = next;
             }
             draining.set(false);
         } while (!pending.isEmpty() && draining.compareAndSet(false, true));
+    }
+
+    private void send(Outgoing out, boolean more) {
+        Callback done = write;
+        if (timings.on()) {
+            timings.record(DeliveryTimings.Stage.QUEUED, out.queued());
+            done = new TimedWrite(timings.now());
+        }
+        if (socket instanceof WebSocketSession jetty) {
+            Callback callback = done;
+            jetty.getCoreSession().sendFrame(new Frame(OpCode.TEXT, out.text()),
+                    org.eclipse.jetty.util.Callback.from(callback::succeed, callback::fail), more);
+        } else {
+            socket.sendText(out.text(), done);
+        }
     }
 
     /** A write that records how long the socket's writer took (timings on). */
