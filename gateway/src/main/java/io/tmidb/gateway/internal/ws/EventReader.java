@@ -88,6 +88,7 @@ final class EventReader implements AutoCloseable {
             boolean subscriptionsChanged = wakeups.await(sweep).stream().anyMatch(n -> n.getName().equals(SUBSCRIPTIONS));
             woke = timings.now();
             if (subscriptionsChanged) {
+                scopes.changed();
                 WsDatabase.loadScopes(c, scopes.listeners(), scopes);
             }
         }

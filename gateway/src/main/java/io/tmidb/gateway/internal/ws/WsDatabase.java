@@ -115,6 +115,7 @@ final class WsDatabase implements AutoCloseable {
     }
 
     static List<String> loadScopes(Connection c, Collection<String> listeners, Scopes scopes) throws SQLException {
+        long generation = scopes.generation();
         Map<String, String> found = new HashMap<>();
         try (PreparedStatement ps = c.prepareStatement(
                 "SELECT l.name, tmi.listener_scope(l.name)::text FROM tmi.listener l WHERE l.name = ANY (?)")) {
@@ -125,7 +126,7 @@ final class WsDatabase implements AutoCloseable {
                 }
             }
         }
-        found.forEach(scopes::put);
+        scopes.put(found, generation);
         List<String> gone = listeners.stream().filter(l -> !found.containsKey(l)).toList();
         gone.forEach(scopes::remove);
         return gone;
