@@ -214,29 +214,46 @@ END;
 COMMENT ON FUNCTION tmi.event_seen(jsonb, text[], text, text, uuid, jsonb) IS
     'The payload of an event as a reader with this scope (tmi.listener_scope, NULL: all) may read it, within fields; NULL when hidden';
 
--- The events after after_id (tmi.events_since) as each of readers sees them: readers is an array
--- of {"scope": <tmi.listener_scope, null: all>, "fields": [..] or null}, seen[i] the payload for
--- the i-th reader (NULL: hidden from it). What decides is the target's current kind, as for every
--- other read; an event without a target (any more) is decided by its own kind.
+-- The events after after_id (tmi.events_since) as readers see them: readers is an array of
+-- {"scope": <tmi.listener_scope, null: all>, "fields": [..] or null}. One row per event and payload:
+-- readers names the readers (their 1-based places in readers) that read seen; an event hidden
+-- from every reader comes once, with readers '{}' and seen NULL, so that a cursor passes it. What
+-- decides is the target's current kind, as for every other read; an event without a target (any
+-- more) is decided by its own kind. Who sees a target, and which of its fields, is worked out once
+-- per target and reader (not per event), and readers that may read the same fields and asked for
+-- the same ones share one payload, shaped once per event: the cost grows with the events and the
+-- distinct payloads, not with events times readers.
 CREATE FUNCTION tmi.events_seen(after_id bigint, max_events integer, readers jsonb)
-RETURNS TABLE (event_id bigint, ts timestamptz, event_type text, kind text, target_id uuid, seen text[])
+RETURNS TABLE (event_id bigint, ts timestamptz, event_type text, kind text, target_id uuid, readers integer[], seen text)
 LANGUAGE sql
 SET search_path = pg_catalog
 BEGIN ATOMIC
     WITH r AS MATERIALIZED (
-        SELECT x.n, nullif(x.reader -> 'scope', 'null') AS scope,
+        SELECT x.n::integer AS n, nullif(x.reader -> 'scope', 'null') AS scope,
                CASE WHEN jsonb_typeof(x.reader -> 'fields') = 'array'
                     THEN ARRAY(SELECT jsonb_array_elements_text(x.reader -> 'fields')) END AS fields
-          FROM jsonb_array_elements(events_seen.readers) WITH ORDINALITY AS x(reader, n))
-    SELECT e.event_id, e.ts, e.event_type, e.kind, e.target_id,
-           ARRAY(SELECT tmi.event_seen(r.scope, r.fields, e.event_type, coalesce(t.kind, e.kind), e.target_id, e.payload)::text
-                   FROM r ORDER BY r.n)
-      FROM tmi.events_since(events_seen.after_id, events_seen.max_events) AS e
-      LEFT JOIN tmi.target t ON t.target_id = e.target_id
-     ORDER BY e.event_id;
+          FROM jsonb_array_elements(events_seen.readers) WITH ORDINALITY AS x(reader, n)),
+    e AS MATERIALIZED (
+        SELECT e.event_id, e.ts, e.event_type, e.kind, e.target_id, e.payload, coalesce(t.kind, e.kind) AS seen_kind,
+               coalesce(e.target_id::text, '') || '/' || coalesce(t.kind, e.kind, '') AS subject
+          FROM tmi.events_since(events_seen.after_id, events_seen.max_events) AS e
+          LEFT JOIN tmi.target t ON t.target_id = e.target_id),
+    -- per subject (target and its current kind), the readers that see it, grouped by the payload they get
+    g AS MATERIALIZED (
+        SELECT s.subject, min(r.n) AS first, array_agg(r.n ORDER BY r.n) AS readers
+          FROM (SELECT DISTINCT e.subject, e.seen_kind, e.target_id FROM e) AS s CROSS JOIN r
+         WHERE tmi.scope_sees(r.scope, s.seen_kind, s.target_id)
+         GROUP BY s.subject, tmi.scope_fields(r.scope, s.seen_kind, s.target_id), r.fields)
+    SELECT e.event_id, e.ts, e.event_type, e.kind, e.target_id, coalesce(g.readers, '{}'),
+           CASE WHEN g.first IS NOT NULL
+                THEN tmi.event_seen(r.scope, r.fields, e.event_type, e.seen_kind, e.target_id, e.payload)::text END
+      FROM e
+      LEFT JOIN g ON g.subject = e.subject
+      LEFT JOIN r ON r.n = g.first
+     ORDER BY e.event_id, g.first;
 END;
 COMMENT ON FUNCTION tmi.events_seen(bigint, integer, jsonb) IS
-    'Events after after_id in commit order, each as every one of readers (scope and fields) may read it';
+    'Events after after_id in commit order, each with its payload for the readers (scope and fields) that see it, one row per distinct payload';
 
 -- Subscriptions changed: who holds scopes (the gateway's WebSocket side) reloads them at once.
 CREATE FUNCTION tmi.notify_listeners()

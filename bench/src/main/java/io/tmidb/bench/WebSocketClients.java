@@ -99,8 +99,10 @@ public final class WebSocketClients {
                     }
                     lastId = n;
                     int t0 = text.indexOf("\"t0\":");
-                    if (t0 >= 0 && number(text, t0 + 5) > measureFrom.get()) {
-                        latency.add(now - number(text, t0 + 5));
+                    // the payload is the database's JSON text: "t0": 123, with a space
+                    int digits = t0 + 5 + (t0 >= 0 && text.charAt(t0 + 5) == ' ' ? 1 : 0);
+                    if (t0 >= 0 && number(text, digits) > measureFrom.get()) {
+                        latency.add(now - number(text, digits));
                     }
                 }
                 partial.setLength(0);

@@ -5,20 +5,24 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The {@code event} frames of one event, one text per {@link Viewer}: the payload each viewer may
  * read comes from the database ({@code tmi.events_seen}), which also says when a viewer may not
- * see the event at all. Sessions with the same viewer share one text. Not thread-safe: the hub
- * uses the frames of a batch on the reader's thread only, a replay its own.
+ * see the event at all. The frame is encoded once per distinct payload: sessions of the same viewer,
+ * and viewers that read the same fields, share one text. The hub uses the frames of a batch on the
+ * reader's thread only; the replays of one viewer share theirs ({@link ReplayBatches}), which only
+ * read the payloads and add frames.
  */
 final class EventFrames {
     private final Event event;
     private final String head;
     private final SeenBatch batch;
-    /** The payload per viewer as JSON text; a null value: the viewer may not see the event. */
+    /** The payload per viewer that may see the event, as JSON text; a viewer the batch was read for and absent here may not. */
     private final Map<Viewer, String> payloads = new HashMap<>(4);
-    private final Map<Viewer, String> texts = new HashMap<>(4);
+    /** The frame per payload: viewers that read alike got the same payload from one row, and share one frame. */
+    private final Map<String, String> texts = new ConcurrentHashMap<>(4);
 
     EventFrames(Event event, SeenBatch batch) {
         this.event = event;
@@ -38,17 +42,17 @@ final class EventFrames {
         payloads.put(viewer, payload);
     }
 
-    /** The payload this viewer may read as JSON text, or null (hidden, or not asked for). */
+    /** The payload this viewer may read as JSON text, or null (hidden, or not read for it). */
     String payload(Viewer viewer) {
         return payloads.get(viewer);
     }
 
     /** The frame for this viewer, or null when it may not see the event. */
     String text(Viewer viewer) {
-        if (!payloads.containsKey(viewer)) {
+        if (!batch.asked(viewer)) {
             batch.fetch(viewer);
         }
         String payload = payloads.get(viewer);
-        return payload == null ? null : texts.computeIfAbsent(viewer, v -> head + payload + "}");
+        return payload == null ? null : texts.computeIfAbsent(payload, p -> head + p + "}");
     }
 }

@@ -49,7 +49,7 @@ final class EventReader implements AutoCloseable {
                 newest = rs.getLong(1);
             }
         }
-        EventReader reader = new EventReader(opener, new Hub(newest), scopes, sweep);
+        EventReader reader = new EventReader(opener, new Hub(newest, DeliveryTimings.fromSystemProperty()), scopes, sweep);
         reader.loop.start(reader::read);
         return reader;
     }
@@ -62,6 +62,8 @@ final class EventReader implements AutoCloseable {
         EventCursorReader<WsDatabase.SeenRow> reader = WsDatabase.reader(c);
         // subscriptions may have changed while there was no connection
         WsDatabase.loadScopes(c, scopes.listeners(), scopes);
+        DeliveryTimings timings = hub.timings();
+        long woke = timings.now();
         while (!wakeups.stopping()) {
             SeenBatch batch;
             do {
@@ -72,9 +74,21 @@ final class EventReader implements AutoCloseable {
                     WsDatabase.loadScopes(c, missing, scopes);
                 }
                 batch = WsDatabase.eventsSeen(reader, hub.lastId(), BATCH, viewers, scopes);
+                if (batch.size() > 0) {
+                    timings.record(DeliveryTimings.Stage.READ, woke);
+                }
+                long read = timings.now();
                 hub.publish(batch);
+                if (batch.size() > 0) {
+                    timings.record(DeliveryTimings.Stage.FAN_OUT, read);
+                }
+                woke = timings.now();
             } while (batch.size() == BATCH && !wakeups.stopping());
-            if (wakeups.await(sweep).stream().anyMatch(n -> n.getName().equals(SUBSCRIPTIONS))) {
+            // a notification ends the wait at once: the reader has no polling interval, ws-sweep only bounds a lost one
+            boolean subscriptionsChanged = wakeups.await(sweep).stream().anyMatch(n -> n.getName().equals(SUBSCRIPTIONS));
+            woke = timings.now();
+            if (subscriptionsChanged) {
+                scopes.changed();
                 WsDatabase.loadScopes(c, scopes.listeners(), scopes);
             }
         }

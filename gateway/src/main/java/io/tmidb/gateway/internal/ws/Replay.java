@@ -7,7 +7,7 @@ import java.util.logging.Logger;
 
 /**
  * Brings a session from its {@code since} to live: reads {@code tmi.events_seen} for the session's
- * viewer in batches and offers each event to the session (which filters it as the hub would), until the session has
+ * viewer in batches ({@link ReplayBatches}, shared with the other sessions of its viewer) and offers each event to the session (which filters it as the hub would), until the session has
  * considered every event the hub has published; then the session takes live events. A live-only
  * subscription is a replay from the hub's position, which closes the race with the hub's next event. The hub may
  * publish an event the replay reads too: the session's cursor drops the second copy. If the first
@@ -15,34 +15,43 @@ import java.util.logging.Logger;
  */
 final class Replay implements Runnable {
     private static final Logger LOG = Logger.getLogger(Replay.class.getName());
-    private static final int BATCH = 500;
     private final WsSession session;
     private final long since;
     private final Hub hub;
-    private final WsDatabase db;
+    private final ReplayBatches batches;
 
-    Replay(WsSession session, long since, Hub hub, WsDatabase db) {
+    Replay(WsSession session, long since, Hub hub, ReplayBatches batches) {
         this.session = session;
         this.since = since;
         this.hub = hub;
-        this.db = db;
+        this.batches = batches;
     }
 
     @Override
     public void run() {
         try {
             long cursor = since;
+            if (session.goLive(hub::lastId)) {
+                // nothing published after since (a live-only subscription, mostly): no read at all
+                return;
+            }
             while (session.state() == WsSession.State.REPLAYING) {
-                SeenBatch batch = db.eventsSeen(cursor, BATCH, session.viewer());
-                if (cursor == since && since > 0 && batch.size() > 0 && batch.events().get(0).event().id() != since + 1) {
-                    session.close(CloseCodes.RESUME_EXPIRED, "events after " + since + " were pruned; start again without since");
-                    return;
-                }
+                SeenBatch batch = batches.holding(session.viewer(), cursor + 1);
+                boolean first = cursor == since;
                 for (EventFrames e : batch.events()) {
+                    long id = e.event().id();
+                    if (id <= cursor) {
+                        continue;
+                    }
+                    if (first && since > 0 && id != since + 1) {
+                        session.close(CloseCodes.RESUME_EXPIRED, "events after " + since + " were pruned; start again without since");
+                        return;
+                    }
+                    first = false;
                     session.offerReplayed(e);
-                    cursor = e.event().id();
+                    cursor = id;
                 }
-                if (batch.size() < BATCH && session.goLive(hub::lastId)) {
+                if (batch.size() < ReplayBatches.SIZE && session.goLive(hub::lastId)) {
                     return;
                 }
             }

@@ -8,6 +8,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The scopes of the listeners with open sessions, as {@code tmi.listener_scope} gives them (JSON
@@ -18,9 +19,33 @@ final class Scopes {
     /** What a listener that no longer exists may read: nothing. */
     private static final String NOTHING = "{\"kinds\": {}, \"targets\": {}}";
     private final Map<String, String> byListener = new ConcurrentHashMap<>();
+    /** Counts the notified subscription changes: a load begun before the last one may hold a scope from before it. */
+    private final AtomicLong changes = new AtomicLong();
 
-    void put(String listener, String scope) {
-        byListener.put(listener, scope);
+    /** Subscriptions changed (NOTIFY tmi_listeners): loads begun before now must not store what they read. */
+    void changed() {
+        changes.incrementAndGet();
+    }
+
+    /** The count of changes a load starts at, for {@link #put}. */
+    long generation() {
+        return changes.get();
+    }
+
+    /**
+     * Stores what a load that began at {@code generation} read, unless subscriptions changed
+     * since: then a later load (the reader's, on the notification) has the newer scopes.
+     */
+    void put(Map<String, String> found, long generation) {
+        synchronized (changes) {
+            if (changes.get() == generation) {
+                byListener.putAll(found);
+            }
+        }
+    }
+
+    boolean holds(String listener) {
+        return byListener.containsKey(listener);
     }
 
     void remove(String listener) {

@@ -3,7 +3,9 @@ package io.tmidb.gateway.internal.ws;
 
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Events read together through {@code tmi.events_seen}, each with its payload for the viewers
@@ -19,9 +21,17 @@ final class SeenBatch {
 
     private final List<EventFrames> events = new ArrayList<>();
     private final Fetcher fetcher;
+    /** The viewers the batch was read for: an event without a payload for one of them is hidden from it. */
+    private final Set<Viewer> asked;
 
-    SeenBatch(Fetcher fetcher) {
+    SeenBatch(Fetcher fetcher, List<Viewer> asked) {
         this.fetcher = fetcher;
+        this.asked = new HashSet<>(asked);
+    }
+
+    /** Whether the batch was read for {@code viewer} (else {@link #fetch} reads it). */
+    boolean asked(Viewer viewer) {
+        return asked.contains(viewer);
     }
 
     List<EventFrames> events() {
@@ -38,6 +48,7 @@ final class SeenBatch {
 
     /** Fills in {@code viewer}'s payloads; a failure is unchecked: the session asking cannot be served. */
     void fetch(Viewer viewer) {
+        asked.add(viewer);
         if (events.isEmpty()) {
             return;
         }
@@ -48,7 +59,9 @@ final class SeenBatch {
                 EventFrames mine = events.get(i);
                 EventFrames theirs = i < again.events.size() ? again.events.get(i) : null;
                 // ids are gap-free, so the same events come back; one that did not stays hidden
-                mine.seen(viewer, theirs != null && theirs.event().id() == mine.event().id() ? theirs.payload(viewer) : null);
+                if (theirs != null && theirs.event().id() == mine.event().id() && theirs.payload(viewer) != null) {
+                    mine.seen(viewer, theirs.payload(viewer));
+                }
             }
         } catch (SQLException e) {
             throw new UnreadableException(e);

@@ -24,15 +24,18 @@ import java.util.Map;
  */
 final class WsDatabase implements AutoCloseable {
     static final ObjectMapper JSON = new ObjectMapper();
-    private static final String SEEN = "SELECT event_id, ts::text, event_type, kind, target_id::text, seen"
+    private static final String SEEN = "SELECT event_id, ts::text, event_type, kind, target_id::text, readers, seen"
             + " FROM tmi.events_seen(?, ?, ?::jsonb)";
     private final SchemaListener.Opener opener;
     private final Scopes scopes;
     private Connection connection;
     private EventCursorReader<SeenRow> replays;
 
-    /** A row of {@code tmi.events_seen}: the event and, per viewer asked for, its payload (null: hidden). */
-    record SeenRow(Event event, String[] seen) {
+    /**
+     * A row of {@code tmi.events_seen}: the event and one payload, with the viewers (their 1-based
+     * places in the list asked for) that read it; an event hidden from all comes once with none.
+     */
+    record SeenRow(Event event, Integer[] readers, String seen) {
     }
 
     WsDatabase(SchemaListener.Opener opener, Scopes scopes) {
@@ -70,12 +73,12 @@ final class WsDatabase implements AutoCloseable {
     /** The reader of {@code tmi.events_seen} on {@code c}. */
     static EventCursorReader<SeenRow> reader(Connection c) throws SQLException {
         return new EventCursorReader<>(c, SEEN, rs -> {
-            Array seen = rs.getArray(6);
+            Array readers = rs.getArray(6);
             try {
                 return new SeenRow(new Event(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5)),
-                        (String[]) seen.getArray());
+                        (Integer[]) readers.getArray(), rs.getString(7));
             } finally {
-                seen.free();
+                readers.free();
             }
         });
     }
@@ -86,13 +89,17 @@ final class WsDatabase implements AutoCloseable {
      */
     static SeenBatch eventsSeen(EventCursorReader<SeenRow> reader, long afterId, int max, List<Viewer> viewers, Scopes scopes)
             throws SQLException {
-        SeenBatch batch = new SeenBatch((after, n, more) -> eventsSeen(reader, after, n, more, scopes));
+        SeenBatch batch = new SeenBatch((after, n, more) -> eventsSeen(reader, after, n, more, scopes), viewers);
+        EventFrames frames = null;
         for (SeenRow row : reader.after(afterId, max, scopes.readers(viewers))) {
-            EventFrames frames = new EventFrames(row.event(), batch);
-            for (int i = 0; i < viewers.size(); i++) {
-                frames.seen(viewers.get(i), row.seen()[i]);
+            // the rows of one event follow each other, one per distinct payload
+            if (frames == null || frames.event().id() != row.event().id()) {
+                frames = new EventFrames(row.event(), batch);
+                batch.add(frames);
             }
-            batch.add(frames);
+            for (Integer n : row.readers()) {
+                frames.seen(viewers.get(n - 1), row.seen());
+            }
         }
         return batch;
     }
@@ -108,6 +115,7 @@ final class WsDatabase implements AutoCloseable {
     }
 
     static List<String> loadScopes(Connection c, Collection<String> listeners, Scopes scopes) throws SQLException {
+        long generation = scopes.generation();
         Map<String, String> found = new HashMap<>();
         try (PreparedStatement ps = c.prepareStatement(
                 "SELECT l.name, tmi.listener_scope(l.name)::text FROM tmi.listener l WHERE l.name = ANY (?)")) {
@@ -118,7 +126,7 @@ final class WsDatabase implements AutoCloseable {
                 }
             }
         }
-        found.forEach(scopes::put);
+        scopes.put(found, generation);
         List<String> gone = listeners.stream().filter(l -> !found.containsKey(l)).toList();
         gone.forEach(scopes::remove);
         return gone;

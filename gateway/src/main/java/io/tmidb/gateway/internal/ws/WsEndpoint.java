@@ -43,6 +43,7 @@ public final class WsEndpoint implements AutoCloseable {
     private final int capacity;
     private final EventReader reader;
     private final WsDatabase db;
+    private final ReplayBatches replayBatches;
     private final Scopes scopes;
     private final Map<String, WsSession> sessions = new ConcurrentHashMap<>();
     private final Map<String, ScheduledFuture<?>> expiries = new ConcurrentHashMap<>();
@@ -60,6 +61,7 @@ public final class WsEndpoint implements AutoCloseable {
         this.capacity = capacity;
         this.reader = reader;
         this.db = db;
+        this.replayBatches = new ReplayBatches(db);
         this.scopes = scopes;
         timers.setRemoveOnCancelPolicy(true);
     }
@@ -72,6 +74,11 @@ public final class WsEndpoint implements AutoCloseable {
                 new WsDatabase(opener, scopes), scopes);
         tokens.subscribe(ws::revoked);
         ws.timers.scheduleAtFixedRate(ws::heartbeats, heartbeat.toMillis(), heartbeat.toMillis(), TimeUnit.MILLISECONDS);
+        long window = DeliveryTimings.window();
+        if (window > 0) {
+            DeliveryTimings timings = ws.reader.hub().timings();
+            ws.timers.scheduleAtFixedRate(timings::logWindow, window, window, TimeUnit.SECONDS);
+        }
         ws.timers.scheduleWithFixedDelay(ws::refreshScopes, scopeRefresh.toMillis(), scopeRefresh.toMillis(), TimeUnit.MILLISECONDS);
         return ws;
     }
@@ -91,7 +98,7 @@ public final class WsEndpoint implements AutoCloseable {
     }
 
     private void connected(WsContext ctx) {
-        WsSession s = new WsSession(ctx.session, capacity, writers);
+        WsSession s = new WsSession(ctx.session, capacity, writers, reader.hub().timings());
         sessions.put(ctx.sessionId(), s);
         String header = ctx.header("Authorization");
         String token = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).trim() : ctx.queryParam("token");
@@ -152,7 +159,9 @@ public final class WsEndpoint implements AutoCloseable {
             return;
         }
         String listener = speaker ? path : claimed;
-        if (listener != null) {
+        // a scope held is reloaded when subscriptions change and every ws-scope-refresh, which closes the sessions of a
+        // dropped listener: only a listener not held yet is looked up (10,000 clients of a few listeners: a few queries)
+        if (listener != null && !scopes.holds(listener)) {
             try {
                 if (!db.loadScopes(List.of(listener)).isEmpty()) {
                     s.close(CloseCodes.UNKNOWN_LISTENER, "listener " + listener + " does not exist");
@@ -210,7 +219,11 @@ public final class WsEndpoint implements AutoCloseable {
         }
         s.subscribe(filter, from);
         hub.add(s);
-        replays.execute(new Replay(s, from, hub, db));
+        if (s.state() == WsSession.State.CLOSED) {
+            // closed while subscribing: its gone() may have run before the add
+            hub.remove(s);
+        }
+        replays.execute(new Replay(s, from, hub, replayBatches));
     }
 
     /**

@@ -4,6 +4,9 @@ package io.tmidb.gateway.internal.ws;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.eclipse.jetty.websocket.api.Callback;
 import org.eclipse.jetty.websocket.api.Session;
+import org.eclipse.jetty.websocket.common.WebSocketSession;
+import org.eclipse.jetty.websocket.core.Frame;
+import org.eclipse.jetty.websocket.core.OpCode;
 
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
@@ -32,20 +35,26 @@ final class WsSession {
     private final Session socket;
     private final int capacity;
     private final Executor writers;
-    private final ConcurrentLinkedQueue<String> pending = new ConcurrentLinkedQueue<>();
+    private final DeliveryTimings timings;
+    private final ConcurrentLinkedQueue<Outgoing> pending = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean draining = new AtomicBoolean();
     private final AtomicInteger inFlight = new AtomicInteger();
     private final Write write = new Write();
     private State state = State.CONNECTED;
     private long considered;
     private String listener;
-    private ClientFilter filter;
+    private volatile ClientFilter filter;
     private volatile Viewer viewer;
 
-    WsSession(Session socket, int capacity, Executor writers) {
+    WsSession(Session socket, int capacity, Executor writers, DeliveryTimings timings) {
         this.socket = socket;
         this.capacity = capacity;
         this.writers = writers;
+        this.timings = timings;
+    }
+
+    /** A frame waiting for the socket's writer, with when it was queued (when timings are on). */
+    private record Outgoing(String text, long queued) {
     }
 
     String listener() {
@@ -59,6 +68,11 @@ final class WsSession {
 
     synchronized State state() {
         return state;
+    }
+
+    /** What the client asked for, once subscribed (null before); it never changes after. */
+    ClientFilter filter() {
+        return filter;
     }
 
     /** Who reads and which fields, once subscribed (null before). */
@@ -190,20 +204,62 @@ final class WsSession {
             return;
         }
         inFlight.incrementAndGet();
-        pending.add(text);
+        pending.add(new Outgoing(text, timings.now()));
         if (draining.compareAndSet(false, true)) {
             writers.execute(this::drain);
         }
     }
 
-    /** Hands the queued frames to Jetty, in order; runs on the writers pool, once per session at a time. */
+    /**
+     * Hands the queued frames to Jetty, in order; runs on the writers pool, once per session at a
+     * time. Frames that are queued together go out in one socket write: all but the last are
+     * batched by Jetty's frame flusher, and the last (not batched) flushes them.
+     */
     private void drain() {
         do {
-            for (String text = pending.poll(); text != null; text = pending.poll()) {
-                socket.sendText(text, write);
+            Outgoing out = pending.poll();
+            while (out != null) {
+                Outgoing next = pending.poll();
+                send(out, next != null);
+                out = next;
             }
             draining.set(false);
         } while (!pending.isEmpty() && draining.compareAndSet(false, true));
+    }
+
+    private void send(Outgoing out, boolean more) {
+        Callback done = write;
+        if (timings.on()) {
+            timings.record(DeliveryTimings.Stage.QUEUED, out.queued());
+            done = new TimedWrite(timings.now());
+        }
+        if (socket instanceof WebSocketSession jetty) {
+            Callback callback = done;
+            jetty.getCoreSession().sendFrame(new Frame(OpCode.TEXT, out.text()),
+                    org.eclipse.jetty.util.Callback.from(callback::succeed, callback::fail), more);
+        } else {
+            socket.sendText(out.text(), done);
+        }
+    }
+
+    /** A write that records how long the socket's writer took (timings on). */
+    private final class TimedWrite implements Callback {
+        private final long handed;
+
+        TimedWrite(long handed) {
+            this.handed = handed;
+        }
+
+        @Override
+        public void succeed() {
+            timings.record(DeliveryTimings.Stage.WRITTEN, handed);
+            write.succeed();
+        }
+
+        @Override
+        public void fail(Throwable x) {
+            write.fail(x);
+        }
     }
 
     /** The callback of one write: the frame has left the queue. */
