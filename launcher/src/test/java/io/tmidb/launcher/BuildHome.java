@@ -4,6 +4,7 @@ package io.tmidb.launcher;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.stream.Stream;
 
 /**
@@ -33,5 +34,14 @@ final class BuildHome {
             Files.createSymbolicLink(lib.resolve("s3server"), s3server);
         }
         return lib;
+    }
+
+    /** Deletes the temporary tree a node test made (its clusters, homes and copies), files first. */
+    static void deleteTree(Path base) throws IOException {
+        try (Stream<Path> files = Files.walk(base)) {
+            for (Path p : (Iterable<Path>) files.sorted(Comparator.reverseOrder())::iterator) {
+                Files.deleteIfExists(p);
+            }
+        }
     }
 }

@@ -26,7 +26,6 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -85,11 +84,7 @@ class EnginesIT {
         if (dataDir != null && Files.exists(dataDir)) {
             run(Map.of(), "tmidbd", "stop", "-D", dataDir.toString());
         }
-        try (Stream<Path> files = Files.walk(base)) {
-            for (Path p : (Iterable<Path>) files.sorted(Comparator.reverseOrder())::iterator) {
-                Files.deleteIfExists(p);
-            }
-        }
+        BuildHome.deleteTree(base);
     }
 
     @Test

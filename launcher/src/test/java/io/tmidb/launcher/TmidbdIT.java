@@ -30,7 +30,6 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -82,11 +81,7 @@ class TmidbdIT {
     @AfterAll
     void removeBase() throws Exception {
         run("tmidbd", "stop", "-D", dataDir.toString());
-        try (Stream<Path> files = Files.walk(base)) {
-            for (Path p : (Iterable<Path>) files.sorted(Comparator.reverseOrder())::iterator) {
-                Files.deleteIfExists(p);
-            }
-        }
+        BuildHome.deleteTree(base);
     }
 
     @Test
