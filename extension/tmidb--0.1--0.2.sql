@@ -2943,6 +2943,62 @@ GRANT EXECUTE ON FUNCTION tmi.record_relay_forgery(text, bigint, bigint, text) T
 -- end of the relay's verification
 
 -------------------------------------------------------------------------------
+-- Partition maintenance locks ts_obs while it moves parked rows into a new
+-- partition: a statement planned over the partitions as they were and run after
+-- the move saw neither the rows nor their partition.
+-------------------------------------------------------------------------------
+CREATE OR REPLACE FUNCTION tmi.maintain_partitions(ahead interval DEFAULT '4 weeks')
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog
+AS $fn$
+DECLARE
+    week      timestamptz;
+    created   integer := 0;
+    part      text;
+    locked    boolean := false;
+BEGIN
+    IF ahead IS NULL OR ahead < interval '0' THEN
+        RAISE EXCEPTION 'ahead must be a non-negative interval'
+            USING ERRCODE = '22023', DETAIL = pg_catalog.format('ahead = %s', ahead),
+                  HINT = 'Pass how far ahead of now partitions should exist, e.g. ''4 weeks''.';
+    END IF;
+    IF tmi.storage_mode() <> 'native' THEN
+        RETURN 0;  -- TimescaleDB creates chunks on demand
+    END IF;
+    -- one maintainer at a time; concurrent callers wait, then find the work done
+    PERFORM pg_advisory_xact_lock(pg_catalog.hashtext('tmi.maintain_partitions'));
+
+    FOR week IN
+        SELECT w FROM generate_series(date_trunc('week', now() - interval '1 week'),
+                                      now() + ahead, interval '1 week') AS w
+        UNION
+        SELECT DISTINCT date_trunc('week', ts) FROM tmi.ts_obs_default
+        ORDER BY 1
+    LOOP
+        part := 'ts_obs_p' || to_char(week, 'YYYYMMDD');
+        CONTINUE WHEN to_regclass('tmi.' || quote_ident(part)) IS NOT NULL;
+        -- ATTACH alone locks ts_obs less strongly: a statement planned over the old partitions
+        -- but run after this commits would see neither the moved rows nor their new partition
+        IF NOT locked THEN
+            LOCK TABLE tmi.ts_obs IN ACCESS EXCLUSIVE MODE;
+            locked := true;
+        END IF;
+        -- rows already parked in the default partition move with the new range
+        EXECUTE format('CREATE TABLE tmi.%I (LIKE tmi.ts_obs INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', part);
+        EXECUTE format('WITH moved AS (DELETE FROM tmi.ts_obs_default WHERE ts >= %L AND ts < %L RETURNING *)'
+                       ' INSERT INTO tmi.%I SELECT * FROM moved',
+                       week, week + interval '1 week', part);
+        PERFORM tmi.index_ts_obs(('tmi.' || quote_ident(part))::regclass);
+        EXECUTE format('ALTER TABLE tmi.ts_obs ATTACH PARTITION tmi.%I FOR VALUES FROM (%L) TO (%L)',
+                       part, week, week + interval '1 week');
+        created := created + 1;
+    END LOOP;
+    RETURN created;
+END
+$fn$;
+
+-------------------------------------------------------------------------------
 -- The worker's role. tmidb-worker does an admin's work on tmiDB's data
 -- (mapping, schema versions, alarms, connectors, the relay, retention):
 -- tmi_worker, a member of tmi_admin, holds exactly that, and tmidbd's login for

@@ -112,6 +112,7 @@ DECLARE
     week      timestamptz;
     created   integer := 0;
     part      text;
+    locked    boolean := false;
 BEGIN
     IF ahead IS NULL OR ahead < interval '0' THEN
         RAISE EXCEPTION 'ahead must be a non-negative interval'
@@ -133,6 +134,12 @@ BEGIN
     LOOP
         part := 'ts_obs_p' || to_char(week, 'YYYYMMDD');
         CONTINUE WHEN to_regclass('tmi.' || quote_ident(part)) IS NOT NULL;
+        -- ATTACH alone locks ts_obs less strongly: a statement planned over the old partitions
+        -- but run after this commits would see neither the moved rows nor their new partition
+        IF NOT locked THEN
+            LOCK TABLE tmi.ts_obs IN ACCESS EXCLUSIVE MODE;
+            locked := true;
+        END IF;
         -- rows already parked in the default partition move with the new range
         EXECUTE format('CREATE TABLE tmi.%I (LIKE tmi.ts_obs INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', part);
         EXECUTE format('WITH moved AS (DELETE FROM tmi.ts_obs_default WHERE ts >= %L AND ts < %L RETURNING *)'

@@ -11,13 +11,18 @@ import org.junit.jupiter.params.provider.ValueSource;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import static io.tmidb.testkit.Sql.assertFails;
 import static io.tmidb.testkit.Sql.scalar;
 import static io.tmidb.testkit.Sql.scalarLong;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
@@ -92,6 +97,45 @@ class TimeSeriesIT {
             st.execute("SELECT tmi.observe('" + id + "', now() + interval '7 days', '{\"v\": 2}')");
             assertEquals(0, scalarLong(c, "SELECT count(*) FROM tmi.ts_obs_default"));
             assertFails(c, "22023", "SELECT tmi.maintain_partitions('-1 day')");
+        }
+    }
+
+    /**
+     * Moving parked rows into a new partition must not hide them from a statement that runs at the
+     * same time: one planned over the partitions as they were but run after the move committed would
+     * find the default partition empty and the new partition not in its plan (seen as ts_obs counted
+     * 0 right after a restore, while the worker moved the restored rows).
+     */
+    @Test
+    void statementsDuringMaintenanceSeeEveryRow(TestDatabase db) throws Exception {
+        int weeks = 60;
+        int perWeek = 5;
+        try (Connection c = db.connect(); Statement st = c.createStatement()) {
+            String id = scalar(c, "SELECT tmi.add_target('probe', 'probe', '{}', 'parked')");
+            st.execute("SELECT tmi.observe('" + id + "', timestamptz '1980-01-07 00:00Z' + w * interval '1 week'"
+                    + " + r * interval '1 hour', '{\"v\": 1}') FROM generate_series(0, " + (weeks - 1) + ") w,"
+                    + " generate_series(1, " + perWeek + ") r");
+            assertEquals(weeks * perWeek, scalarLong(c, "SELECT count(*) FROM tmi.ts_obs_default"));
+            String count = "SELECT count(*) FROM tmi.ts_obs WHERE target_id = '" + id + "'";
+            AtomicBoolean maintaining = new AtomicBoolean(true);
+            CompletableFuture<List<Long>> seen = CompletableFuture.supplyAsync(() -> {
+                List<Long> counts = new ArrayList<>();
+                try (Connection reader = db.connect()) {
+                    while (maintaining.get()) {
+                        counts.add(scalarLong(reader, count));
+                    }
+                } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+                return counts;
+            });
+            Thread.sleep(100);  // the reader is running
+            assertEquals(weeks, scalarLong(c, "SELECT tmi.maintain_partitions('0')"));
+            maintaining.set(false);
+            List<Long> counts = seen.get(60, TimeUnit.SECONDS);
+            assertEquals(0, scalarLong(c, "SELECT count(*) FROM tmi.ts_obs_default"));
+            assertTrue(counts.size() > 1, "the reader ran during maintenance: " + counts.size() + " statements");
+            assertEquals(Set.of((long) weeks * perWeek), Set.copyOf(counts), "what the reader counted");
         }
     }
 }
