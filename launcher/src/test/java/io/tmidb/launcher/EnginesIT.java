@@ -92,11 +92,8 @@ class EnginesIT {
     void timescaleInstalledWhileTheNodeRunsIsWrittenAndARestartIsAnnounced() throws Exception {
         assumeTrue(Files.exists(control), "TimescaleDB is not installed in this PostgreSQL");
         Files.move(control, hidden);
-        Result init = run(Map.of(), "tmidbd", "init", "-D", dataDir.toString(), "-p", String.valueOf(freePort()));
-        assertEquals(0, init.exitCode, init.output);
+        startNode();
         assertFalse(conf().contains("timescaledb"), conf());
-        Result start = run(Map.of(), "tmidbd", "start", "-D", dataDir.toString());
-        assertEquals(0, start.exitCode, start.output);
         psql("SELECT tmi.observe(tmi.add_target('m' || i, 'meter', '{}', 'M' || i), '2026-11-02 00:00Z', jsonb_build_object('kwh', i))"
                 + " FROM generate_series(1, 20) i");
         assertEquals("native", psql("SELECT tmi.storage_mode()"));
@@ -177,6 +174,7 @@ class EnginesIT {
     @Test
     @Order(4)
     void theStoredLogicJarIsInstalledAndUseHostCreatesPlJavaOrSaysWhyNot() throws Exception {
+        startNode();
         Path jar = ExtensionFiles.storedLogicJar(pg);
         assertTrue(Files.isRegularFile(jar), "tmidbd installed " + jar + " with the extension files");
         try (Stream<Path> libs = Files.list(home.resolve("lib"))) {
@@ -201,6 +199,7 @@ class EnginesIT {
     @Test
     @Order(5)
     void aServerBinaryReplacedUnderTheRunningServerIsReported() throws Exception {
+        startNode();
         Path binary = pg.binDir().resolve("postgres");
         Result before = run(Map.of(), "tmictl", "status", "-D", dataDir.toString());
         assertFalse(before.output.contains("binaries"), before.output);
@@ -232,6 +231,17 @@ class EnginesIT {
     }
 
     private record Result(int exitCode, String output) {
+    }
+
+    /** The node the tests share, made and started by the first test that needs it (TimescaleDB's run where it is installed). */
+    private void startNode() throws Exception {
+        if (Files.exists(dataDir)) {
+            return;
+        }
+        Result init = run(Map.of(), "tmidbd", "init", "-D", dataDir.toString(), "-p", String.valueOf(freePort()));
+        assertEquals(0, init.exitCode, init.output);
+        Result start = run(Map.of(), "tmidbd", "start", "-D", dataDir.toString());
+        assertEquals(0, start.exitCode, start.output);
     }
 
     private String conf() throws IOException {
