@@ -2999,30 +2999,28 @@ END
 $fn$;
 
 -------------------------------------------------------------------------------
--- The worker's role. tmidb-worker does an admin's work on tmiDB's data
--- (mapping, schema versions, alarms, connectors, the relay, retention):
--- tmi_worker, a member of tmi_admin, holds exactly that, and tmidbd's login for
--- the worker (tmidb_worker) is a member of tmi_worker. It is no superuser: it
--- cannot create objects in tmi, read pg_authid, ALTER SYSTEM, create roles or
--- drop the extension. The DDL its work needs runs in functions owned by the
--- extension's owner: partitions (tmi.maintain_partitions, tmi.apply_retention)
--- and the API schemas where schema versions make their views
--- (tmi.prepare_api_schema).
+-- The worker's role, tmi_worker: a speaker with the tables and functions of
+-- tmidb-worker's work (granted at the end of this script, once every function
+-- exists), no admin and no superuser; tmidbd's login for the worker
+-- (tmidb_worker) is a member of it. The DDL its work needs runs in functions
+-- owned by the extension's owner: partitions (tmi.maintain_partitions,
+-- tmi.apply_retention) and the API schemas where schema versions make their
+-- views (tmi.prepare_api_schema); the views belong to tmi_worker.
 -------------------------------------------------------------------------------
 DO $roles$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'tmi_worker') THEN
         CREATE ROLE tmi_worker NOLOGIN;
     END IF;
-    GRANT tmi_admin TO tmi_worker;
 END
 $roles$;
 ALTER FUNCTION tmi.maintain_partitions(interval) SECURITY DEFINER;
 ALTER FUNCTION tmi.apply_retention() SECURITY DEFINER;
 
 -- The API schema of a schema version, with the front door's /rpc functions: created when
--- missing, usable by tmiDB's roles. tmi_admin, which owns the views of every version, may create
--- them there (a role must be allowed to create in a schema to own an object of it).
+-- missing, usable by tmiDB's roles. tmi_worker, which owns the views of new versions (tmi_admin
+-- those made before 0.2), may create them there (a role must be allowed to create in a schema to
+-- own an object of it).
 CREATE FUNCTION tmi.prepare_api_schema(version integer)
 RETURNS name
 LANGUAGE plpgsql
@@ -3039,13 +3037,13 @@ BEGIN
     api := 'api_v' || version;
     EXECUTE pg_catalog.format('CREATE SCHEMA IF NOT EXISTS %I', api);
     EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA %I TO tmi_admin, tmi_speaker, tmi_listener, tmi_anon', api);
-    EXECUTE pg_catalog.format('GRANT CREATE ON SCHEMA %I TO tmi_admin', api);
+    EXECUTE pg_catalog.format('GRANT CREATE ON SCHEMA %I TO tmi_admin, tmi_worker', api);
     PERFORM tmi.install_api_functions(api);
     RETURN api;
 END
 $fn$;
 COMMENT ON FUNCTION tmi.prepare_api_schema(integer) IS
-    'Creates the API schema api_vN of a schema version when missing, with its /rpc functions; tmi_admin may create its views there';
+    'Creates the API schema api_vN of a schema version when missing, with its /rpc functions; tmi_worker may create its views there';
 REVOKE ALL ON FUNCTION tmi.prepare_api_schema(integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tmi.prepare_api_schema(integer) TO tmi_admin;
 -- end of the worker's role
@@ -3086,3 +3084,33 @@ COMMENT ON FUNCTION tmi.run_connector(text) IS
 REVOKE ALL ON FUNCTION tmi.run_connector(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tmi.run_connector(text) TO tmi_admin;
 -- end of Clients configure over REST
+
+-------------------------------------------------------------------------------
+-- The worker's privileges (its role is made above): a speaker with the tables
+-- and functions of tmidb-worker's work. It cannot read or change who may see
+-- what (listeners, their subscriptions, tokens and the key that signs them),
+-- how long data is kept, alarm rules, connectors' definitions or the stored
+-- logic's host.
+-------------------------------------------------------------------------------
+GRANT tmi_speaker TO tmi_worker;
+GRANT SELECT, INSERT, UPDATE, DELETE ON
+    tmi.target, tmi.ts_obs, tmi.geo_trace, tmi.raw_bucket, tmi.kind_attr, tmi.model_versions,
+    tmi.schema_pending, tmi.mapping_rule, tmi.stream_def, tmi.alarm_state, tmi.alarm_pending,
+    tmi.alarm_event, tmi.event_log, tmi.relay_cursor, tmi.ingest_connector, tmi.preview_request,
+    tmi.file_attachment, tmi.file_upload, tmi.file_trash, tmi.file_store
+    TO tmi_worker;
+-- what it reads but does not decide
+GRANT SELECT ON tmi.alarm_rule, tmi.config, tmi.retention, tmi.retention_applied, tmi.connectors TO tmi_worker;
+GRANT USAGE ON ALL SEQUENCES IN SCHEMA tmi TO tmi_worker;
+GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA tmi TO tmi_worker;
+REVOKE EXECUTE ON FUNCTION
+    tmi.add_listener(text), tmi.drop_listener(text), tmi.subscribe(text, uuid, text[]),
+    tmi.subscribe(text, text, text[]), tmi.unsubscribe(text, uuid), tmi.unsubscribe(text, text),
+    tmi.listener_scope(text), tmi.fields_of(text, uuid),
+    tmi.issue_token(text, text, interval), tmi.issue_token(text, interval), tmi.revoke_tokens(text, text),
+    tmi.revoke_tokens(text), tmi.jwt_secret(),
+    tmi.set_retention(text, interval), tmi.add_alarm(text, text, text, double precision, double precision, interval, text, boolean),
+    tmi.ack_alarm(bigint), tmi.add_connector(text, text, interval, text, jsonb, text), tmi.drop_connector(text),
+    tmi.use_host(text, text),
+    tmi.storage_migration_begin(text), tmi.storage_migration_copy(regclass), tmi.storage_migration_finish()
+    FROM tmi_worker;

@@ -23,7 +23,6 @@ BEGIN
     END LOOP;
     GRANT tmi_speaker TO tmi_admin;
     GRANT tmi_listener TO tmi_speaker;
-    GRANT tmi_admin TO tmi_worker;
 END
 $roles$;
 

@@ -24,7 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The worker's login ({@value Node#WORKER}, a member of the extension's tmi_worker) can do the
  * worker's work and no more. The work itself is shown by every worker test, which runs as this
  * login (WorkerLogin): mapping, schema versions, alarms, connectors, the relay, partitions; here
- * what it is refused, and retention, whose partitions it drops through the extension's owner.
+ * what it is refused (a superuser's powers and an admin's decisions), and retention, whose
+ * partitions it drops through the extension's owner.
  */
 @TmidbTest
 class WorkerRoleIT {
@@ -46,7 +47,24 @@ class WorkerRoleIT {
                     "CREATE ROLE intruder",
                     "SET ROLE postgres",
                     "COPY (SELECT 1) TO PROGRAM 'true'",
-                    "SELECT pg_read_file('postgresql.conf')")) {
+                    "SELECT pg_read_file('postgresql.conf')",
+                    // an admin's decisions: who sees what, tokens and their key, retention, alarms, connectors, the host
+                    "SET ROLE tmi_admin",
+                    "SELECT * FROM tmi.listener",
+                    "SELECT * FROM tmi.listener_subscription",
+                    "SELECT * FROM tmi.token",
+                    "SELECT * FROM tmi.server_secret",
+                    "SELECT tmi.jwt_secret()",
+                    "SELECT tmi.issue_token('tmi_admin', 'intruder', '1 hour')",
+                    "SELECT tmi.revoke_tokens('tmi_admin', 'intruder')",
+                    "SELECT tmi.add_listener('intruder')",
+                    "SELECT tmi.subscribe('intruder', gen_random_uuid())",
+                    "SELECT tmi.set_retention(NULL, '1 second')",
+                    "DELETE FROM tmi.retention",
+                    "INSERT INTO tmi.alarm_rule DEFAULT VALUES",
+                    "SELECT tmi.add_connector('intruder', 'http://127.0.0.1:1/', '1 hour')",
+                    "SELECT tmi.use_host('worker')",
+                    "UPDATE tmi.config SET value = 'pljava'")) {
                 assertState(w, "42501", refused);
             }
             // its work: the front door an admin has, and the functions that run as the extension's owner

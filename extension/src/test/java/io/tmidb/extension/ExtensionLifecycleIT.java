@@ -67,9 +67,11 @@ class ExtensionLifecycleIT {
             assertEquals(Set.of("tmi_admin", "tmi_speaker", "tmi_listener", "tmi_anon", "tmi_preview", "tmi_worker"),
                     Sql.set(c, "SELECT rolname FROM pg_roles WHERE rolname LIKE 'tmi\\_%'"));
             assertEquals(Set.of("true"), Sql.set(c, "SELECT pg_has_role('tmi_admin', 'tmi_speaker', 'USAGE')::text"));
-            // the worker's role: an admin's rights, no login of its own, nothing of a superuser's
-            assertEquals(Set.of("true false false false"), Sql.set(c, "SELECT pg_has_role('tmi_worker', 'tmi_admin', 'USAGE') || ' '"
-                    + " || rolcanlogin || ' ' || rolsuper || ' ' || rolcreaterole FROM pg_roles WHERE rolname = 'tmi_worker'"));
+            // the worker's role: a speaker's rights (and its work's), no admin's, no login of its own,
+            // nothing of a superuser's
+            assertEquals(Set.of("true false false false false"), Sql.set(c, "SELECT pg_has_role('tmi_worker', 'tmi_speaker', 'USAGE')"
+                    + " || ' ' || pg_has_role('tmi_worker', 'tmi_admin', 'USAGE') || ' ' || rolcanlogin || ' ' || rolsuper"
+                    + " || ' ' || rolcreaterole FROM pg_roles WHERE rolname = 'tmi_worker'"));
         }
     }
 

@@ -15,9 +15,10 @@ import java.util.Set;
  * The typed views of one schema version of a kind: {@code api_vN.<kind>} (one row per target,
  * one column per attribute), {@code api_vN.<kind>_obs} (one row per observation, one column per
  * field) and {@code api_vN.<kind>_latest} (the latest observation of each target), beside the
- * front door's /rpc functions (tmi.install_api_functions). They read as their owner, tmi_admin,
- * and show each caller only what tmi.caller_scope() allows (all of it to speakers; to a listener
- * its subscribed targets and fields), worked out once per statement rather than once per row.
+ * front door's /rpc functions (tmi.install_api_functions). They read as their owner, tmi_worker
+ * (which reads targets and observations as a speaker does), and show each caller only what
+ * tmi.caller_scope() allows (all of it to speakers; to a listener its subscribed targets and
+ * fields), worked out once per statement rather than once per row.
  * Speakers write targets through {@code api_vN.<kind>} (tmi.api_target_write, an upsert by
  * ext_key) and observations through {@code api_vN.<kind>_obs} (tmi.api_obs_write, which calls
  * tmi.observe); an observation row also shows its target's ext_key and the position at its time. A
@@ -54,7 +55,7 @@ final class ApiViews {
         try (Statement st = c.createStatement()) {
             // the schema and its /rpc functions as the extension's owner: the worker's role may not create schemas
             st.execute("SELECT tmi.prepare_api_schema(" + version + ")");
-            // The views read as tmi_admin (their owner) and show each caller what tmi.caller_scope() allows,
+            // The views read as tmi_worker (their owner) and show each caller what tmi.caller_scope() allows,
             // worked out once per statement (a function scan in FROM is evaluated once): listeners may not
             // read meta and payload themselves. No security_barrier: it would keep ORDER BY ... LIMIT from
             // reaching the (target_id, ts) index. Every column derived from a document goes through
@@ -78,7 +79,7 @@ final class ApiViews {
             st.execute("CREATE TRIGGER api_write INSTEAD OF INSERT ON " + obsView
                     + " FOR EACH ROW EXECUTE FUNCTION tmi.api_obs_write(" + literal(kind) + ", " + literal(renamedObs + "}") + ")");
             for (String v : new String[] {view, obsView, latestView}) {
-                st.execute("ALTER VIEW " + v + " OWNER TO tmi_admin");
+                st.execute("ALTER VIEW " + v + " OWNER TO tmi_worker");
                 st.execute("COMMENT ON VIEW " + v + " IS " + literal(comment));
                 st.execute("GRANT SELECT ON " + v + " TO tmi_speaker, tmi_listener");
                 st.execute("GRANT ALL ON " + v + " TO tmi_admin");
