@@ -69,12 +69,13 @@ async function route() {
   current = null;
   main.replaceChildren(h('p', { class: 'loading' }, 'Loading…'));
   try {
-    cat ??= await catalog();
+    // the page's code and the catalog (the OpenAPI document) are fetched at once, not one after the other
+    const [loaded, page] = await Promise.all([cat ?? catalog(), (pages[name] || pages.overview)()]);
+    cat = loaded;
     // pages whose functions the token may not call are not offered
-    for (const [page, fn] of Object.entries(GATED)) {
-      document.querySelector(`#nav a[href="#/${page}"]`).hidden = !cat.functions.includes(fn);
+    for (const [gated, fn] of Object.entries(GATED)) {
+      document.querySelector(`#nav a[href="#/${gated}"]`).hidden = !cat.functions.includes(fn);
     }
-    const page = await (pages[name] || pages.overview)();
     if (seq !== shown) return;
     const view = h('section', { class: `page page-${name}` });
     main.replaceChildren(view);

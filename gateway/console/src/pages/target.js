@@ -25,7 +25,17 @@ export async function render(view, { catalog, args }) {
   const info = catalog.kinds.find((k) => k.kind === kind);
   if (!info) throw new Error(`No kind "${kind}" this token may read`);
   const base = `/${encodeURIComponent(kind)}`;
-  const { data: rows, headers } = await request(url(base, { target_id: `eq.${id}` }));
+  const obs = `${base}_obs`;
+  async function extent() {
+    const q = (dir) => get(url(obs, { target_id: `eq.${id}`, select: 'ts', order: `ts.${dir}`, limit: 1 }));
+    const [first, last] = await Promise.all([q('asc'), q('desc')]);
+    return first.length ? [Date.parse(first[0].ts), Date.parse(last[0].ts)] : null;
+  }
+  // what the first chart needs, asked at once rather than one answer after the other: the target,
+  // its latest reading (the fields the token reads: a listener's hidden fields read as null there)
+  // and the span of its readings
+  const [{ data: rows, headers }, [latest], span] = await Promise.all([
+    request(url(base, { target_id: `eq.${id}` })), get(url(`${base}_latest`, { target_id: `eq.${id}` })), extent()]);
   if (!rows.length) throw new Error(`No target ${id} of kind ${kind} this token may read`);
   const t = rows[0];
   const version = headers.get('Content-Profile') || info.version;
@@ -55,18 +65,11 @@ export async function render(view, { catalog, args }) {
     h('section', { 'aria-labelledby': 'alarms-h' }, h('h2', { id: 'alarms-h' }, 'Alarms'), alarmsBox),
     h('section', { 'aria-labelledby': 'files-h' }, h('h2', { id: 'files-h' }, 'Files'), filesBox));
 
-  const obs = `${base}_obs`;
-  // the fields the token reads: a listener's hidden fields read as null in the latest reading
-  const [latest] = await get(url(`${base}_latest`, { target_id: `eq.${id}` }));
   const fields = info.fields.filter((f) => latest && latest[f] !== null && latest[f] !== undefined);
   const plots = new Map();
-  async function extent() {
-    const q = (dir) => get(url(obs, { target_id: `eq.${id}`, select: 'ts', order: `ts.${dir}`, limit: 1 }));
-    const [first, last] = await Promise.all([q('asc'), q('desc')]);
-    return first.length ? [Date.parse(first[0].ts), Date.parse(last[0].ts)] : null;
-  }
-  async function drawSeries() {
-    const span = await extent();
+  /** The charts over the chosen range of `known`, the span of the readings (asked again when not given). */
+  async function drawSeries(known) {
+    const span = known === undefined ? await extent() : known;
     if (!span) {
       charts.replaceChildren(h('p', { class: 'muted' }, 'No observations yet.'));
       return;
@@ -97,8 +100,16 @@ export async function render(view, { catalog, args }) {
     }));
   }
 
-  const { map, ready } = worldMap(mapBox, { label: `Position trace of ${t.ext_key || t.target_id}` });
-  const traceLayer = L.layerGroup().addTo(map);
+  let map = null;
+  let traceLayer = null;
+  // after the charts: the world outline (parsed once, drawn on each map) then waits for no chart
+  async function showMap() {
+    const world = worldMap(mapBox, { label: `Position trace of ${t.ext_key || t.target_id}` });
+    map = world.map;
+    traceLayer = L.layerGroup().addTo(map);
+    await world.ready;
+    await drawTrace();
+  }
   async function drawTrace() {
     const pts = await get(url(obs, { target_id: `eq.${id}`, lat: 'not.is.null', select: 'ts,lat,lon', order: 'ts.desc', limit: TRACE }));
     traceLayer.clearLayers();
@@ -136,7 +147,7 @@ export async function render(view, { catalog, args }) {
   }
 
   rangeSel.addEventListener('change', () => drawSeries().catch((e) => charts.replaceChildren(errorBox(e))));
-  await Promise.all([drawSeries(), ready.then(drawTrace), drawAlarms(), drawFiles()]);
+  await Promise.all([drawSeries(span).then(showMap), drawAlarms(), drawFiles()]);
 
   let pending = null;
   const dirty = new Set();
@@ -158,8 +169,8 @@ export async function render(view, { catalog, args }) {
       clearTimeout(pending);
       for (const p of plots.values()) p.chart?.destroy();
       // the paths leave while their canvas is there, so that no redraw is asked of a removed one
-      traceLayer.clearLayers();
-      map.remove();
+      traceLayer?.clearLayers();
+      map?.remove();
     },
   };
 }

@@ -166,6 +166,9 @@ class ConsoleIT {
         assertTrue(missing.body().contains("PGRST125"), missing.body());
         HttpResponse<String> escape = gw.get("/console/%2E%2E/io/tmidb/gateway/Gateway.class");
         assertNotEquals(200, escape.statusCode(), escape.body());
+        // a browser showing any page of the gateway asks for its icon: none, and no error
+        HttpResponse<String> icon = gw.get("/favicon.ico");
+        assertEquals(204, icon.statusCode(), icon.body());
         // the API's own resources are still where they were
         assertEquals(200, gw.get("/bike", "Authorization", "Bearer " + gw.speaker()).statusCode());
     }

@@ -29,9 +29,12 @@ public final class ConsoleEndpoint {
             + " connect-src 'self' ws: wss:; frame-ancestors 'none'";
     private final Map<String, Optional<byte[]>> files = new ConcurrentHashMap<>();
 
-    /** Adds the console's routes; before the resources' {@code /{relation}}, which would take {@code /console}. */
+    /** Adds the console's routes; before the resources' {@code /{relation}}, which would take {@code /console} and {@code /favicon.ico}. */
     public void register(JavalinConfig cfg) {
         cfg.routes.get("/console", ctx -> serve(ctx, "index.html"));
+        // what a browser asks for beside any page it shows of the gateway (the OpenAPI document, a
+        // resource's JSON): no icon, said once a day, rather than a 404 each time
+        cfg.routes.get("/favicon.ico", ctx -> ctx.status(204).header("Cache-Control", "public, max-age=86400"));
         cfg.routes.get("/console/<path>", ctx -> serve(ctx, ctx.pathParam("path")));
     }
 
