@@ -14,6 +14,7 @@ import io.nats.client.api.MessageInfo;
 import io.nats.client.api.PublishAck;
 import io.nats.client.api.StorageType;
 import io.nats.client.api.StreamConfiguration;
+import io.nats.client.api.StreamInfo;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -30,7 +31,14 @@ import java.util.logging.Logger;
  * The connection never reconnects by itself: publishes queued while a connection is down would
  * reach the server after the reconnect, possibly after the loss of earlier ones, and the stream
  * would hold events out of order. A lost connection ends this publisher instead; the relay opens
- * a new one and publishes again from its cursor, in order.
+ * a new one, to any server of {@code nats-url}, and publishes again from its cursor, in order.
+ * <p>
+ * Each publish also names the stream sequence it must follow ({@code Nats-Expected-Last-Sequence}),
+ * counted from the stream's last sequence at connect. On a NATS cluster the stream's leader can
+ * change while publishes are in flight: those sent while there was no leader are dropped silently,
+ * and without that header the ones sent after a new leader was elected would be stored behind a
+ * gap. With it the stream refuses them, the relay starts again from the stream's tail, and the
+ * stream holds every event once, in order.
  */
 final class JetStreamPublisher implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(JetStreamPublisher.class.getName());
@@ -43,11 +51,14 @@ final class JetStreamPublisher implements AutoCloseable {
     private final Connection connection;
     private final JetStream jetStream;
     private final String stream;
+    /** The stream sequence the next publish must follow. */
+    private long expectedLast;
 
-    private JetStreamPublisher(Connection connection, String stream) throws IOException {
+    private JetStreamPublisher(Connection connection, String stream, long lastSequence) throws IOException {
         this.connection = connection;
         this.jetStream = connection.jetStream();
         this.stream = stream;
+        this.expectedLast = lastSequence;
     }
 
     /** Connects and creates the stream when it is missing. */
@@ -57,8 +68,8 @@ final class JetStreamPublisher implements AutoCloseable {
         Connection nc = null;
         try {
             nc = Nats.connect(options);
-            ensureStream(nc.jetStreamManagement(), config);
-            return new JetStreamPublisher(nc, config.stream());
+            StreamInfo info = ensureStream(nc.jetStreamManagement(), config);
+            return new JetStreamPublisher(nc, config.stream(), info.getStreamState().getLastSequence());
         } catch (IOException | JetStreamApiException | RuntimeException e) {
             if (nc != null) {
                 nc.close();
@@ -67,22 +78,35 @@ final class JetStreamPublisher implements AutoCloseable {
         }
     }
 
-    private static void ensureStream(JetStreamManagement jsm, RelayConfig config) throws IOException, JetStreamApiException {
+    /** The stream's information, after creating it when missing. */
+    private static StreamInfo ensureStream(JetStreamManagement jsm, RelayConfig config) throws IOException, JetStreamApiException {
         try {
-            jsm.getStreamInfo(config.stream());
+            StreamInfo info = jsm.getStreamInfo(config.stream());
+            int replicas = info.getConfiguration().getReplicas();
+            if (replicas != config.replicas()) {
+                // the operator's stream is left as it is: scaling moves its data between servers, and may lower its safety
+                LOG.warning(() -> "relay: stream " + config.stream() + " has " + replicas + " replica(s), not the "
+                        + config.replicas() + " that relay-stream-replicas asks for; the relay only sets replicas on a stream it"
+                        + " creates. Change the stream with: nats stream edit " + config.stream() + " --replicas "
+                        + config.replicas() + " (or set relay-stream-replicas to " + replicas + ").");
+            }
+            return info;
         } catch (JetStreamApiException e) {
             if (e.getApiErrorCode() != STREAM_NOT_FOUND) {
                 throw e;
             }
             try {
-                jsm.addStream(StreamConfiguration.builder().name(config.stream()).subjects("tmi.>")
-                        .storageType(StorageType.File).duplicateWindow(config.duplicateWindow()).build());
-                LOG.info(() -> "relay: created JetStream stream " + config.stream() + " (subjects tmi.>, duplicate window "
-                        + config.duplicateWindow() + ")");
+                StreamInfo info = jsm.addStream(StreamConfiguration.builder().name(config.stream()).subjects("tmi.>")
+                        .storageType(StorageType.File).replicas(config.replicas()).duplicateWindow(config.duplicateWindow())
+                        .build());
+                LOG.info(() -> "relay: created JetStream stream " + config.stream() + " (subjects tmi.>, " + config.replicas()
+                        + " replica(s), duplicate window " + config.duplicateWindow() + ")");
+                return info;
             } catch (JetStreamApiException raced) {
                 if (raced.getApiErrorCode() != STREAM_NAME_IN_USE) {
                     throw raced;
                 }
+                return jsm.getStreamInfo(config.stream());
             }
         }
     }
@@ -118,9 +142,13 @@ final class JetStreamPublisher implements AutoCloseable {
     }
 
     /**
-     * Publishes one event; the future completes with the stream's acknowledgement. An event too
-     * large for the server is replaced by a notice carrying its id, so the stream stays gap-free
-     * and a consumer can read the event with {@code tmi.events_since(id - 1, 1)}.
+     * Publishes one event right after the one published before it (or after the stream's last message
+     * at connect); the future completes with the stream's acknowledgement, or fails when the stream
+     * holds another sequence there. An event the stream holds already is acknowledged as a
+     * duplicate and takes no sequence, so the publishes behind it in the window fail that way and
+     * the relay starts again from the stream's tail. An event too large for the server is replaced
+     * by a notice carrying its id, so the stream stays gap-free and a consumer can read the event
+     * with {@code tmi.events_since(id - 1, 1)}.
      */
     CompletableFuture<PublishAck> publish(RelayEvent event) {
         byte[] body = body(event);
@@ -130,7 +158,7 @@ final class JetStreamPublisher implements AutoCloseable {
                     + " tmi.events_since(" + (event.eventId() - 1) + ", 1), or raise max_payload in nats-server's configuration.");
         }
         PublishOptions options = PublishOptions.builder().messageId(Long.toString(event.eventId()))
-                .expectedStream(stream).build();
+                .expectedStream(stream).expectedLastSequence(expectedLast++).build();
         try {
             return jetStream.publishAsync(event.subject(), body, options);
         } catch (RuntimeException e) {
