@@ -24,8 +24,9 @@ import java.util.function.BooleanSupplier;
  */
 final class AckWindow {
     private static final long POLL_MS = 50;
-    /** The stream's answers that its sequence is not the one a publish named (wrong last sequence, and its cluster variant). */
+    /** The stream's answers that its last message is not the one a publish named (by sequence or message id). */
     private static final int WRONG_LAST_SEQUENCE = 10071;
+    private static final int WRONG_LAST_MSG_ID = 10070;
     private static final int SEQUENCE_MISMATCH = 10063;
 
     /** What the relay does with an acknowledgement saying the stream held the event already. */
@@ -141,7 +142,8 @@ final class AckWindow {
             t = t.getCause();
         }
         boolean outOfStep = t instanceof JetStreamApiException api
-                && (api.getApiErrorCode() == WRONG_LAST_SEQUENCE || api.getApiErrorCode() == SEQUENCE_MISMATCH);
+                && (api.getApiErrorCode() == WRONG_LAST_SEQUENCE || api.getApiErrorCode() == WRONG_LAST_MSG_ID
+                || api.getApiErrorCode() == SEQUENCE_MISMATCH);
         return new RelayException("event " + eventId + " was not stored: " + t.getClass().getSimpleName() + ": " + t.getMessage(),
                 e, outOfStep);
     }

@@ -33,12 +33,13 @@ import java.util.logging.Logger;
  * would hold events out of order. A lost connection ends this publisher instead; the relay opens
  * a new one, to any server of {@code nats-url}, and publishes again from its cursor, in order.
  * <p>
- * Each publish also names the stream sequence it must follow ({@code Nats-Expected-Last-Sequence}),
- * counted from the stream's last sequence at connect. On a NATS cluster the stream's leader can
- * change while publishes are in flight: those sent while there was no leader are dropped silently,
- * and without that header the ones sent after a new leader was elected would be stored behind a
- * gap. With it the stream refuses them, the relay starts again from the stream's tail, and the
- * stream holds every event once, in order.
+ * Each publish also names the message it must follow: the first after connecting, the stream's
+ * last sequence then ({@code Nats-Expected-Last-Sequence}); each next one, the event published
+ * before it ({@code Nats-Expected-Last-Msg-Id}). On a NATS cluster the stream's leader can change
+ * while publishes are in flight: those sent to a leader that died are lost, and without these
+ * headers the ones sent after a new leader was elected would be stored behind a gap. With them the
+ * stream stores an event only right after its predecessor, refuses the others, and the relay
+ * starts again from the stream's tail: the stream holds every event once, in order.
  */
 final class JetStreamPublisher implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(JetStreamPublisher.class.getName());
@@ -51,14 +52,16 @@ final class JetStreamPublisher implements AutoCloseable {
     private final Connection connection;
     private final JetStream jetStream;
     private final String stream;
-    /** The stream sequence the next publish must follow. */
-    private long expectedLast;
+    /** The stream's last sequence when this connection was opened: what the first publish follows. */
+    private final long lastSequence;
+    /** The message id of the event published last on this connection; null before the first. */
+    private String lastPublished;
 
     private JetStreamPublisher(Connection connection, String stream, long lastSequence) throws IOException {
         this.connection = connection;
         this.jetStream = connection.jetStream();
         this.stream = stream;
-        this.expectedLast = lastSequence;
+        this.lastSequence = lastSequence;
     }
 
     /** Connects and creates the stream when it is missing. */
@@ -143,10 +146,9 @@ final class JetStreamPublisher implements AutoCloseable {
 
     /**
      * Publishes one event right after the one published before it (or after the stream's last message
-     * at connect); the future completes with the stream's acknowledgement, or fails when the stream
-     * holds another sequence there. An event the stream holds already is acknowledged as a
-     * duplicate and takes no sequence, so the publishes behind it in the window fail that way and
-     * the relay starts again from the stream's tail. An event too large for the server is replaced
+     * at connect); the future completes with the stream's acknowledgement, or fails when the stream's
+     * last message is another one. An event the stream holds already is acknowledged as a duplicate
+     * and stores nothing. An event too large for the server is replaced
      * by a notice carrying its id, so the stream stays gap-free and a consumer can read the event
      * with {@code tmi.events_since(id - 1, 1)}.
      */
@@ -157,10 +159,16 @@ final class JetStreamPublisher implements AutoCloseable {
                     + maxBody() + " NATS accepts; published a notice without its payload instead. Read it with"
                     + " tmi.events_since(" + (event.eventId() - 1) + ", 1), or raise max_payload in nats-server's configuration.");
         }
-        PublishOptions options = PublishOptions.builder().messageId(Long.toString(event.eventId()))
-                .expectedStream(stream).expectedLastSequence(expectedLast++).build();
+        String id = Long.toString(event.eventId());
+        PublishOptions.Builder options = PublishOptions.builder().messageId(id).expectedStream(stream);
+        if (lastPublished == null) {
+            options.expectedLastSequence(lastSequence);
+        } else {
+            options.expectedLastMsgId(lastPublished);
+        }
+        lastPublished = id;
         try {
-            return jetStream.publishAsync(event.subject(), body, options);
+            return jetStream.publishAsync(event.subject(), body, options.build());
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }

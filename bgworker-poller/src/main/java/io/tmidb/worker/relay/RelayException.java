@@ -16,9 +16,9 @@ public final class RelayException extends Exception {
     }
 
     /**
-     * Whether the stream refused a publish because its sequence was not the one the relay counted
-     * on: NATS works, but something was dropped before (a leader change) or the stream held an
-     * event already. Not an outage: the relay starts again from the stream's tail.
+     * Whether the stream refused a publish because its last message was not the one the relay
+     * counted on: NATS works, but publishes before it were lost (a leader change) or someone else
+     * published to the stream. Not an outage: the relay starts again from the stream's tail.
      */
     boolean outOfStep() {
         return outOfStep;
