@@ -145,12 +145,12 @@ final class JetStreamPublisher implements AutoCloseable {
     }
 
     /**
-     * Publishes one event right after the one published before it (or after the stream's last message
-     * at connect); the future completes with the stream's acknowledgement, or fails when the stream's
-     * last message is another one. An event the stream holds already is acknowledged as a duplicate
-     * and stores nothing. An event too large for the server is replaced
-     * by a notice carrying its id, so the stream stays gap-free and a consumer can read the event
-     * with {@code tmi.events_since(id - 1, 1)}.
+     * Publishes one event right after the one published before it (or after the stream's last
+     * message at connect); the future completes with the stream's acknowledgement, or fails when the
+     * stream's last message is another one. An event the stream holds already is acknowledged as a
+     * duplicate and stores nothing. An event too large for the server is replaced by a notice
+     * carrying its id, so the stream stays gap-free and a consumer can read the event with
+     * {@code tmi.events_since(id - 1, 1)}.
      */
     CompletableFuture<PublishAck> publish(RelayEvent event) {
         byte[] body = body(event);

@@ -65,6 +65,8 @@ class RelayClusterIT {
                 nats.kill(connected);
                 awaitCursorPast(fresh, "nats", load.written() + 300, WAIT);
                 nats.restart(connected);
+                // the next kill leaves two servers: both must hold the stream for them to elect a leader
+                nats.awaitReplicasCurrent();
 
                 // the stream's leader, on another server than the relay's: publishes in flight are lost
                 // while the remaining two elect a new leader, and the relay sends them again
@@ -165,6 +167,20 @@ class RelayClusterIT {
                     Thread.sleep(200);
                 }
             }
+        }
+
+        /** Waits until the stream has a leader and both other copies are online and current. */
+        void awaitReplicasCurrent() throws Exception {
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while (System.nanoTime() < deadline) {
+                StreamInfo info = streamInfo();
+                if (info.getClusterInfo().getLeader() != null && info.getClusterInfo().getReplicas().size() == servers.size() - 1
+                        && info.getClusterInfo().getReplicas().stream().allMatch(r -> r.isCurrent() && !r.isOffline())) {
+                    return;
+                }
+                Thread.sleep(200);
+            }
+            throw new AssertionError("the stream's copies are not all current after " + WAIT);
         }
 
         /** The index of the server the relay is connected to, as its monitoring port shows. */
