@@ -87,6 +87,8 @@ public enum Setting {
             "how long the relay waits for an acknowledgement before reconnecting", WORKER),
     RELAY_DUPLICATE_WINDOW("relay-duplicate-window", DURATION, "PT2M", null, Check.positiveDuration(), Mask.NONE,
             "how long a stream the relay creates remembers message ids to drop duplicates", WORKER),
+    RELAY_STREAM_REPLICAS("relay-stream-replicas", INTEGER, "1", null, Check.range(1, 5), Mask.NONE,
+            "copies JetStream keeps of a stream the relay creates: 1 for one nats-server, 3 (or 5) on a NATS cluster", WORKER),
     RELAY_MAX_BACKOFF("relay-max-backoff", DURATION, "PT30S", null, Check.positiveDuration(), Mask.NONE,
             "longest pause between attempts to reach NATS", WORKER),
 

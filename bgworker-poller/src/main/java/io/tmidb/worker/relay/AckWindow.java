@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 package io.tmidb.worker.relay;
 
+import io.nats.client.JetStreamApiException;
 import io.nats.client.api.PublishAck;
 
 import java.sql.SQLException;
@@ -10,16 +11,23 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 
 /**
  * Publishes in flight, oldest first. Acknowledgements may complete in any order; the window
  * reports only the highest event id up to which <em>every</em> publish was acknowledged, which is
- * where the cursor may move. A failed or missing acknowledgement at the head ends the window:
- * the relay then reconnects and sends again from the cursor.
+ * where the cursor may move. A missing acknowledgement at the head, or a failed one anywhere, ends
+ * the window: the relay then reconnects and sends again from the cursor. A failure behind the head
+ * ends it at once: the publishes before it may never be answered (a stream leader that died with
+ * them), and waiting for them would only delay sending them again.
  */
 final class AckWindow {
     private static final long POLL_MS = 50;
+    /** The stream's answers that its last message is not the one a publish named (by sequence or message id). */
+    private static final int WRONG_LAST_SEQUENCE = 10071;
+    private static final int WRONG_LAST_MSG_ID = 10070;
+    private static final int SEQUENCE_MISMATCH = 10063;
 
     /** What the relay does with an acknowledgement saying the stream held the event already. */
     @FunctionalInterface
@@ -30,7 +38,12 @@ final class AckWindow {
     private record Pending(long eventId, CompletableFuture<PublishAck> ack) {
     }
 
+    private record Failure(long eventId, Throwable cause) {
+    }
+
     private final ArrayDeque<Pending> pending = new ArrayDeque<>();
+    /** The oldest publish whose acknowledgement failed, set by the client's threads as answers come. */
+    private final AtomicReference<Failure> failure = new AtomicReference<>();
     private final Duplicates duplicates;
     private long acked;
 
@@ -47,6 +60,12 @@ final class AckWindow {
 
     void add(long eventId, CompletableFuture<PublishAck> ack) {
         pending.addLast(new Pending(eventId, ack));
+        ack.whenComplete((done, thrown) -> {
+            if (thrown != null) {
+                Failure f = new Failure(eventId, thrown);
+                failure.accumulateAndGet(f, (was, now) -> was == null || now.eventId() < was.eventId() ? now : was);
+            }
+        });
     }
 
     /** The highest event id up to which every publish was acknowledged. */
@@ -58,7 +77,10 @@ final class AckWindow {
         return pending.size();
     }
 
-    /** Drops the acknowledged head of the window; returns the highest contiguously acknowledged id. */
+    /**
+     * Drops the acknowledged head of the window; returns the highest contiguously acknowledged id.
+     * Throws when a publish failed, after taking the acknowledgements before it.
+     */
     long collect() throws RelayException, SQLException {
         while (!pending.isEmpty() && pending.peekFirst().ack().isDone()) {
             Pending head = pending.peekFirst();
@@ -66,7 +88,7 @@ final class AckWindow {
             try {
                 ack = head.ack().getNow(null);
             } catch (RuntimeException e) {
-                throw new RelayException("event " + head.eventId() + " was not stored: " + rootMessage(e), e);
+                throw notStored(head.eventId(), e);
             }
             // a duplicate's ack counts: the broker holds a message with this id, which may be checked
             if (ack != null && ack.isDuplicate()) {
@@ -74,6 +96,10 @@ final class AckWindow {
             }
             pending.removeFirst();
             acked = head.eventId();
+        }
+        Failure f = failure.get();
+        if (f != null) {
+            throw notStored(f.eventId(), f.cause());
         }
         return acked;
     }
@@ -88,7 +114,7 @@ final class AckWindow {
         }
         Pending head = pending.peekFirst();
         long deadline = System.nanoTime() + timeout.toNanos();
-        while (!head.ack().isDone()) {
+        while (!head.ack().isDone() && failure.get() == null) {
             if (!alive.getAsBoolean() || System.nanoTime() > deadline) {
                 throw new RelayException("no acknowledgement for event " + head.eventId() + " within "
                         + timeout.toMillis() + " ms" + (alive.getAsBoolean() ? "" : " (connection lost)"), null);
@@ -110,11 +136,15 @@ final class AckWindow {
         return acked;
     }
 
-    private static String rootMessage(Throwable e) {
+    private static RelayException notStored(long eventId, Throwable e) {
         Throwable t = e;
         while (t.getCause() != null && t.getCause() != t) {
             t = t.getCause();
         }
-        return t.getClass().getSimpleName() + ": " + t.getMessage();
+        boolean outOfStep = t instanceof JetStreamApiException api
+                && (api.getApiErrorCode() == WRONG_LAST_SEQUENCE || api.getApiErrorCode() == WRONG_LAST_MSG_ID
+                || api.getApiErrorCode() == SEQUENCE_MISMATCH);
+        return new RelayException("event " + eventId + " was not stored: " + t.getClass().getSimpleName() + ": " + t.getMessage(),
+                e, outOfStep);
     }
 }

@@ -25,7 +25,9 @@ import java.util.logging.Logger;
  * acknowledgement fails or does not come, the connection is dropped and a new one publishes again
  * from the cursor. Events the stream already holds are skipped (its last message names the last
  * stored event) or dropped by the stream as duplicates ({@code Nats-Msg-Id} = event id), so each
- * event is stored once. While NATS is down, events wait in {@code event_log}; the relay retries
+ * event is stored once. Each publish names the message it follows, so a stream whose cluster
+ * lost some publishes when its leader changed refuses the ones after them instead of storing them
+ * behind a gap. While NATS is down, events wait in {@code event_log}; the relay retries
  * with a growing pause and says so once per outage.
  * <p>
  * It wakes on {@code NOTIFY tmi_event} and looks anyway every {@code sweep-interval}.
@@ -82,7 +84,13 @@ public final class EventRelay implements WorkerService {
                 outage.over(from);
                 new RelayLoop(config, reader, wakeups, cursor, publisher, from).run(context);
             } catch (RelayException e) {
-                outage.failed(e, cursor.load());
+                if (e.outOfStep()) {
+                    LOG.info(() -> "relay: " + e.getMessage() + ". The stream's last message was not the one the relay"
+                            + " counted on (publishes lost when a stream leader went down, or a message someone else"
+                            + " published); publishing again after the stream's last message");
+                } else {
+                    outage.failed(e, cursor.load());
+                }
                 Thread.sleep(outage.nextPause().toMillis());
             }
         }

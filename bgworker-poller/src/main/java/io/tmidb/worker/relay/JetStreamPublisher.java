@@ -14,6 +14,7 @@ import io.nats.client.api.MessageInfo;
 import io.nats.client.api.PublishAck;
 import io.nats.client.api.StorageType;
 import io.nats.client.api.StreamConfiguration;
+import io.nats.client.api.StreamInfo;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -30,7 +31,15 @@ import java.util.logging.Logger;
  * The connection never reconnects by itself: publishes queued while a connection is down would
  * reach the server after the reconnect, possibly after the loss of earlier ones, and the stream
  * would hold events out of order. A lost connection ends this publisher instead; the relay opens
- * a new one and publishes again from its cursor, in order.
+ * a new one, to any server of {@code nats-url}, and publishes again from its cursor, in order.
+ * <p>
+ * Each publish also names the message it must follow: the first after connecting, the stream's
+ * last sequence then ({@code Nats-Expected-Last-Sequence}); each next one, the event published
+ * before it ({@code Nats-Expected-Last-Msg-Id}). On a NATS cluster the stream's leader can change
+ * while publishes are in flight: those sent to a leader that died are lost, and without these
+ * headers the ones sent after a new leader was elected would be stored behind a gap. With them the
+ * stream stores an event only right after its predecessor, refuses the others, and the relay
+ * starts again from the stream's tail: the stream holds every event once, in order.
  */
 final class JetStreamPublisher implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(JetStreamPublisher.class.getName());
@@ -43,11 +52,16 @@ final class JetStreamPublisher implements AutoCloseable {
     private final Connection connection;
     private final JetStream jetStream;
     private final String stream;
+    /** The stream's last sequence when this connection was opened: what the first publish follows. */
+    private final long lastSequence;
+    /** The message id of the event published last on this connection; null before the first. */
+    private String lastPublished;
 
-    private JetStreamPublisher(Connection connection, String stream) throws IOException {
+    private JetStreamPublisher(Connection connection, String stream, long lastSequence) throws IOException {
         this.connection = connection;
         this.jetStream = connection.jetStream();
         this.stream = stream;
+        this.lastSequence = lastSequence;
     }
 
     /** Connects and creates the stream when it is missing. */
@@ -57,8 +71,8 @@ final class JetStreamPublisher implements AutoCloseable {
         Connection nc = null;
         try {
             nc = Nats.connect(options);
-            ensureStream(nc.jetStreamManagement(), config);
-            return new JetStreamPublisher(nc, config.stream());
+            StreamInfo info = ensureStream(nc.jetStreamManagement(), config);
+            return new JetStreamPublisher(nc, config.stream(), info.getStreamState().getLastSequence());
         } catch (IOException | JetStreamApiException | RuntimeException e) {
             if (nc != null) {
                 nc.close();
@@ -67,22 +81,35 @@ final class JetStreamPublisher implements AutoCloseable {
         }
     }
 
-    private static void ensureStream(JetStreamManagement jsm, RelayConfig config) throws IOException, JetStreamApiException {
+    /** The stream's information, after creating it when missing. */
+    private static StreamInfo ensureStream(JetStreamManagement jsm, RelayConfig config) throws IOException, JetStreamApiException {
         try {
-            jsm.getStreamInfo(config.stream());
+            StreamInfo info = jsm.getStreamInfo(config.stream());
+            int replicas = info.getConfiguration().getReplicas();
+            if (replicas != config.replicas()) {
+                // the operator's stream is left as it is: scaling moves its data between servers, and may lower its safety
+                LOG.warning(() -> "relay: stream " + config.stream() + " has " + replicas + " replica(s), not the "
+                        + config.replicas() + " that relay-stream-replicas asks for; the relay only sets replicas on a stream it"
+                        + " creates. Change the stream with: nats stream edit " + config.stream() + " --replicas "
+                        + config.replicas() + " (or set relay-stream-replicas to " + replicas + ").");
+            }
+            return info;
         } catch (JetStreamApiException e) {
             if (e.getApiErrorCode() != STREAM_NOT_FOUND) {
                 throw e;
             }
             try {
-                jsm.addStream(StreamConfiguration.builder().name(config.stream()).subjects("tmi.>")
-                        .storageType(StorageType.File).duplicateWindow(config.duplicateWindow()).build());
-                LOG.info(() -> "relay: created JetStream stream " + config.stream() + " (subjects tmi.>, duplicate window "
-                        + config.duplicateWindow() + ")");
+                StreamInfo info = jsm.addStream(StreamConfiguration.builder().name(config.stream()).subjects("tmi.>")
+                        .storageType(StorageType.File).replicas(config.replicas()).duplicateWindow(config.duplicateWindow())
+                        .build());
+                LOG.info(() -> "relay: created JetStream stream " + config.stream() + " (subjects tmi.>, " + config.replicas()
+                        + " replica(s), duplicate window " + config.duplicateWindow() + ")");
+                return info;
             } catch (JetStreamApiException raced) {
                 if (raced.getApiErrorCode() != STREAM_NAME_IN_USE) {
                     throw raced;
                 }
+                return jsm.getStreamInfo(config.stream());
             }
         }
     }
@@ -118,9 +145,12 @@ final class JetStreamPublisher implements AutoCloseable {
     }
 
     /**
-     * Publishes one event; the future completes with the stream's acknowledgement. An event too
-     * large for the server is replaced by a notice carrying its id, so the stream stays gap-free
-     * and a consumer can read the event with {@code tmi.events_since(id - 1, 1)}.
+     * Publishes one event right after the one published before it (or after the stream's last
+     * message at connect); the future completes with the stream's acknowledgement, or fails when the
+     * stream's last message is another one. An event the stream holds already is acknowledged as a
+     * duplicate and stores nothing. An event too large for the server is replaced by a notice
+     * carrying its id, so the stream stays gap-free and a consumer can read the event with
+     * {@code tmi.events_since(id - 1, 1)}.
      */
     CompletableFuture<PublishAck> publish(RelayEvent event) {
         byte[] body = body(event);
@@ -129,10 +159,16 @@ final class JetStreamPublisher implements AutoCloseable {
                     + maxBody() + " NATS accepts; published a notice without its payload instead. Read it with"
                     + " tmi.events_since(" + (event.eventId() - 1) + ", 1), or raise max_payload in nats-server's configuration.");
         }
-        PublishOptions options = PublishOptions.builder().messageId(Long.toString(event.eventId()))
-                .expectedStream(stream).build();
+        String id = Long.toString(event.eventId());
+        PublishOptions.Builder options = PublishOptions.builder().messageId(id).expectedStream(stream);
+        if (lastPublished == null) {
+            options.expectedLastSequence(lastSequence);
+        } else {
+            options.expectedLastMsgId(lastPublished);
+        }
+        lastPublished = id;
         try {
-            return jetStream.publishAsync(event.subject(), body, options);
+            return jetStream.publishAsync(event.subject(), body, options.build());
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }

@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -43,6 +44,24 @@ class AckWindowTest {
         RelayException e = assertThrows(RelayException.class, w::collect);
         assertTrue(e.getMessage().contains("event 2"), e.getMessage());
         assertEquals(2, w.size(), "events 2 and 3 stay unacknowledged");
+    }
+
+    @Test
+    void aFailureBehindTheHeadEndsTheWindowAtOnce() throws Exception {
+        AckWindow w = new AckWindow(0);
+        CompletableFuture<PublishAck> unanswered = new CompletableFuture<>();
+        CompletableFuture<PublishAck> refused = new CompletableFuture<>();
+        w.add(1, CompletableFuture.completedFuture(null));
+        w.add(2, unanswered);
+        w.add(3, refused);
+        assertEquals(1, w.collect());
+        refused.completeExceptionally(new IllegalStateException("503 No Responders Available For Request"));
+        long start = System.nanoTime();
+        RelayException e = assertThrows(RelayException.class, () -> w.awaitOldest(Duration.ofSeconds(30), () -> true));
+        assertTrue(Duration.ofNanos(System.nanoTime() - start).compareTo(Duration.ofSeconds(5)) < 0, "no wait for event 2");
+        assertTrue(e.getMessage().contains("event 3") && e.getMessage().contains("No Responders"), e.getMessage());
+        assertFalse(e.outOfStep());
+        assertEquals(1, w.acked(), "the cursor stays before the unanswered event 2");
     }
 
     @Test

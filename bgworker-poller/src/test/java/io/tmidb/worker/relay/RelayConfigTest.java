@@ -21,6 +21,7 @@ class RelayConfigTest {
         assertEquals("nats", c.cursor());
         assertEquals(1000, c.window());
         assertEquals(Duration.ofMinutes(2), c.duplicateWindow());
+        assertEquals(1, c.replicas());
         assertTrue(c.enabled());
     }
 
@@ -53,6 +54,8 @@ class RelayConfigTest {
         assertMessage("relay-cursor", Map.of("relay-cursor", "Nats"));
         assertMessage("relay-ack-timeout", Map.of("relay-ack-timeout", "PT0S"));
         assertMessage("relay-max-backoff", Map.of("relay-max-backoff", "soon"));
+        assertMessage("relay-stream-replicas", Map.of("relay-stream-replicas", "0"));
+        assertMessage("relay-stream-replicas", Map.of("relay-stream-replicas", "6"));
     }
 
     private static void assertMessage(String setting, Map<String, String> values) {

@@ -89,6 +89,37 @@ class RelayIT {
     }
 
     @Test
+    void aPublishThatDoesNotFollowTheStreamsLastMessageIsRefused(TestDatabase db) throws Exception {
+        TestDatabase fresh = db.sibling("sequence", false);
+        try (NatsServer nats = NatsServer.startNew(); java.sql.Connection c = fresh.connect(); Statement st = c.createStatement()) {
+            st.execute("INSERT INTO tmi.target (name, kind, ext_key) SELECT 'q' || i, 'quay', 'q' || i FROM generate_series(1, 3) i");
+            RelayConfig config = RelayConfig.from(io.tmidb.worker.WorkerSettings.of(Map.of("nats-url", nats.url())));
+            try (java.sql.Connection readerDb = fresh.connect(); JetStreamPublisher publisher = JetStreamPublisher.connect(config);
+                 io.nats.client.Connection other = io.nats.client.Nats.connect(nats.url())) {
+                // the stream moves on after the relay connected, as when a leader stored what the relay did not count on
+                other.jetStream().publish("tmi.quay._.note", "{}".getBytes(StandardCharsets.UTF_8));
+                AckWindow window = new AckWindow(0);
+                for (RelayEvent e : EventRelay.reader(readerDb).after(0, 3)) {
+                    window.add(e.eventId(), publisher.publish(e));
+                }
+                RelayException refused = org.junit.jupiter.api.Assertions.assertThrows(RelayException.class,
+                        () -> window.awaitAll(Duration.ofSeconds(10), publisher::connected));
+                assertTrue(refused.outOfStep() && refused.getMessage().contains("event 1 was not stored")
+                        && refused.getMessage().contains("wrong last sequence: 1"), refused.getMessage());
+                assertEquals(1, other.jetStreamManagement().getStreamInfo("TMI").getStreamState().getMsgCount(),
+                        "nothing stored behind the message the relay did not count on");
+            }
+            // the relay itself starts after the stream's last message and stores the events, in order
+            try (RelayRun relay = RelayRun.start(fresh, nats.url(), Map.of())) {
+                awaitCursor(fresh, "nats", 3, CATCH_UP);
+            }
+            List<Message> got = readStream(nats.url(), "TMI", 4);
+            assertEquals(List.of("note", "1", "2", "3"), got.stream()
+                    .map(m -> m.getHeaders() == null ? "note" : m.getHeaders().getFirst("Nats-Msg-Id")).toList());
+        }
+    }
+
+    @Test
     void natsStoppedAndKilledDuringALoadLosesNothing(TestDatabase db) throws Exception {
         TestDatabase fresh = db.sibling("outage", false);
         Warnings warnings = Warnings.capture();
