@@ -3135,6 +3135,7 @@ COMMENT ON FUNCTION tmi.series(uuid, text, interval, timestamptz, timestamptz) I
     'A numeric field of a target averaged per bucket (with min, max and count), for charts of long series';
 -- end of Charts of long series
 
+-------------------------------------------------------------------------------
 -- The worker's privileges (its role is made above): a speaker with the tables
 -- and functions of tmidb-worker's work. It cannot read or change who may see
 -- what (listeners, their subscriptions, tokens and the key that signs them),
