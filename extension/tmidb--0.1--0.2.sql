@@ -991,7 +991,8 @@ GRANT EXECUTE ON FUNCTION tmi.listener_scope(text), tmi.event_seen(jsonb, text[]
 -- including the versions made by 0.1.
 -------------------------------------------------------------------------------
 -- A downsampled series: one numeric field of one target averaged per interval (date_bin, so
--- the same on native partitions and on a hypertable), within what the caller may read.
+-- the same on native partitions and on a hypertable), within what the caller may read. Exact:
+-- every reading of the range is read (a chart of 1,000,000 readings asks for 1,000 points).
 CREATE FUNCTION tmi.series(target uuid, field text, bucket interval,
                            since timestamptz DEFAULT '-infinity', until timestamptz DEFAULT 'infinity')
 RETURNS TABLE (ts timestamptz, avg double precision, min double precision, max double precision, n bigint)
@@ -1016,11 +1017,21 @@ BEGIN
         RAISE EXCEPTION 'no field "%" of target % to read', field, target USING ERRCODE = '42704',
             HINT = 'Name a target you may read and one of its numeric fields.';
     END IF;
+    -- The field is looked up once a reading, in the innermost subquery, and taken as the numeric
+    -- it is stored as (not through text to double precision). OFFSET 0 keeps each subquery's
+    -- columns from being copied into every aggregate, which repeated the lookup once per
+    -- aggregate; and with no filter on the field's type the planner knows how many readings come
+    -- (it expected 0.5 % of them and sorted them all, on disk). Readings without a number in the
+    -- field are not counted; a bucket without one is left out.
     RETURN QUERY
-    SELECT date_bin(bucket, o.ts, timestamptz '2000-01-01 00:00Z'), avg(v), min(v), max(v), count(*)
-      FROM tmi.ts_obs o, LATERAL (SELECT (o.payload ->> field)::double precision AS v) x
-     WHERE o.target_id = target AND o.ts >= since AND o.ts < until AND jsonb_typeof(o.payload -> field) = 'number'
-     GROUP BY 1 ORDER BY 1;
+    SELECT r.b, avg(r.v)::double precision, min(r.v)::double precision, max(r.v)::double precision, count(r.v)
+      FROM (SELECT x.b, CASE WHEN jsonb_typeof(x.j) = 'number' THEN x.j::numeric END AS v
+              FROM (SELECT date_bin(bucket, o.ts, timestamptz '2000-01-01 00:00Z') AS b, o.payload -> field AS j
+                      FROM tmi.ts_obs o
+                     WHERE o.target_id = target AND o.ts >= since AND o.ts < until
+                    OFFSET 0) x
+            OFFSET 0) r
+     GROUP BY 1 HAVING count(r.v) > 0 ORDER BY 1;
 END
 $fn$;
 COMMENT ON FUNCTION tmi.series(uuid, text, interval, timestamptz, timestamptz) IS
@@ -3084,56 +3095,6 @@ COMMENT ON FUNCTION tmi.run_connector(text) IS
 REVOKE ALL ON FUNCTION tmi.run_connector(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tmi.run_connector(text) TO tmi_admin;
 -- end of Clients configure over REST
-
--------------------------------------------------------------------------------
--- Charts of long series: tmi.series reads each reading's field once and adds it
--- up as numeric, hashed per bucket (a chart of 1,000,000 readings sorted them all,
--- on disk, and looked the field up four times a reading).
--------------------------------------------------------------------------------
-CREATE OR REPLACE FUNCTION tmi.series(target uuid, field text, bucket interval,
-                                      since timestamptz DEFAULT '-infinity', until timestamptz DEFAULT 'infinity')
-RETURNS TABLE (ts timestamptz, avg double precision, min double precision, max double precision, n bigint)
-LANGUAGE plpgsql STABLE
-SECURITY DEFINER
-SET search_path = pg_catalog
-AS $fn$
-#variable_conflict use_variable
-DECLARE
-    kind text;
-BEGIN
-    PERFORM tmi.require(target, 'target', 'Pass a target id, e.g. from /<kind>?ext_key=eq.<key>.');
-    PERFORM tmi.require(field, 'field', 'Name a numeric observation field, e.g. ''pm10''.');
-    PERFORM tmi.require(bucket, 'bucket', 'Pass the width of each point, e.g. ''1 hour''.');
-    IF bucket <= interval '0' OR extract(month FROM bucket) <> 0 OR extract(year FROM bucket) <> 0 THEN
-        RAISE EXCEPTION 'bucket must be a positive interval of days or less' USING ERRCODE = '22023',
-            DETAIL = format('bucket = %s', bucket), HINT = 'Pass e.g. ''5 minutes'', ''1 hour'' or ''7 days''.';
-    END IF;
-    SELECT t.kind INTO kind FROM tmi.target t WHERE t.target_id = target;
-    -- a target or field the caller may not read is answered as if it did not exist
-    IF kind IS NULL OR NOT tmi.scope_only(tmi.caller_scope(), kind, target, jsonb_build_object(field, 0)) ? field THEN
-        RAISE EXCEPTION 'no field "%" of target % to read', field, target USING ERRCODE = '42704',
-            HINT = 'Name a target you may read and one of its numeric fields.';
-    END IF;
-    -- The field is looked up once a reading, in the innermost subquery, and taken as the numeric
-    -- it is stored as (not through text to double precision). OFFSET 0 keeps each subquery's
-    -- columns from being copied into every aggregate, which repeated the lookup once per
-    -- aggregate; and with no filter on the field's type the planner knows how many readings come
-    -- (it expected 0.5 % of them and sorted them all, on disk). Readings without a number in the
-    -- field are not counted; a bucket without one is left out.
-    RETURN QUERY
-    SELECT r.b, avg(r.v)::double precision, min(r.v)::double precision, max(r.v)::double precision, count(r.v)
-      FROM (SELECT x.b, CASE WHEN jsonb_typeof(x.j) = 'number' THEN x.j::numeric END AS v
-              FROM (SELECT date_bin(bucket, o.ts, timestamptz '2000-01-01 00:00Z') AS b, o.payload -> field AS j
-                      FROM tmi.ts_obs o
-                     WHERE o.target_id = target AND o.ts >= since AND o.ts < until
-                    OFFSET 0) x
-            OFFSET 0) r
-     GROUP BY 1 HAVING count(r.v) > 0 ORDER BY 1;
-END
-$fn$;
-COMMENT ON FUNCTION tmi.series(uuid, text, interval, timestamptz, timestamptz) IS
-    'A numeric field of a target averaged per bucket (with min, max and count), for charts of long series';
--- end of Charts of long series
 
 -------------------------------------------------------------------------------
 -- The worker's privileges (its role is made above): a speaker with the tables
