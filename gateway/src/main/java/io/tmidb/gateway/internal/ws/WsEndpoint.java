@@ -282,7 +282,9 @@ public final class WsEndpoint implements AutoCloseable {
     }
 
     private void heartbeats() {
-        sessions.values().forEach(WsSession::heartbeat);
+        // read once, before the sessions: each live one has every frame up to it queued
+        long offered = reader.hub().offeredId();
+        sessions.values().forEach(s -> s.heartbeat(offered));
     }
 
     /** Reloads the scopes of the listeners with sessions (covers a rule changed in the database); closes those dropped. */

@@ -141,13 +141,19 @@ final class WsSession {
         }
     }
 
-    /** Tells a subscribed client its cursor: every event up to it was sent or filtered out. */
-    void heartbeat() {
+    /**
+     * Tells a subscribed client its cursor: every event up to it was sent or filtered out. A live
+     * session is offered only the events its filter may match, so {@code considered} stands still
+     * while the others pass; {@code offered} (the hub's {@link Hub#offeredId}, read before) covers
+     * them, and the cursor of a narrow filter moves on while nothing matches. Every frame of an
+     * event up to {@code offered} is queued already, so the heartbeat follows them.
+     */
+    void heartbeat(long offered) {
         synchronized (this) {
             if (state != State.REPLAYING && state != State.LIVE) {
                 return;
             }
-            long last = considered;
+            long last = state == State.LIVE ? Math.max(considered, offered) : considered;
             enqueue(WsDatabase.JSON.createObjectNode().put("type", "heartbeat").put("last_event_id", last).toString());
         }
     }
