@@ -88,16 +88,16 @@ class WebSocketRestartIT {
             carolAgain.send("{\"type\": \"subscribe\", \"targets\": [\"" + b1 + "\"], \"since\": " + carolCursor + "}");
             writer.join(120_000);
             long last = db.lastEventId();
-            speakerSeen.addAll(eventsThrough(speakerAgain, last));
-            carolSeen.addAll(eventsThrough(carolAgain, last));
+            speakerSeen.addAll(speakerAgain.eventsThrough(last));
+            carolSeen.addAll(carolAgain.eventsThrough(last));
             speakerAgain.close();
             carolAgain.close();
 
-            assertEquals(eventIds(db, "event_id > " + since + " AND event_id <= " + last), ids(speakerSeen),
+            assertEquals(db.eventIds("event_id > " + since + " AND event_id <= " + last), WsClient.ids(speakerSeen),
                     "the speaker has every event, in order, once, across the restart");
-            List<Long> due = eventIds(db, "target_id = '" + b1 + "' AND event_id > " + carolSince + " AND event_id <= " + last);
+            List<Long> due = db.eventIds("target_id = '" + b1 + "' AND event_id > " + carolSince + " AND event_id <= " + last);
             assertTrue(due.size() > 300, "most of the load lies after the subscription: " + due.size());
-            assertEquals(due, ids(carolSeen), "the listener has exactly its filter's events, in order, once, across the restart");
+            assertEquals(due, WsClient.ids(carolSeen), "the listener has exactly its filter's events, in order, once, across the restart");
             assertTrue(carolSeen.stream().allMatch(e -> e.path("payload").path("obs").get(0).path("payload").has("battery")));
         } finally {
             second.close();
@@ -111,8 +111,7 @@ class WebSocketRestartIT {
     private static Subscribed subscribed(GatewayFixture gw, String path, String subscribe) throws InterruptedException {
         WsClient client = WsClient.connect(gw, path);
         client.expect("ready", 10);
-        client.send(subscribe);
-        return new Subscribed(client, client.expect("subscribed", 10).path("since").asLong());
+        return new Subscribed(client, client.subscribe(subscribe));
     }
 
     /** The event frames received before the connection closed. */
@@ -129,34 +128,5 @@ class WebSocketRestartIT {
     /** Where a client resumes: the last event it processed, or where it started. */
     private static long cursor(List<JsonNode> events, long since) {
         return events.isEmpty() ? since : events.get(events.size() - 1).path("id").asLong();
-    }
-
-    private static List<JsonNode> eventsThrough(WsClient client, long last) throws InterruptedException {
-        List<JsonNode> out = new ArrayList<>();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (System.nanoTime() < deadline) {
-            JsonNode f = client.next(60);
-            if (f.path("type").asText().equals("event")) {
-                out.add(f);
-                if (f.path("id").asLong() >= last) {
-                    return out;
-                }
-            } else if (f.path("type").asText().equals("heartbeat") && f.path("last_event_id").asLong() >= last) {
-                return out;
-            }
-        }
-        throw new AssertionError("events up to " + last + " did not arrive in 60 s; got " + out.size());
-    }
-
-    /** The ids of event_log's events matching {@code condition}, in order. */
-    private static List<Long> eventIds(TestDatabase db, String condition) throws SQLException {
-        try (Connection c = db.connect()) {
-            return Sql.column(c, "SELECT event_id FROM tmi.event_log WHERE " + condition + " ORDER BY event_id").stream()
-                    .map(Long::parseLong).toList();
-        }
-    }
-
-    private static List<Long> ids(List<JsonNode> events) {
-        return events.stream().map(e -> e.path("id").asLong()).toList();
     }
 }

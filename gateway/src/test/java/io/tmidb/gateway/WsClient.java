@@ -7,6 +7,8 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -64,6 +66,35 @@ final class WsClient implements WebSocket.Listener, AutoCloseable {
             throw new AssertionError("expected a " + type + " frame, got " + f);
         }
         return f;
+    }
+
+    /** Sends a subscribe message (after ready) and returns the cursor the stream starts after. */
+    long subscribe(String json) throws InterruptedException {
+        send(json);
+        return expect("subscribed", 10).path("since").asLong();
+    }
+
+    /** Every event frame up to the one with id {@code last} (or a heartbeat past it), within 60 s. */
+    List<JsonNode> eventsThrough(long last) throws InterruptedException {
+        List<JsonNode> out = new ArrayList<>();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline) {
+            JsonNode f = next(60);
+            if (f.path("type").asText().equals("event")) {
+                out.add(f);
+                if (f.path("id").asLong() >= last) {
+                    return out;
+                }
+            } else if (f.path("type").asText().equals("heartbeat") && f.path("last_event_id").asLong() >= last) {
+                return out;
+            }
+        }
+        throw new AssertionError("events up to " + last + " did not arrive in 60 s; got " + out.size());
+    }
+
+    /** The ids of event frames, in the order given. */
+    static List<Long> ids(List<JsonNode> events) {
+        return events.stream().map(e -> e.path("id").asLong()).toList();
     }
 
     /** Frames already received, without waiting. */

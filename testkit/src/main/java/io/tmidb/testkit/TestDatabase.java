@@ -60,6 +60,14 @@ public final class TestDatabase {
         throw new AssertionError("events stayed unnumbered for 10 s");
     }
 
+    /** The ids of the numbered events of {@code tmi.event_log} that match {@code condition} (SQL on its columns), in order. */
+    public List<Long> eventIds(String condition) throws SQLException {
+        try (Connection c = connect()) {
+            return Sql.column(c, "SELECT event_id FROM tmi.event_log WHERE event_id IS NOT NULL AND (" + condition + ") ORDER BY event_id")
+                    .stream().map(Long::parseLong).toList();
+        }
+    }
+
     /** A superuser connection, in autocommit mode. */
     public Connection connect() throws SQLException {
         return cluster().connect(name, TEST_APP_NAME);

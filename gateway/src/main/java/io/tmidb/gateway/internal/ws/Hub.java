@@ -16,15 +16,26 @@ final class Hub {
     private final SessionIndex sessions = new SessionIndex();
     private final DeliveryTimings timings;
     private volatile long lastId;
+    private volatile long offeredId;
 
     Hub(long lastId, DeliveryTimings timings) {
         this.lastId = lastId;
+        this.offeredId = lastId;
         this.timings = timings;
     }
 
     /** The id of the last event published (every event up to it has been offered to the live sessions). */
     long lastId() {
         return lastId;
+    }
+
+    /**
+     * The id of the last event offered to every session that may want it: a live session has
+     * considered each event up to it or could not match it (it was not a candidate). It follows
+     * {@link #lastId} once the event's offers are done.
+     */
+    long offeredId() {
+        return offeredId;
     }
 
     DeliveryTimings timings() {
@@ -50,6 +61,7 @@ final class Hub {
         for (EventFrames frames : batch.events()) {
             lastId = frames.event().id();
             sessions.candidates(frames.event(), s -> offer(s, frames));
+            offeredId = frames.event().id();
         }
     }
 

@@ -17,12 +17,15 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -38,6 +41,8 @@ import java.util.logging.Logger;
 public final class WsEndpoint implements AutoCloseable {
     /** Seconds a client has to authenticate after connecting. */
     static final long AUTH_SECONDS = 10;
+    /** How long a stopping gateway waits for its clients to answer the close (1001). */
+    static final long CLOSE_SECONDS = 5;
     private static final Logger LOG = Logger.getLogger(WsEndpoint.class.getName());
     private final JwtAuthenticator auth;
     private final int capacity;
@@ -282,7 +287,9 @@ public final class WsEndpoint implements AutoCloseable {
     }
 
     private void heartbeats() {
-        sessions.values().forEach(WsSession::heartbeat);
+        // read once, before the sessions: each live one has every frame up to it queued
+        long offered = reader.hub().offeredId();
+        sessions.values().forEach(s -> s.heartbeat(offered));
     }
 
     /** Reloads the scopes of the listeners with sessions (covers a rule changed in the database); closes those dropped. */
@@ -329,13 +336,30 @@ public final class WsEndpoint implements AutoCloseable {
         return t;
     }
 
-    /** Closes every session with 1001 (going away) and stops reading events. */
+    /**
+     * Closes every session with 1001 (going away), waits up to {@link #CLOSE_SECONDS} for the
+     * clients to answer, and stops reading events.
+     */
     @Override
     public void close() {
         timers.shutdownNow();
         replays.shutdownNow();
         reader.close();
-        sessions.values().forEach(s -> s.close(CloseCodes.GOING_AWAY, "the gateway is stopping"));
+        List<WsSession> open = List.copyOf(sessions.values());
+        open.forEach(s -> s.close(CloseCodes.GOING_AWAY, "the gateway is stopping"));
+        // the HTTP server stops next and drops every connection: a client whose close frame was still queued
+        // behind its events, or unread, would see the connection fail (1006) instead of the gateway stopping
+        try {
+            CompletableFuture.allOf(open.stream().map(WsSession::ended).toArray(CompletableFuture[]::new))
+                    .get(CLOSE_SECONDS, TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            LOG.info(() -> open.stream().filter(s -> !s.ended().isDone()).count() + " WebSocket clients did not answer the close within "
+                    + CLOSE_SECONDS + " s; their connections are dropped");
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("ended() completes normally", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         writers.shutdown();
         db.close();
     }

@@ -8,6 +8,7 @@ import org.eclipse.jetty.websocket.common.WebSocketSession;
 import org.eclipse.jetty.websocket.core.Frame;
 import org.eclipse.jetty.websocket.core.OpCode;
 
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
@@ -40,6 +41,8 @@ final class WsSession {
     private final AtomicBoolean draining = new AtomicBoolean();
     private final AtomicInteger inFlight = new AtomicInteger();
     private final Write write = new Write();
+    /** Completes when the connection has ended (the close handshake is done, or the connection failed). */
+    private final CompletableFuture<Void> ended = new CompletableFuture<>();
     private State state = State.CONNECTED;
     private long considered;
     private String listener;
@@ -141,13 +144,19 @@ final class WsSession {
         }
     }
 
-    /** Tells a subscribed client its cursor: every event up to it was sent or filtered out. */
-    void heartbeat() {
+    /**
+     * Tells a subscribed client its cursor: every event up to it was sent or filtered out. A live
+     * session is offered only the events its filter may match, so {@code considered} stands still
+     * while the others pass; {@code offered} (the hub's {@link Hub#offeredId}, read before) covers
+     * them, and the cursor of a narrow filter moves on while nothing matches. Every frame of an
+     * event up to {@code offered} is queued already, so the heartbeat follows them.
+     */
+    void heartbeat(long offered) {
         synchronized (this) {
             if (state != State.REPLAYING && state != State.LIVE) {
                 return;
             }
-            long last = considered;
+            long last = state == State.LIVE ? Math.max(considered, offered) : considered;
             enqueue(WsDatabase.JSON.createObjectNode().put("type", "heartbeat").put("last_event_id", last).toString());
         }
     }
@@ -172,8 +181,16 @@ final class WsSession {
     }
 
     /** The client went away. */
-    synchronized void closed() {
-        state = State.CLOSED;
+    void closed() {
+        synchronized (this) {
+            state = State.CLOSED;
+        }
+        ended.complete(null);
+    }
+
+    /** Completes when the connection has ended: the client answered the close, or the connection failed. */
+    CompletableFuture<Void> ended() {
+        return ended;
     }
 
     private void consider(EventFrames frames) {
