@@ -166,9 +166,8 @@ class ReplicaIT {
         assertOk(run(replica, "tmidbd", "stop"));
         Result away = awaitStatus(primary, o -> o.contains("replica     away     slot " + SLOT + ": no replica connected"));
         assertTrue(away.out.contains("tmictl replication drop-slot " + SLOT), away.out);
-        for (int i = 0; i < 20; i++) {
-            assertOk(psql(primary, "SELECT tmi.add_target('While away " + i + "', 'probe', '{}', 'away-" + i + "')"));
-        }
+        assertOk(psql(primary, "SELECT count(tmi.add_target('While away ' || i, 'probe', '{}', 'away-' || i))"
+                + " FROM generate_series(1, 20) i"));
         Result drop = run(primary, "tmictl", "replication", "drop-slot", "no_such_slot");
         assertEquals(ExitCodes.ERROR, drop.exitCode);
         assertTrue(drop.err.contains("there is no replication slot no_such_slot"), drop.err);
@@ -176,6 +175,14 @@ class ReplicaIT {
         assertOk(run(replica, "tmidbd", "start"));
         assertEquals("22", await(replica, "SELECT count(*) FROM tmi.target WHERE kind = 'probe'", "22"::equals));
         awaitStatus(primary, o -> o.contains("replica     streaming slot " + SLOT));
+        String password = Files.readString(passwordFile).strip();
+        for (Node n : List.of(primary, replica)) {
+            try (var logs = Files.list(n.dataDir.resolve("log"))) {
+                for (Path log : logs.toList()) {
+                    assertFalse(Files.readString(log).contains(password), "the replication password is in " + log);
+                }
+            }
+        }
         Result busy = run(primary, "tmictl", "replication", "drop-slot", SLOT);
         assertEquals(ExitCodes.ERROR, busy.exitCode);
         assertTrue(busy.err.contains("a replica streams through slot " + SLOT), busy.err);
