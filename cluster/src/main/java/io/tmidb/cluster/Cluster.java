@@ -35,6 +35,21 @@ public final class Cluster {
     public static final String PSQLRC_FILE = "tmidb.psqlrc";
     public static final String CLUSTER_NAME = "tmidb";
     public static final String CORE_APP_NAME = "tmiDB-Core";
+    /** The login a replica streams with: {@code LOGIN REPLICATION}, nothing more (see {@link Node#prepareReplicator}). */
+    public static final String REPLICATOR = "tmidb_replicator";
+    /** A replica's libpq password file for {@value #REPLICATOR}, named by its primary_conninfo. */
+    public static final String REPLICATION_PGPASS_FILE = "replication.pgpass";
+    /** PostgreSQL starts a cluster holding this file as a standby. */
+    public static final String STANDBY_SIGNAL = "standby.signal";
+    /**
+     * What a base backup copies that belongs to the primary's node and not to a replica: its
+     * supervisor's files, the secrets of services a replica does not run, the embedded object
+     * store's objects, its logs (a directory is emptied, a file removed).
+     */
+    private static final List<String> PRIMARY_ONLY = List.of("tmidbd.pid", "tmidbd.status", "tmidbd.status.new", "tmidbd.hold",
+            "replication.credentials", "nats.credentials", "nats-server.conf", "s3.credentials", "s3proxy.properties",
+            "objects", "log");
+    private static final Pattern SLOT_NAME = Pattern.compile("[a-z0-9_]{1,63}");
     private static final Duration START_TIMEOUT = Duration.ofSeconds(120);
     private static final Pattern PORT_LINE = Pattern.compile("(?m)^\\s*port\\s*=\\s*(\\d+)");
 
@@ -127,6 +142,129 @@ public final class Cluster {
         } finally {
             if (pwFile != null) {
                 pwFile.toFile().delete();
+            }
+        }
+    }
+
+    /**
+     * Creates this cluster as a streaming replica of the tmiDB node at {@code host}:{@code
+     * primaryPort}: a base backup (pg_basebackup, WAL streamed alongside, fast checkpoint) taken as
+     * {@value #REPLICATOR} through the physical replication {@code slot}, which the primary made
+     * beforehand (tmictl replication credentials), so that it keeps the WAL the replica has not
+     * received yet. The password reaches pg_basebackup and later the server through a libpq
+     * password file, never a command line or a configuration setting. The copy gets this node's
+     * port and socket directory, loses what belongs to the primary's node only, and starts as a
+     * standby ({@value #STANDBY_SIGNAL}) streaming from the primary through the slot.
+     */
+    public void initReplica(String host, int primaryPort, String slot, String password) {
+        if (isInitialized()) {
+            throw new ClusterException(dataDir + " already holds a cluster",
+                    "Start it with 'tmidbd start -D " + dataDir + "', or choose an empty directory.");
+        }
+        requireSlotName(slot);
+        if (password.isEmpty() || password.contains("\n")) {
+            throw new ClusterException("the replication password is empty or has more than one line",
+                    "Put the password that 'tmictl replication credentials' printed on the primary, alone, into the file.");
+        }
+        Path pgpass = dataDir.resolve(REPLICATION_PGPASS_FILE);
+        Path tmpPass = null;
+        try {
+            Files.createDirectories(dataDir);
+            try (var entries = Files.list(dataDir)) {
+                if (entries.findAny().isPresent()) {
+                    throw new ClusterException(dataDir + " is not empty", "Choose an empty or new directory for the replica.");
+                }
+            }
+            // the server refuses a data directory others may read; pg_basebackup keeps an existing one's mode
+            Files.setPosixFilePermissions(dataDir, PosixFilePermissions.fromString("rwx------"));
+            user.own(dataDir);
+            String passLine = pgpassField(host) + ":" + primaryPort + ":replication:" + REPLICATOR + ":" + pgpassField(password) + "\n";
+            tmpPass = Files.createTempFile("tmidb-replica", ".pgpass");
+            writeServerFile(tmpPass, passLine);
+            Exec.Result r = Exec.run(user.wrap(List.of(pg.program("pg_basebackup"), "-h", host, "-p", String.valueOf(primaryPort),
+                            "-U", REPLICATOR, "-D", dataDir.toString(), "-S", slot, "-X", "stream", "-c", "fast", "-w")),
+                    Map.of("PGPASSFILE", tmpPass.toString(), "PGAPPNAME", slot), Duration.ofHours(12));
+            if (!r.ok()) {
+                emptyDirectory(dataDir);
+                throw new ClusterException("the base backup from " + host + ":" + primaryPort + " failed: " + r.output().strip(),
+                        basebackupHint(r.output(), slot));
+            }
+            for (String name : PRIMARY_ONLY) {
+                Path p = dataDir.resolve(name);
+                if (Files.isDirectory(p)) {
+                    emptyDirectory(p);
+                } else {
+                    Files.deleteIfExists(p);
+                }
+            }
+            writeServerFile(pgpass, passLine);
+            String conf = read(dataDir.resolve(CONF_FILE));
+            conf = PORT_LINE.matcher(conf).replaceFirst("port = " + port);
+            conf = conf.replaceFirst("(?m)^\\s*unix_socket_directories\\s*=.*$",
+                    Matcher.quoteReplacement("unix_socket_directories = '" + dataDir + "'"));
+            String conninfo = "host=" + conninfoValue(host) + " port=" + primaryPort + " user=" + REPLICATOR
+                    + " passfile=" + conninfoValue(pgpass.toString()) + " application_name=" + slot;
+            conf += "# a streaming replica, written by tmidbd init --replica-of: it follows its primary through its slot\n"
+                    + "primary_conninfo = '" + conninfo.replace("'", "''") + "'\n"
+                    + "primary_slot_name = '" + slot + "'\n"
+                    + "hot_standby = on\n";
+            writeServerFile(dataDir.resolve(CONF_FILE), conf);
+            writeServerFile(dataDir.resolve(STANDBY_SIGNAL), "");
+            Path logDir = logFile().getParent();
+            Files.createDirectories(logDir);
+            user.own(logDir);
+        } catch (IOException e) {
+            throw new ClusterException("cannot create the replica in " + dataDir + ": " + e, "Check the directory's permissions.", e);
+        } finally {
+            if (tmpPass != null) {
+                tmpPass.toFile().delete();
+            }
+        }
+    }
+
+    /** Whether this cluster is a standby (created by {@link #initReplica} and not promoted since). */
+    public boolean isReplica() {
+        return Files.exists(dataDir.resolve(STANDBY_SIGNAL));
+    }
+
+    /** Refuses a name PostgreSQL would not take for a replication slot, with the rule. */
+    public static void requireSlotName(String slot) {
+        if (slot == null || !SLOT_NAME.matcher(slot).matches()) {
+            throw new ClusterException("'" + slot + "' is not a replication slot name",
+                    "A slot's name has 1 to 63 lower-case letters, digits or '_', e.g. replica1.");
+        }
+    }
+
+    private static String basebackupHint(String output, String slot) {
+        if (output.contains("password authentication failed")) {
+            return "Use the password 'tmictl replication credentials --slot " + slot + "' prints on the primary.";
+        }
+        if (output.contains("does not exist")) {
+            return "Create the slot on the primary first: tmictl replication credentials --slot " + slot + ".";
+        }
+        if (output.contains("no pg_hba.conf entry")) {
+            return "Allow this machine on the primary: tmictl replication credentials --slot " + slot + " --allow-from ADDRESS/BITS.";
+        }
+        return "Check that the primary runs and accepts connections from this machine (its listen_addresses), then run"
+                + " the same command again: the directory was emptied.";
+    }
+
+    /** A field of a libpq password file: ':' and '\\' escaped. */
+    private static String pgpassField(String value) {
+        return value.replace("\\", "\\\\").replace(":", "\\:");
+    }
+
+    /** A value of a libpq connection string, quoted. */
+    private static String conninfoValue(String value) {
+        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'";
+    }
+
+    private static void emptyDirectory(Path dir) throws IOException {
+        try (var files = Files.walk(dir)) {
+            for (Path p : (Iterable<Path>) files.sorted(java.util.Comparator.reverseOrder())::iterator) {
+                if (!p.equals(dir)) {
+                    Files.delete(p);
+                }
             }
         }
     }

@@ -47,6 +47,7 @@ public final class EmbeddedS3 {
                 Files.deleteIfExists(tmp);
                 Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
                 Files.writeString(tmp, "access-key = tmidb-" + hex(8) + "\nsecret-key = " + hex(32) + "\n");
+                ServerUser.ownLikeItsDirectory(tmp);
                 Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             }
             Properties p = new Properties();
@@ -86,6 +87,7 @@ public final class EmbeddedS3 {
             try (var out = Files.newBufferedWriter(propertiesFile)) {
                 p.store(out, "the embedded object store of tmiDB, written by tmidbd at each start");
             }
+            ServerUser.ownLikeItsDirectory(propertiesFile);
         } catch (IOException e) {
             throw new ClusterException("cannot write " + propertiesFile + ": " + e, "Check the data directory's permissions.", e);
         }

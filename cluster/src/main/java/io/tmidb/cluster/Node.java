@@ -97,6 +97,31 @@ public final class Node {
         }
     }
 
+    /**
+     * Makes this node a primary a replica can stream from: the login {@value Cluster#REPLICATOR}
+     * ({@code LOGIN REPLICATION}, no other privilege: it reads WAL and base backups, never a
+     * table through SQL) with {@code password}, and the physical replication {@code slot} when
+     * missing, which keeps the WAL its replica has not received yet. Answers whether the slot is new.
+     */
+    public static boolean prepareReplicator(Cluster cluster, String password, String slot) throws SQLException {
+        Cluster.requireSlotName(slot);
+        try (Connection c = cluster.connect("postgres", Cluster.CORE_APP_NAME); Statement st = c.createStatement()) {
+            st.execute("SET log_statement = 'none'"); // the next statements carry the password
+            st.execute("DO $$BEGIN IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = '" + Cluster.REPLICATOR + "')"
+                    + " THEN CREATE ROLE " + Cluster.REPLICATOR + "; END IF; END$$");
+            st.execute("ALTER ROLE " + Cluster.REPLICATOR + " WITH LOGIN REPLICATION NOINHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE"
+                    + " NOBYPASSRLS PASSWORD " + quoteLiteral(password));
+            try (PreparedStatement ps = c.prepareStatement("SELECT pg_create_physical_replication_slot(?) FROM"
+                    + " (SELECT 1) one WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = ?)")) {
+                ps.setString(1, slot);
+                ps.setString(2, slot);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next();
+                }
+            }
+        }
+    }
+
     /** Writes the ready banner into the server log. */
     public static void logBanner(Cluster cluster, String database) throws SQLException {
         try (Connection c = cluster.connect(database, Cluster.CORE_APP_NAME); Statement st = c.createStatement()) {

@@ -43,6 +43,22 @@ public final class ServerUser {
         return wrapped;
     }
 
+    /**
+     * Gives a file of the node's own in the data directory (a credentials or configuration file of
+     * nats-server or the object store, 0600) to the owner of the data directory, the server user:
+     * a base backup for a replica is read by the server and fails on a file it cannot read.
+     * Nothing changes when this process is not root (it owns both).
+     */
+    public static void ownLikeItsDirectory(Path file) throws IOException {
+        if (new UnixSystem().getUid() != 0) {
+            return;
+        }
+        PosixFileAttributeView dir = Files.getFileAttributeView(file.toAbsolutePath().getParent(), PosixFileAttributeView.class);
+        PosixFileAttributeView view = Files.getFileAttributeView(file, PosixFileAttributeView.class);
+        view.setOwner(dir.readAttributes().owner());
+        view.setGroup(dir.readAttributes().group());
+    }
+
     /** Makes the server user the owner of a file or directory this process created. */
     public void own(Path path) {
         if (switchTo == null) {

@@ -23,6 +23,8 @@ public final class ExitCodes implements CommandLine.IExecutionExceptionHandler {
     public static final int USAGE = 2;
     public static final int NOT_RUNNING = 3;
     public static final int INTERNAL = 4;
+    /** read_only_sql_transaction: what a standby answers to every write. */
+    private static final String READ_ONLY = "25006";
 
     @Override
     public int handleExecutionException(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) {
@@ -48,6 +50,8 @@ public final class ExitCodes implements CommandLine.IExecutionExceptionHandler {
             }
             if (server != null && server.getHint() != null) {
                 err.println(prog + ": hint: " + server.getHint());
+            } else if (READ_ONLY.equals(se.getSQLState())) {
+                err.println(prog + ": hint: a replica is read-only: write on its primary ('" + prog + " status' on this node names it).");
             }
             return ERROR;
         }

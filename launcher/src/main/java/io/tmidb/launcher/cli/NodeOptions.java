@@ -57,6 +57,15 @@ public final class NodeOptions {
         return cluster;
     }
 
+    /** A new streaming replica in the data directory (see {@link Cluster#initReplica}), with the extension files installed. */
+    Cluster initReplica(String host, int primaryPort, String slot, String password) {
+        PgInstallation pg = installation();
+        Cluster cluster = Cluster.create(dataDir(), port, pg, serverUser());
+        cluster.initReplica(host, primaryPort, slot, password);
+        io.tmidb.cluster.ExtensionFiles.install(pg);
+        return cluster;
+    }
+
     /** The node's existing cluster. */
     Cluster openCluster() {
         return Cluster.open(dataDir(), installation(), serverUser());

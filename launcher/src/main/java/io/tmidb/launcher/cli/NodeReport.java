@@ -15,7 +15,7 @@ import java.sql.Statement;
 
 /**
  * The state of a node, as {@code tmidbd status} and {@code tmictl status} print it: the server,
- * the supervised services, the extension and where its stored logic runs, the work waiting for
+ * the supervised services, replication (see {@link ReplicationReport}), the extension and where its stored logic runs, the work waiting for
  * it, then one line per subsystem from tmi.status() (storage, connectors, relay lag, ...).
  */
 final class NodeReport {
@@ -34,6 +34,7 @@ final class NodeReport {
             Files.readAllLines(status).stream().skip(1).filter(l -> !l.startsWith("server")).forEach(out::println);
         }
         try (Connection c = cluster.connect(database, appName); Statement st = c.createStatement()) {
+            ReplicationReport.print(c, out);
             for (String[] advice : RestartAdvice.of(cluster, c)) {
                 out.printf("%-11s %-8s %s%n", advice[0], advice[1], advice[2]);
             }

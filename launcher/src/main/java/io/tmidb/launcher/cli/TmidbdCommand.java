@@ -52,18 +52,55 @@ public final class TmidbdCommand {
     }
 
     @Command(name = "init", mixinStandardHelpOptions = true,
-            description = "Create a data directory: a PostgreSQL cluster configured for tmiDB.")
+            description = "Create a data directory: a PostgreSQL cluster configured for tmiDB, or with --replica-of a"
+                    + " streaming replica of a running tmiDB node.")
     static final class Init implements Callable<Integer> {
+        private static final java.util.regex.Pattern HOST_PORT = java.util.regex.Pattern.compile("([A-Za-z0-9.-]+|\\[[0-9A-Fa-f:.]+]):(\\d{1,5})");
         @Mixin NodeOptions node;
+        @CommandLine.Option(names = "--replica-of", paramLabel = "HOST:PORT",
+                description = "Make a streaming replica of the tmiDB node at HOST:PORT (its server's port) instead of a new node.")
+        String replicaOf;
+        @CommandLine.Option(names = "--replication-slot", paramLabel = "NAME",
+                description = "With --replica-of: the slot 'tmictl replication credentials --slot NAME' made on the primary.")
+        String slot;
+        @CommandLine.Option(names = "--replication-password-file", paramLabel = "FILE",
+                description = "With --replica-of: a file holding the password that command printed, alone.")
+        Path passwordFile;
         @Spec CommandLine.Model.CommandSpec spec;
 
         @Override
-        public Integer call() {
+        public Integer call() throws IOException {
+            if (replicaOf != null || slot != null || passwordFile != null) {
+                return initReplica();
+            }
             Cluster cluster = node.initCluster();
             EmbeddedS3.credentials(cluster.dataDir());
             EmbeddedNats.credentials(cluster.dataDir());
             spec.commandLine().getOut().printf("tmidbd: created %s (port %d)%ntmidbd: start it with: tmidbd start -D %s%n",
                     cluster.dataDir(), cluster.port(), cluster.dataDir());
+            return ExitCodes.OK;
+        }
+
+        private int initReplica() throws IOException {
+            if (replicaOf == null || slot == null || passwordFile == null) {
+                throw new ClusterException("a replica needs --replica-of, --replication-slot and --replication-password-file",
+                        "Run 'tmictl replication credentials --slot NAME > FILE' on the primary, then"
+                                + " 'tmidbd init --replica-of HOST:PORT --replication-slot NAME --replication-password-file FILE'.");
+            }
+            java.util.regex.Matcher m = HOST_PORT.matcher(replicaOf);
+            if (!m.matches() || Integer.parseInt(m.group(2)) < 1 || Integer.parseInt(m.group(2)) > 65535) {
+                throw new ClusterException("--replica-of '" + replicaOf + "' is not HOST:PORT",
+                        "Name the primary's host and its server's port, e.g. db1.example.com:5432 or [2001:db8::1]:5432.");
+            }
+            if (!Files.isReadable(passwordFile)) {
+                throw new ClusterException("cannot read the password file " + passwordFile,
+                        "Write the password 'tmictl replication credentials' printed on the primary into it.");
+            }
+            String host = m.group(1).startsWith("[") ? m.group(1).substring(1, m.group(1).length() - 1) : m.group(1);
+            int primaryPort = Integer.parseInt(m.group(2));
+            Cluster cluster = node.initReplica(host, primaryPort, slot, Files.readString(passwordFile).strip());
+            spec.commandLine().getOut().printf("tmidbd: created %s (port %d), a streaming replica of %s through slot %s%n"
+                    + "tmidbd: start it with: tmidbd start -D %s%n", cluster.dataDir(), cluster.port(), replicaOf, slot, cluster.dataDir());
             return ExitCodes.OK;
         }
     }

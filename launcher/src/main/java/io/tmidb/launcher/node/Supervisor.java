@@ -31,7 +31,8 @@ import java.util.logging.Logger;
  * link named tmidbd, so that is what ps shows), the tmidb extension, then nats-server, the
  * embedded object store (unless an external one is set, see {@link EmbeddedS3}), tmidb-worker and the
  * gateway where they are installed — restarts a crashed part with backoff, and
- * on SIGTERM stops the parts and then the server (fast shutdown). It records its pid and the
+ * on SIGTERM stops the parts and then the server (fast shutdown). A streaming replica's node is its
+ * server alone (see {@link #replica}). It records its pid and the
  * state of each part in the data directory for {@code tmidbd stop} and {@code status}.
  */
 public final class Supervisor {
@@ -50,6 +51,13 @@ public final class Supervisor {
     private final ObjectStoreOptions objects;
     private final List<Child> parts = new ArrayList<>();
     private final NodeHold.Keeper hold = new NodeHold.Keeper();
+    /**
+     * A streaming replica runs its server alone: the worker writes (and relays events, which its
+     * primary's worker does), the gateway logs in with a password set at each start, which a
+     * read-only copy of the primary's roles cannot take, and nats-server and the object store
+     * serve the primary's services.
+     */
+    private final boolean replica;
     private volatile boolean stopping;
 
     /**
@@ -64,6 +72,7 @@ public final class Supervisor {
         this.natsUrl = natsUrl;
         this.settings = settings;
         this.objects = ObjectStoreOptions.of(settings);
+        this.replica = cluster.isReplica();
     }
 
     /** Runs until the process is asked to stop; prints the banner once the whole node is up. */
@@ -91,8 +100,10 @@ public final class Supervisor {
             parts.add(server);
             server.start();
             awaitServer(server);
-            prepareDatabase();
-            startServices();
+            if (!replica) {
+                prepareDatabase();
+                startServices();
+            }
             Node.logBanner(cluster, database);
             out.println(Node.BANNER);
             out.flush();
@@ -104,7 +115,9 @@ public final class Supervisor {
                 if (engines.restartDue()) {
                     restartServer(server);
                 }
-                hold.tend(dir, parts, this::prepareDatabase);
+                if (!replica) {
+                    hold.tend(dir, parts, this::prepareDatabase);
+                }
                 writeStatus(true);
                 Thread.sleep(1000);
             }
@@ -134,7 +147,9 @@ public final class Supervisor {
         server.stop(Duration.ofSeconds(60));
         server.start();
         awaitServer(server);
-        prepareDatabase();
+        if (!replica) {
+            prepareDatabase();
+        }
         for (Child part : parts.subList(1, parts.size())) {
             part.start();
         }
@@ -297,6 +312,10 @@ public final class Supervisor {
         StringBuilder sb = new StringBuilder(ready ? "ready\n" : "stopped\n");
         parts.forEach(p -> sb.append(p.statusLine()).append('\n'));
         hold.statusLine().ifPresent(l -> sb.append(l).append('\n'));
+        if (replica) {
+            sb.append(String.format("%-11s %-8s a replica runs its server alone: no worker, gateway, nats-server or object store%n",
+                    "services", "off"));
+        }
         Path tmp = cluster.dataDir().resolve(STATUS_FILE + ".new");
         Files.writeString(tmp, sb);
         Files.move(tmp, cluster.dataDir().resolve(STATUS_FILE), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
