@@ -4,13 +4,14 @@
 -- (docs/files.md). A speaker asks the gateway for an upload (tmi.begin_upload
 -- records it as pending, with an expiry), sends the object straight to the
 -- store, and the gateway, once it has verified size and SHA-256, attaches it
--- (tmi.attach_file: the file_attachment row and the file.attached event, in one
--- transaction). Objects placed by other means are attached with tmi.attach_file
--- directly. A file deleted, with its target or alone (tmi.detach_file), makes a
--- file.deleted event and queues its object in file_trash; pending uploads that
--- expire are queued there too (tmi.expire_uploads), and the object store's
--- janitor deletes what is queued. Listeners read files under the rule of rows
--- (row-level security with tmi.listener_sees).
+-- (tmi.complete_upload, through tmi.attach_file: the file_attachment row and the
+-- file.attached event, in one transaction). Objects placed by other means are
+-- attached with tmi.attach_file directly. A file deleted, with its target or
+-- alone (tmi.detach_file), makes a file.deleted event and queues its object in
+-- file_trash; pending uploads that expire are queued there too
+-- (tmi.expire_uploads), and the object store's janitor deletes what is queued.
+-- Listeners read files under the rule of rows (row-level security with
+-- tmi.listener_sees).
 -------------------------------------------------------------------------------
 ALTER TABLE tmi.file_attachment ADD COLUMN name text, ADD COLUMN version integer;
 -- files 0.1 stored (by hand: it had no front door for them) are named after their key's last segment
@@ -382,17 +383,18 @@ SELECT pg_catalog.pg_extension_config_dump('tmi.file_upload', '');
 SELECT pg_catalog.pg_extension_config_dump('tmi.file_trash', '');
 REVOKE ALL ON FUNCTION tmi.check_file(text, text, bigint, text), tmi.require_speaker(text), tmi.require_target(uuid),
     tmi.begin_upload(uuid, text, text, bigint, text, text, interval), tmi.pending_upload(uuid), tmi.cancel_upload(uuid),
-    tmi.complete_upload(uuid, bigint, text), tmi.attach_file(uuid, text, text, bigint, text, text, text, jsonb), tmi.detach_file(bigint), tmi.file_deleted(),
-    tmi.target_files_deleted(), tmi.expire_uploads(), tmi.report_file_store(text, text, boolean, bigint, bigint, text), tmi.file_status()
+    tmi.complete_upload(uuid, bigint, text), tmi.attach_file(uuid, text, text, bigint, text, text, text, jsonb),
+    tmi.detach_file(bigint), tmi.file_deleted(), tmi.target_files_deleted(), tmi.expire_uploads(), tmi.report_file_store(text, text, boolean, bigint, bigint, text), tmi.file_status()
     FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tmi.check_file(text, text, bigint, text), tmi.require_speaker(text), tmi.require_target(uuid),
     tmi.begin_upload(uuid, text, text, bigint, text, text, interval), tmi.pending_upload(uuid), tmi.cancel_upload(uuid),
-    tmi.complete_upload(uuid, bigint, text), tmi.attach_file(uuid, text, text, bigint, text, text, text, jsonb), tmi.detach_file(bigint), tmi.file_deleted(),
-    tmi.target_files_deleted(), tmi.expire_uploads(), tmi.report_file_store(text, text, boolean, bigint, bigint, text), tmi.file_status()
+    tmi.complete_upload(uuid, bigint, text), tmi.attach_file(uuid, text, text, bigint, text, text, text, jsonb),
+    tmi.detach_file(bigint), tmi.file_deleted(), tmi.target_files_deleted(), tmi.expire_uploads(), tmi.report_file_store(text, text, boolean, bigint, bigint, text), tmi.file_status()
     TO tmi_admin;
 -- the checks run inside these functions, as their owner: speakers need no grant on them
 GRANT EXECUTE ON FUNCTION tmi.begin_upload(uuid, text, text, bigint, text, text, interval), tmi.pending_upload(uuid),
-    tmi.cancel_upload(uuid), tmi.complete_upload(uuid, bigint, text), tmi.attach_file(uuid, text, text, bigint, text, text, text, jsonb), tmi.detach_file(bigint)
+    tmi.cancel_upload(uuid), tmi.complete_upload(uuid, bigint, text), tmi.attach_file(uuid, text, text, bigint, text, text, text, jsonb),
+    tmi.detach_file(bigint)
     TO tmi_speaker;
 GRANT ALL ON tmi.file_upload, tmi.file_trash, tmi.file_store TO tmi_admin;
 -- in the order 0.1 granted them (admin, speaker), so that a new and an updated database hold the same ACL
