@@ -3097,6 +3097,45 @@ GRANT EXECUTE ON FUNCTION tmi.run_connector(text) TO tmi_admin;
 -- end of Clients configure over REST
 
 -------------------------------------------------------------------------------
+-- Completing a presigned upload in one transaction: the gateway passes the size
+-- and SHA-256 the store verified, and tmi.complete_upload locks the pending
+-- upload, checks them against the declared ones and attaches the object.
+-------------------------------------------------------------------------------
+CREATE FUNCTION tmi.complete_upload(upload uuid, size_bytes bigint, sha256 text)
+RETURNS tmi.file_attachment
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $fn$
+DECLARE
+    up tmi.file_upload;
+    f tmi.file_attachment;
+BEGIN
+    PERFORM tmi.require_speaker('upload files');
+    SELECT * INTO up FROM tmi.file_upload u WHERE u.upload_id = upload AND u.expires_at > now() FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'upload % is unknown or expired', upload USING ERRCODE = '42704',
+            HINT = 'Ask for a new upload (POST /files); an upload must be completed before it expires.';
+    END IF;
+    IF up.size_bytes IS DISTINCT FROM complete_upload.size_bytes OR up.sha256 IS DISTINCT FROM complete_upload.sha256 THEN
+        RAISE EXCEPTION 'the object of upload % is not the file declared', upload USING ERRCODE = '22023',
+            DETAIL = format('declared %s bytes with SHA-256 %s, the store has %s bytes with SHA-256 %s', up.size_bytes,
+                            up.sha256, coalesce(complete_upload.size_bytes::text, 'NULL'), coalesce(complete_upload.sha256, 'NULL')),
+            HINT = 'Pass the size and SHA-256 the store verified for the upload''s object.';
+    END IF;
+    SELECT * INTO f FROM tmi.attach_file(up.target_id, up.name, up.content_type, up.size_bytes, up.sha256, up.bucket, up.object_key);
+    RETURN f;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.complete_upload(uuid, bigint, text) IS
+    'Attaches the object of a pending upload, given the size and SHA-256 the store verified (42704 if unknown or expired, 22023 if they differ from the declared)';
+REVOKE ALL ON FUNCTION tmi.complete_upload(uuid, bigint, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tmi.complete_upload(uuid, bigint, text) TO tmi_admin;
+-- the checks run inside it, as its owner
+GRANT EXECUTE ON FUNCTION tmi.complete_upload(uuid, bigint, text) TO tmi_speaker;
+-- end of completing a presigned upload
+
+-------------------------------------------------------------------------------
 -- The worker's privileges (its role is made above): a speaker with the tables
 -- and functions of tmidb-worker's work. It cannot read or change who may see
 -- what (listeners, their subscriptions, tokens and the key that signs them),

@@ -4,13 +4,14 @@
 -- (docs/files.md). A speaker asks the gateway for an upload (tmi.begin_upload
 -- records it as pending, with an expiry), sends the object straight to the
 -- store, and the gateway, once it has verified size and SHA-256, attaches it
--- (tmi.attach_file: the file_attachment row and the file.attached event, in one
--- transaction). Objects placed by other means are attached with tmi.attach_file
--- directly. A file deleted, with its target or alone (tmi.detach_file), makes a
--- file.deleted event and queues its object in file_trash; pending uploads that
--- expire are queued there too (tmi.expire_uploads), and the object store's
--- janitor deletes what is queued. Listeners read files under the rule of rows
--- (row-level security with tmi.listener_sees).
+-- (tmi.complete_upload, through tmi.attach_file: the file_attachment row and the
+-- file.attached event, in one transaction). Objects placed by other means are
+-- attached with tmi.attach_file directly. A file deleted, with its target or
+-- alone (tmi.detach_file), makes a file.deleted event and queues its object in
+-- file_trash; pending uploads that expire are queued there too
+-- (tmi.expire_uploads), and the object store's janitor deletes what is queued.
+-- Listeners read files under the rule of rows (row-level security with
+-- tmi.listener_sees).
 -------------------------------------------------------------------------------
 ALTER TABLE tmi.file_attachment ADD COLUMN name text, ADD COLUMN version integer;
 -- files 0.1 stored (by hand: it had no front door for them) are named after their key's last segment
@@ -226,6 +227,38 @@ $fn$;
 COMMENT ON FUNCTION tmi.attach_file(uuid, text, text, bigint, text, text, text, jsonb) IS
     'Attaches an object of the store to a target as the next version of the named file (event file.attached); the object must be in place';
 
+-- The gateway's completion of a presigned upload, once the store answered the object's size and
+-- SHA-256: the pending upload is locked, checked and attached in one transaction, so that an upload
+-- cancelled or expired in the meantime is not attached, and completing it twice attaches it once.
+CREATE FUNCTION tmi.complete_upload(upload uuid, size_bytes bigint, sha256 text)
+RETURNS tmi.file_attachment
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $fn$
+DECLARE
+    up tmi.file_upload;
+    f tmi.file_attachment;
+BEGIN
+    PERFORM tmi.require_speaker('upload files');
+    SELECT * INTO up FROM tmi.file_upload u WHERE u.upload_id = upload AND u.expires_at > now() FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'upload % is unknown or expired', upload USING ERRCODE = '42704',
+            HINT = 'Ask for a new upload (POST /files); an upload must be completed before it expires.';
+    END IF;
+    IF up.size_bytes IS DISTINCT FROM complete_upload.size_bytes OR up.sha256 IS DISTINCT FROM complete_upload.sha256 THEN
+        RAISE EXCEPTION 'the object of upload % is not the file declared', upload USING ERRCODE = '22023',
+            DETAIL = format('declared %s bytes with SHA-256 %s, the store has %s bytes with SHA-256 %s', up.size_bytes,
+                            up.sha256, coalesce(complete_upload.size_bytes::text, 'NULL'), coalesce(complete_upload.sha256, 'NULL')),
+            HINT = 'Pass the size and SHA-256 the store verified for the upload''s object.';
+    END IF;
+    SELECT * INTO f FROM tmi.attach_file(up.target_id, up.name, up.content_type, up.size_bytes, up.sha256, up.bucket, up.object_key);
+    RETURN f;
+END
+$fn$;
+COMMENT ON FUNCTION tmi.complete_upload(uuid, bigint, text) IS
+    'Attaches the object of a pending upload, given the size and SHA-256 the store verified (42704 if unknown or expired, 22023 if they differ from the declared)';
+
 CREATE FUNCTION tmi.detach_file(file bigint)
 RETURNS tmi.file_attachment
 LANGUAGE plpgsql
@@ -350,17 +383,18 @@ SELECT pg_catalog.pg_extension_config_dump('tmi.file_upload', '');
 SELECT pg_catalog.pg_extension_config_dump('tmi.file_trash', '');
 REVOKE ALL ON FUNCTION tmi.check_file(text, text, bigint, text), tmi.require_speaker(text), tmi.require_target(uuid),
     tmi.begin_upload(uuid, text, text, bigint, text, text, interval), tmi.pending_upload(uuid), tmi.cancel_upload(uuid),
-    tmi.attach_file(uuid, text, text, bigint, text, text, text, jsonb), tmi.detach_file(bigint), tmi.file_deleted(),
-    tmi.target_files_deleted(), tmi.expire_uploads(), tmi.report_file_store(text, text, boolean, bigint, bigint, text), tmi.file_status()
+    tmi.complete_upload(uuid, bigint, text), tmi.attach_file(uuid, text, text, bigint, text, text, text, jsonb),
+    tmi.detach_file(bigint), tmi.file_deleted(), tmi.target_files_deleted(), tmi.expire_uploads(), tmi.report_file_store(text, text, boolean, bigint, bigint, text), tmi.file_status()
     FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tmi.check_file(text, text, bigint, text), tmi.require_speaker(text), tmi.require_target(uuid),
     tmi.begin_upload(uuid, text, text, bigint, text, text, interval), tmi.pending_upload(uuid), tmi.cancel_upload(uuid),
-    tmi.attach_file(uuid, text, text, bigint, text, text, text, jsonb), tmi.detach_file(bigint), tmi.file_deleted(),
-    tmi.target_files_deleted(), tmi.expire_uploads(), tmi.report_file_store(text, text, boolean, bigint, bigint, text), tmi.file_status()
+    tmi.complete_upload(uuid, bigint, text), tmi.attach_file(uuid, text, text, bigint, text, text, text, jsonb),
+    tmi.detach_file(bigint), tmi.file_deleted(), tmi.target_files_deleted(), tmi.expire_uploads(), tmi.report_file_store(text, text, boolean, bigint, bigint, text), tmi.file_status()
     TO tmi_admin;
 -- the checks run inside these functions, as their owner: speakers need no grant on them
 GRANT EXECUTE ON FUNCTION tmi.begin_upload(uuid, text, text, bigint, text, text, interval), tmi.pending_upload(uuid),
-    tmi.cancel_upload(uuid), tmi.attach_file(uuid, text, text, bigint, text, text, text, jsonb), tmi.detach_file(bigint)
+    tmi.cancel_upload(uuid), tmi.complete_upload(uuid, bigint, text), tmi.attach_file(uuid, text, text, bigint, text, text, text, jsonb),
+    tmi.detach_file(bigint)
     TO tmi_speaker;
 GRANT ALL ON tmi.file_upload, tmi.file_trash, tmi.file_store TO tmi_admin;
 -- in the order 0.1 granted them (admin, speaker), so that a new and an updated database hold the same ACL

@@ -67,6 +67,8 @@ class RoleGrantsIT {
                     + " SELECT tmi.pending_upload(current_setting('test.upload')::uuid)"),
             Map.entry("tmi.cancel_upload(uuid)", "SELECT tmi.cancel_upload((tmi.begin_upload('%bike%', 'a.txt', 'text/plain', 1,"
                     + " repeat('a', 64), 'files', '1 hour')).upload_id)"),
+            Map.entry("tmi.complete_upload(uuid,bigint,text)", "SELECT tmi.complete_upload(u.upload_id, 1, repeat('a', 64))"
+                    + " FROM tmi.begin_upload('%bike%', 'a.txt', 'text/plain', 1, repeat('a', 64), 'files', '1 hour') u"),
             Map.entry("tmi.attach_file(uuid,text,text,bigint,text,text,text,jsonb)",
                     "SELECT tmi.attach_file('%bike%', 'a.txt', 'text/plain', 1, repeat('a', 64), 'files', 'a-key')"),
             Map.entry("tmi.detach_file(bigint)", "SELECT tmi.detach_file((tmi.attach_file('%bike%', 'a.txt', 'text/plain', 1,"

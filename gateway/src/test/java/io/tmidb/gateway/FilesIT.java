@@ -161,6 +161,36 @@ class FilesIT {
     }
 
     @Test
+    void anUploadIsAttachedOnceThroughAnyGatewayAndNotAtAllWhenGivenUp() throws Exception {
+        byte[] data = bytes(30_000, 9);
+        try (GatewayFixture other = GatewayFixture.attach(Gateway.start(GatewayFixture.settings(db, storeSettings(Map.of()))), db)) {
+            // begun through one gateway, completed through another, which reads the upload from the database
+            JsonNode up = begin(gw, camera, "elsewhere.txt", "text/plain", data);
+            assertEquals(200, put(up, data).statusCode());
+            HttpResponse<String> done = complete(other, up);
+            assertEquals(201, done.statusCode(), done::body);
+            assertEquals("checksum", Json.of(done).path("sha256_verified_by").asText());
+            // the first gateway still remembers the upload; the database refuses to attach it twice
+            assertError(complete(gw, up), 400, "42704");
+            assertEquals("1", scalar("SELECT count(*) FROM tmi.file_attachment WHERE name = 'elsewhere.txt'"));
+
+            // given up through the other gateway, with or without its object in the store: refused as unknown
+            JsonNode empty = begin(gw, camera, "given-up.txt", "text/plain", data);
+            JsonNode placed = begin(gw, camera, "given-up-placed.txt", "text/plain", data);
+            assertEquals(200, put(placed, data).statusCode());
+            for (JsonNode given : new JsonNode[]{empty, placed}) {
+                HttpResponse<String> cancelled = other.send("DELETE", given.path("complete").asText(), null,
+                        "Authorization", "Bearer " + other.speaker());
+                assertEquals(200, cancelled.statusCode(), cancelled::body);
+                assertError(complete(gw, given), 400, "42704");
+            }
+            assertEquals("0", scalar("SELECT count(*) FROM tmi.file_attachment WHERE name LIKE 'given-up%'"), "nothing attached");
+            assertEquals("1", scalar("SELECT count(*) FROM tmi.file_trash WHERE object_key = '"
+                    + placed.path("object_key").asText() + "'"), "the given-up object is queued for deletion");
+        }
+    }
+
+    @Test
     void anExpiredUploadIsRefusedAndItsObjectCleanedUp() throws Exception {
         try (GatewayFixture quick = GatewayFixture.attach(Gateway.start(GatewayFixture.settings(db,
                 storeSettings(Map.of("file-upload-expiry", "PT2S")))), db)) {

@@ -28,6 +28,13 @@ final class FileStatements {
                 + " FROM tmi.pending_upload(CAST(").param(upload).add(" AS uuid)) u");
     }
 
+    /** Attaches the pending upload's object, whose size and SHA-256 the store verified. */
+    static Sql complete(String upload, long size, String sha256) {
+        return new Sql().add("SELECT NULL, 1, row_to_json(f)::text" + Database.SESSION_COLUMNS
+                + " FROM tmi.complete_upload(CAST(").param(upload).add(" AS uuid), CAST(").param(Long.toString(size))
+                .add(" AS bigint), CAST(").param(sha256).add(" AS text)) f");
+    }
+
     static Sql cancel(String upload) {
         return new Sql().add("SELECT NULL, 1, json_build_object('cancelled', tmi.cancel_upload(CAST(").param(upload)
                 .add(" AS uuid)))::text" + Database.SESSION_COLUMNS);

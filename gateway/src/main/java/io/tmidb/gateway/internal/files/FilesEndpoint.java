@@ -13,7 +13,6 @@ import io.tmidb.files.Stored;
 import io.tmidb.gateway.internal.auth.Caller;
 import io.tmidb.gateway.internal.endpoint.Services;
 import io.tmidb.gateway.internal.error.ApiException;
-import io.tmidb.gateway.internal.query.Query;
 import io.tmidb.gateway.internal.query.QueryResult;
 import io.tmidb.gateway.internal.query.Sql;
 import io.tmidb.gateway.internal.response.Reply;
@@ -32,12 +31,15 @@ import java.util.Map;
  * {@code Accept: application/json}) to callers who may read the file's target;
  * {@code DELETE /files/<id>} deletes a file, {@code DELETE /files/uploads/<id>} an upload.
  * An object that fails its check is deleted and its upload dropped, so nothing is attached.
+ * Completing an upload begun here takes one request to the store (its size and SHA-256) and one
+ * statement ({@code tmi.complete_upload}, autocommitted like every write here); see {@link PendingUploads}.
  */
 public final class FilesEndpoint {
     private static final ObjectMapper JSON = new ObjectMapper();
     private final Services services;
     private final ObjectStore store;
     private final FileRules rules;
+    private final PendingUploads pending = new PendingUploads();
 
     /** {@code store} null: the gateway has no object store and every file request answers 503. */
     public FilesEndpoint(Services services, ObjectStore store, FileRules rules) {
@@ -55,8 +57,9 @@ public final class FilesEndpoint {
         Long size = number(req, "size");
         String sha256 = text(req, "sha256");
         rules.checkPresigned(type, size, ObjectStore.SINGLE_PUT_MAX);
-        JsonNode up = call(caller, false, FileStatements.begin(text(req, "target_id"), text(req, "name"), type, size, sha256,
+        JsonNode up = write(caller, FileStatements.begin(text(req, "target_id"), text(req, "name"), type, size, sha256,
                 s.config().bucket(), rules.uploadTtl()));
+        pending.put(up);
         Presigned put = s.presignPut(up.get("object_key").asText(), type, size, sha256, rules.uploadTtl());
         ObjectNode out = JSON.createObjectNode();
         out.put("upload_id", up.get("upload_id").asText());
@@ -74,17 +77,24 @@ public final class FilesEndpoint {
         ObjectStore s = store();
         Caller caller = services.caller(ctx);
         String upload = ctx.pathParam("upload");
-        JsonNode up = call(caller, false, FileStatements.pending(upload));
+        JsonNode begun = pending.get(upload);
+        JsonNode up = begun != null ? begun : write(caller, FileStatements.pending(upload));
         Stored found;
         try {
             found = s.verify(up.get("object_key").asText(), up.get("size_bytes").asLong(), up.get("sha256").asText());
         } catch (FileException e) {
             if (e.code() == FileException.Code.SIZE_MISMATCH || e.code() == FileException.Code.HASH_MISMATCH) {
                 drop(caller, upload, up);
+            } else if (e.code() == FileException.Code.MISSING && begun != null) {
+                // an upload given up through another gateway, or expired meanwhile, is refused as such, not as not uploaded yet
+                write(caller, FileStatements.pending(upload));
             }
             throw FileErrors.of(e);
         }
-        attach(ctx, caller, up, found);
+        ObjectNode file = (ObjectNode) write(caller, FileStatements.complete(upload, found.size(), found.sha256()));
+        pending.remove(upload);
+        file.put("sha256_verified_by", found.sha256From());
+        send(ctx, 201, file);
     }
 
     public void stream(Context ctx) {
@@ -97,7 +107,7 @@ public final class FilesEndpoint {
         }
         String type = mediaType(ctx.header("Content-Type"));
         rules.check(type, length);
-        JsonNode up = call(caller, false, FileStatements.begin(ctx.queryParam("target_id"), ctx.queryParam("name"), type, length,
+        JsonNode up = write(caller, FileStatements.begin(ctx.queryParam("target_id"), ctx.queryParam("name"), type, length,
                 ctx.queryParam("sha256"), s.config().bucket(), rules.uploadTtl()));
         String upload = up.get("upload_id").asText();
         Stored got;
@@ -143,31 +153,38 @@ public final class FilesEndpoint {
     public void delete(Context ctx) {
         store();
         Caller caller = services.caller(ctx);
-        send(ctx, 200, call(caller, false, FileStatements.detach(fileId(ctx))));
+        send(ctx, 200, write(caller, FileStatements.detach(fileId(ctx))));
     }
 
     public void cancel(Context ctx) {
         store();
         Caller caller = services.caller(ctx);
-        send(ctx, 200, call(caller, false, FileStatements.cancel(ctx.pathParam("upload"))));
+        String upload = ctx.pathParam("upload");
+        JsonNode cancelled = write(caller, FileStatements.cancel(upload));
+        pending.remove(upload);
+        send(ctx, 200, cancelled);
     }
 
     private void attach(Context ctx, Caller caller, JsonNode up, Stored verified) {
-        ObjectNode file = (ObjectNode) call(caller, false, FileStatements.attach(up.get("target_id").asText(), up.get("name").asText(),
+        ObjectNode file = (ObjectNode) write(caller, FileStatements.attach(up.get("target_id").asText(), up.get("name").asText(),
                 up.get("content_type").asText(), verified.size(), verified.sha256(), up.get("bucket").asText(),
                 up.get("object_key").asText()));
         file.put("sha256_verified_by", verified.sha256From());
         send(ctx, 201, file);
     }
 
-    /** An object that failed its check: deleted now, and its upload dropped (its object is queued for deletion too). */
+    /**
+     * An object that failed its check: its upload dropped (which queues the object for deletion, and
+     * which only a speaker may do), then the object deleted now.
+     */
     private void drop(Caller caller, String upload, JsonNode up) {
+        write(caller, FileStatements.cancel(upload));
+        pending.remove(upload);
         try {
             store.delete(up.get("bucket").asText(), up.get("object_key").asText());
         } catch (FileException ignored) {
-            // the janitor deletes it from the trash the upload's cancellation queues it in
+            // the janitor deletes it from the trash the upload's cancellation queued it in
         }
-        call(caller, false, FileStatements.cancel(upload));
     }
 
     private ObjectStore store() {
@@ -177,8 +194,9 @@ public final class FilesEndpoint {
         return store;
     }
 
-    private JsonNode call(Caller caller, boolean readOnly, Sql sql) {
-        return services.db().run(caller, readOnly, new Query(sql, null), r -> tree(r.body()));
+    /** Every statement here writes, and nothing checks its answer before it commits: one autocommitted statement each. */
+    private JsonNode write(Caller caller, Sql sql) {
+        return tree(services.db().write(caller, sql).body());
     }
 
     private static String fileId(Context ctx) {

@@ -31,7 +31,8 @@ import java.util.function.Function;
  * run read-only, so grants and row-level security decide. Unlike PostgREST, which pipelines
  * BEGIN, settings, statement and COMMIT, pgjdbc cannot pipeline different statements, so each
  * read is one autocommitted statement (a write: one statement in a transaction, see
- * {@link #run(Caller, boolean, Query, Function)}) and the settings are made for the session,
+ * {@link #run(Caller, boolean, Query, Function)}, or one autocommitted statement when nothing checks
+ * its answer before it commits, see {@link #write(Caller, Sql)}) and the settings are made for the session,
  * remembered per connection, and sent again only when the next request needs others. Every statement returns the
  * session's settings as they are when it ends, so that a function which changed them (SET ROLE,
  * RESET, set_config) makes the connection forget them: the next request sets them afresh. A
@@ -108,6 +109,20 @@ public final class Database implements AutoCloseable {
      * back, as in PostgREST. Database errors become API errors.
      */
     public <T> T run(Caller caller, boolean readOnly, Query query, Function<QueryResult, T> finish) {
+        return run(caller, readOnly, false, query, finish);
+    }
+
+    /**
+     * Runs {@code sql} (built with {@link #SESSION_COLUMNS} last), which may write, as {@code caller}
+     * as one autocommitted statement: one round trip to the server where a write in a transaction
+     * takes two (the statement, then COMMIT). For statements whose answer needs no check before
+     * they commit; the session's settings are a writer's, as for every other write.
+     */
+    public QueryResult write(Caller caller, Sql sql) {
+        return run(caller, false, true, new Query(sql, null), r -> r);
+    }
+
+    private <T> T run(Caller caller, boolean readOnly, boolean autocommit, Query query, Function<QueryResult, T> finish) {
         Session wanted = new Session(caller.role(), caller.claimsJson(), readOnly ? "on" : "off");
         try (Connection c = pool.getConnection()) {
             Object physical = c.unwrap(PGConnection.class);
@@ -120,7 +135,7 @@ public final class Database implements AutoCloseable {
                     ps.execute();
                 }
             }
-            if (readOnly) {
+            if (readOnly || autocommit) {
                 return finish.apply(execute(c, physical, wanted, query));
             }
             c.setAutoCommit(false);
