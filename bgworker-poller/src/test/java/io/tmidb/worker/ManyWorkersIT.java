@@ -159,6 +159,37 @@ class ManyWorkersIT {
         }
     }
 
+    /**
+     * A batch meets a target that another writer created after the batch's statement began (as when
+     * two workers map documents about the same new targets): its readings go to that target.
+     */
+    @Test
+    void aTargetCreatedByAnotherWriterMeanwhileGetsTheBatchsReadings(TestDatabase db) throws Exception {
+        TestDatabase d = db.sibling("target_meanwhile", false);
+        try (Connection c = d.connect(); Statement st = c.createStatement(); Connection other = d.connect();
+             Statement otherSt = other.createStatement()) {
+            st.execute("SELECT tmi.add_mapping('meters', '" + RULE + "')");
+            other.setAutoCommit(false);
+            otherSt.execute("INSERT INTO tmi.target (name, kind, ext_key) VALUES ('K1', 'meter', 'K1')");
+            st.execute("SELECT tmi.ingest('meters', '{\"readings\": [{\"id\": \"K1\", \"t\": " + T0 + ", \"temp\": 20},"
+                    + " {\"id\": \"K2\", \"t\": " + T0 + ", \"temp\": 21}]}')");
+            try (Worker w = Worker.start(new WorkerContext(WorkerLogin.of(d), WorkerSettings.of(Map.of("sweep-interval", "PT0.2S"))),
+                    List.of(io.tmidb.worker.host.StoredLogicHost.mapping()))) {
+                // the worker's insert of K1 waits for the other writer, then meets its committed row
+                await(c, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()", 1);
+                other.commit();
+                await(c, "SELECT count(*) FROM tmi.raw_bucket WHERE status = 'pending'", 0);
+            }
+            assertEquals(List.of("K1 20", "K2 21"), Sql.column(c, "SELECT t.ext_key || ' ' || (o.payload->>'temp')"
+                    + " FROM tmi.ts_obs o JOIN tmi.target t USING (target_id) ORDER BY 1"));
+            assertEquals("{\"items\": 2, \"positions\": 0, \"failed_items\": 0, \"observations\": 2}",
+                    scalar(c, "SELECT counts::text FROM tmi.raw_bucket"));
+            assertEquals(1, scalarLong(c, "SELECT count(*) FROM tmi.target WHERE ext_key = 'K1'"));
+            // taken as it was: no update event for it
+            assertEquals(0, scalarLong(c, "SELECT count(*) FROM tmi.event_log WHERE event_type = 'target.updated'"));
+        }
+    }
+
     private static Worker start(TestDatabase d, Map<String, String> settings) throws SQLException {
         return Worker.start(new WorkerContext(WorkerLogin.of(d), WorkerSettings.of(settings)), WorkerMain.services());
     }

@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: MIT
+package io.tmidb.bench;
+
+import io.tmidb.testkit.ScratchCluster;
+import io.tmidb.testkit.TestDatabase;
+import io.tmidb.worker.Worker;
+import io.tmidb.worker.WorkerContext;
+import io.tmidb.worker.WorkerSettings;
+import io.tmidb.worker.host.StoredLogicHost;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Mapping throughput with 1, 2 and 3 workers against one database: the same documents wait in
+ * raw_bucket, then that many workers (each running the stored logic's services, as tmidb-worker
+ * does) map them, evaluate the alarms and write the events, until nothing is pending. Each count
+ * runs on a fresh database of the same cluster; one worker is measured first and again last, and
+ * the ratios are to the mean of those two runs.
+ * Usage: ManyWorkersBench [documents=200] [items-per-document=500] [batch-size=5]
+ */
+public final class ManyWorkersBench {
+    private static final String RULE = """
+            SELECT tmi.add_mapping('meters', '{"iterate": "$.readings[*]", "kind": "meter", "key": "$.id",
+              "timestamp": {"path": "$.t", "format": "epoch_ms"}, "lat": "$.lat", "lon": "$.lon",
+              "fields": {"kwh": {"path": "$.kwh", "type": "number"}, "volts": {"path": "$.v", "type": "number", "scale": 0.1},
+                         "site": {"path": "$.site", "type": "text", "as": "attribute"}}}')""";
+    private static final String DOC = """
+            SELECT jsonb_build_object('readings', (SELECT jsonb_agg(jsonb_build_object('id', 'M' || i,
+                       't', 1795780800000 + (? * 60000)::bigint, 'kwh', i * 0.5 + ?, 'v', 2300 + i % 40, 'site', 'S' || (i % 7),
+                       'lat', 37.5 + (i % 100) * 0.001, 'lon', 127.0 + (i / 100) * 0.001))
+                     FROM generate_series(1, ?) i))""";
+
+    private ManyWorkersBench() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int docs = args.length > 0 ? Integer.parseInt(args[0]) : 200;
+        int items = args.length > 1 ? Integer.parseInt(args[1]) : 500;
+        int batch = args.length > 2 ? Integer.parseInt(args[2]) : 5;
+        long total = (long) docs * items;
+        System.out.printf("many workers benchmark: %d documents x %d items = %d items with positions, batch-size %d, %d cores%n",
+                docs, items, total, batch, Runtime.getRuntime().availableProcessors());
+        int[] counts = {1, 2, 3, 1};
+        String[] labels = {"1 worker", "2 workers", "3 workers", "1 worker, again"};
+        double[] rates = new double[counts.length];
+        System.out.println("1-minute load average before: " + Machine.loadAverage());
+        try (ScratchCluster cluster = ScratchCluster.start()) {
+            for (int i = 0; i < counts.length; i++) {
+                rates[i] = measure(cluster.createDatabase("bench_workers_" + i, false), counts[i], docs, items, batch);
+            }
+        }
+        System.out.println("1-minute load average after: " + Machine.loadAverage());
+        double one = (rates[0] + rates[3]) / 2;
+        System.out.printf("%-16s %12s %12s%n", "", "items/s", "vs 1 worker");
+        for (int i = 0; i < counts.length; i++) {
+            System.out.printf("%-16s %12.0f %11.2fx%n", labels[i], rates[i], rates[i] / one);
+        }
+    }
+
+    /** Items per second for {@code workers} workers mapping the documents queued beforehand. */
+    private static double measure(TestDatabase db, int workers, int docs, int items, int batch) throws Exception {
+        try (Connection c = db.connect(); Statement st = c.createStatement()) {
+            st.execute(RULE);
+            // evaluated on every reading, never raised: the alarm queue is part of the work
+            st.execute("SELECT tmi.add_alarm('meter', 'kwh', '>', 1e12)");
+            // queued while no worker runs, so that the workers find the whole load waiting
+            try (PreparedStatement ps = c.prepareStatement("SELECT tmi.ingest('meters', (" + DOC + "))")) {
+                for (int d = 0; d < docs; d++) {
+                    ps.setInt(1, d);
+                    ps.setInt(2, d);
+                    ps.setInt(3, items);
+                    ps.execute();
+                }
+            }
+            st.execute("VACUUM ANALYZE");
+        }
+        WorkerSettings settings = WorkerSettings.of(Map.of("batch-size", String.valueOf(batch), "sweep-interval", "PT0.05S"));
+        List<Worker> running = new ArrayList<>();
+        long start = System.nanoTime();
+        try {
+            for (int i = 0; i < workers; i++) {
+                running.add(Worker.start(new WorkerContext(db::connect, settings), List.copyOf(StoredLogicHost.all())));
+            }
+            awaitIdle(db);
+            double rate = docs * (long) items / ((System.nanoTime() - start) / 1e9);
+            try (Connection c = db.connect(); Statement st = c.createStatement();
+                 ResultSet rs = st.executeQuery("SELECT count(*) FROM tmi.ts_obs")) {
+                rs.next();
+                if (rs.getLong(1) != (long) docs * items) {
+                    throw new IllegalStateException(rs.getLong(1) + " readings stored, not " + (long) docs * items + ": " + io.tmidb.testkit.Sql.column(c, "SELECT counts::text || ' ' || (SELECT count(DISTINCT ts) || ' ' || min(ts) || ' ' || max(ts) FROM tmi.ts_obs) FROM tmi.raw_bucket ORDER BY raw_id"));
+                }
+            }
+            return rate;
+        } finally {
+            for (Worker w : running) {
+                w.close();
+            }
+        }
+    }
+
+    private static void awaitIdle(TestDatabase db) throws Exception {
+        try (Connection c = db.connect(); Statement st = c.createStatement()) {
+            while (true) {
+                try (ResultSet rs = st.executeQuery("SELECT (SELECT count(*) FROM tmi.raw_bucket WHERE status = 'pending')"
+                        + " + (SELECT count(*) FROM tmi.schema_pending) + (SELECT count(*) FROM tmi.alarm_pending)")) {
+                    rs.next();
+                    if (rs.getLong(1) == 0) {
+                        return;
+                    }
+                }
+                Thread.sleep(10);
+            }
+        }
+    }
+}
