@@ -20,8 +20,8 @@ import java.util.Map;
  * Mapping throughput with 1, 2 and 3 workers against one database: the same documents wait in
  * raw_bucket, then that many workers (each running the stored logic's services, as tmidb-worker
  * does) map them, evaluate the alarms and write the events, until nothing is pending. Each count
- * runs on a fresh database of the same cluster; one worker is measured first and again last, and
- * the ratios are to the mean of those two runs.
+ * runs on a fresh database of the same cluster, after a warm-up; the counts run in the order 1, 2,
+ * 3, 3, 2, 1 and each figure is the mean of its two runs, the ratios are to one worker's.
  * Usage: ManyWorkersBench [documents=200] [items-per-document=500] [batch-size=5]
  */
 public final class ManyWorkersBench {
@@ -46,20 +46,23 @@ public final class ManyWorkersBench {
         long total = (long) docs * items;
         System.out.printf("many workers benchmark: %d documents x %d items = %d items with positions, batch-size %d, %d cores%n",
                 docs, items, total, batch, Runtime.getRuntime().availableProcessors());
-        int[] counts = {1, 2, 3, 1};
-        String[] labels = {"1 worker", "2 workers", "3 workers", "1 worker, again"};
-        double[] rates = new double[counts.length];
+        // mirrored order, each count twice, so that a drift of the machine's other load over the run
+        // weighs on every count alike; a warm-up first, so that the first count does not pay for the JIT
+        int[] counts = {1, 2, 3, 3, 2, 1};
+        double[] sums = new double[4];
         System.out.println("1-minute load average before: " + Machine.loadAverage());
         try (ScratchCluster cluster = ScratchCluster.start()) {
+            measure(cluster.createDatabase("bench_workers_warmup", false), 1, Math.max(1, docs / 4), items, batch);
             for (int i = 0; i < counts.length; i++) {
-                rates[i] = measure(cluster.createDatabase("bench_workers_" + i, false), counts[i], docs, items, batch);
+                double rate = measure(cluster.createDatabase("bench_workers_" + i, false), counts[i], docs, items, batch);
+                System.out.printf("run %d: %d worker(s) %10.0f items/s%n", i + 1, counts[i], rate);
+                sums[counts[i]] += rate;
             }
         }
         System.out.println("1-minute load average after: " + Machine.loadAverage());
-        double one = (rates[0] + rates[3]) / 2;
-        System.out.printf("%-16s %12s %12s%n", "", "items/s", "vs 1 worker");
-        for (int i = 0; i < counts.length; i++) {
-            System.out.printf("%-16s %12.0f %11.2fx%n", labels[i], rates[i], rates[i] / one);
+        System.out.printf("%-9s %12s %12s%n", "", "items/s", "vs 1 worker");
+        for (int n = 1; n <= 3; n++) {
+            System.out.printf("%d worker%s %12.0f %11.2fx%n", n, n == 1 ? " " : "s", sums[n] / 2, sums[n] / sums[1]);
         }
     }
 
