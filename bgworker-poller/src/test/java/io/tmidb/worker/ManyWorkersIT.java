@@ -125,6 +125,11 @@ class ManyWorkersIT {
             assertEquals(readings + 1, scalarLong(c, "SELECT count(*) FROM tmi.ts_obs"));
             assertEquals(0, scalarLong(c, "SELECT count(*) - count(DISTINCT (target_id, ts)) FROM tmi.ts_obs"));
             assertEquals(readings + 1, scalarLong(c, "SELECT sum((counts->>'observations')::bigint) FROM tmi.raw_bucket"));
+            // and every item of every document is accounted for: stored anew, or merged with what was stored
+            assertEquals(List.of(), Sql.column(c, """
+                    SELECT raw_id || ' ' || counts FROM tmi.raw_bucket
+                     WHERE (counts->>'items')::int <> (SELECT sum(coalesce((counts->>k)::int, 0)) FROM unnest(ARRAY['observations',
+                           'observations_unchanged', 'observations_corrected', 'observations_repeated']) k)"""));
             // every reading is in exactly one event, once
             assertEquals("true", scalar(c, """
                     SELECT ((SELECT array_agg(id ORDER BY id) FROM (SELECT (o->>'obs_id')::bigint AS id
