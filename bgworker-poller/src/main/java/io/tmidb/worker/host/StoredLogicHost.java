@@ -20,9 +20,10 @@ import java.util.List;
 import java.util.logging.Logger;
 
 /**
- * The worker host of the stored logic: while tmi.host() is 'worker', claims pending work with
- * FOR UPDATE SKIP LOCKED — raw documents, then queued schema changes, then queued alarm
- * evaluations — runs the same Java the PL/Java host runs, and commits each batch. A batch is one
+ * The worker host of the stored logic: while tmi.host() is 'worker', claims pending work — raw
+ * documents (FOR UPDATE SKIP LOCKED), then queued schema changes (one worker at a time), then
+ * queued alarm evaluations (per bucket of targets) — runs the same Java the PL/Java host runs, and
+ * commits each batch; several workers share one database this way (docs/scaling.md). A batch is one
  * transaction, so a worker killed mid-batch leaves its rows pending for the next one: nothing is
  * lost or done twice. Woken by NOTIFY tmi_work, and sweeps periodically.
  */
@@ -45,10 +46,37 @@ public final class StoredLogicHost implements WorkerService {
     private static final Queue RAW = new Queue("raw",
             "SELECT raw_id FROM tmi.raw_bucket WHERE status = 'pending' ORDER BY raw_id LIMIT ? FOR UPDATE SKIP LOCKED",
             Pipeline::processRaw);
+    /**
+     * Schema changes one worker at a time: a version is made per writing statement in the order the
+     * statements ran, and two workers applying later and earlier batches side by side would number
+     * them out of order (or deadlock on two kinds). The queue is small; a worker that finds it taken
+     * moves on to its other queues.
+     */
     private static final Queue SCHEMA = new Queue("schema",
-            "SELECT pending_id FROM tmi.schema_pending ORDER BY pending_id LIMIT ? FOR UPDATE SKIP LOCKED", SchemaVersions::apply);
-    private static final Queue ALARM = new Queue("alarm",
-            "SELECT pending_id FROM tmi.alarm_pending ORDER BY pending_id LIMIT ? FOR UPDATE SKIP LOCKED", Alarms::evaluate);
+            "SELECT pending_id FROM tmi.schema_pending WHERE (SELECT pg_try_advisory_xact_lock(hashtext('tmi.schema_pending')))"
+                    + " ORDER BY pending_id LIMIT ? FOR UPDATE", SchemaVersions::apply);
+    /** Targets are spread over this many buckets, each evaluated by one worker at a time. */
+    private static final int ALARM_BUCKETS = 64;
+    /** A claim takes at most this many buckets, so up to four workers evaluate alarms side by side. */
+    private static final int ALARM_BUCKETS_PER_CLAIM = ALARM_BUCKETS / 4;
+    /**
+     * Alarms are evaluated in time order per target, so one target's readings must never be in two
+     * workers' hands at once: a later batch committed first would make the earlier one "too late".
+     * A claim takes the buckets of targets (hash of the target id) with the oldest pending rows
+     * whose transaction lock it gets, then the oldest rows of those buckets only; a bucket is
+     * released at commit, once its evaluations are visible. Rows deleted by a worker that
+     * committed after this statement's snapshot are gone by the time they would be locked, so
+     * nothing is evaluated twice. Buckets, not targets, bound the locks a claim holds.
+     */
+    private static final Queue ALARM = new Queue("alarm", """
+            WITH held AS (
+                SELECT bucket FROM (SELECT hashtext(target_id::text) & %1$d AS bucket, min(pending_id) AS oldest
+                                      FROM tmi.alarm_pending GROUP BY 1 ORDER BY oldest) b
+                 WHERE pg_try_advisory_xact_lock(hashtext('tmi.alarm_pending'), bucket)
+                 LIMIT %2$d)
+            SELECT pending_id FROM tmi.alarm_pending
+             WHERE (hashtext(target_id::text) & %1$d) IN (SELECT bucket FROM held)
+             ORDER BY pending_id LIMIT ? FOR UPDATE""".formatted(ALARM_BUCKETS - 1, ALARM_BUCKETS_PER_CLAIM), Alarms::evaluate);
     /** Connectors that ask for a suggested rule, on either host: the role model runs in this JVM, never in the server's. */
     private static final Queue CONNECTOR_SUGGESTION = new Queue("connector-suggestion", ConnectorSuggestions.CLAIM,
             ConnectorSuggestions::suggest, false);
@@ -68,8 +96,8 @@ public final class StoredLogicHost implements WorkerService {
 
     /**
      * Applies queued schema changes, evaluates queued alarms and suggests the rules of connectors
-     * that ask for one, beside the mapping (so both cores work) and alone (so each queue is consumed
-     * in order: versions per statement, alarms in time).
+     * that ask for one, beside the mapping (so both cores work); the claims keep each queue in order
+     * however many workers share it: versions per statement, alarms per target in time.
      */
     public static StoredLogicHost followUp() {
         return new StoredLogicHost("schema-alarms", List.of(SCHEMA, ALARM, CONNECTOR_SUGGESTION));

@@ -24,9 +24,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /** Runs the relay as tmidb-worker does, on a test database, and reads what reached the stream. */
-final class RelayRun implements AutoCloseable {
+public final class RelayRun implements AutoCloseable {
     /** Settings that make tests quick: short sweeps, acks and pauses. */
-    static final Map<String, String> QUICK = Map.of("sweep-interval", "PT0.5S", "relay-ack-timeout", "PT2S",
+    public static final Map<String, String> QUICK = Map.of("sweep-interval", "PT0.5S", "relay-ack-timeout", "PT2S",
             "relay-max-backoff", "PT0.5S");
 
     private final Worker worker;
@@ -48,7 +48,7 @@ final class RelayRun implements AutoCloseable {
     }
 
     /** Waits (at most {@code timeout}) until cursor {@code name} is at event {@code lastId}. */
-    static void awaitCursor(TestDatabase db, String name, long lastId, Duration timeout) throws SQLException, InterruptedException {
+    public static void awaitCursor(TestDatabase db, String name, long lastId, Duration timeout) throws SQLException, InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         try (java.sql.Connection c = db.connect()) {
             String at = null;
@@ -92,7 +92,7 @@ final class RelayRun implements AutoCloseable {
      * Every message of {@code stream}, read from its start with an ordered JetStream consumer until
      * {@code expected} arrived (or 60 s passed); asserts that the stream holds no more than that.
      */
-    static List<Message> readStream(String natsUrl, String stream, long expected) throws Exception {
+    public static List<Message> readStream(String natsUrl, String stream, long expected) throws Exception {
         List<Message> got = new ArrayList<>();
         try (Connection nc = Nats.connect(natsUrl)) {
             JetStreamSubscription sub = nc.jetStream().subscribe("tmi.>",
@@ -111,7 +111,7 @@ final class RelayRun implements AutoCloseable {
     }
 
     /** Asserts that the messages are events 1..n, each once, ascending, with Nats-Msg-Id = event id. */
-    static void assertExactlyOnceInOrder(List<Message> messages, long n) {
+    public static void assertExactlyOnceInOrder(List<Message> messages, long n) {
         assertEquals(n, messages.size(), "messages read");
         for (int i = 0; i < messages.size(); i++) {
             Message m = messages.get(i);

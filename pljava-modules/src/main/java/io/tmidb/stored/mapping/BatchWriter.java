@@ -14,8 +14,11 @@ import java.util.Map;
 
 /**
  * Writes mapped items of one kind in a single statement: targets upserted (attributes merged, the
- * name changed only by a rule that maps one; targets that would not change are neither written nor
- * locked, so concurrent batches about the same targets do not wait for each other), observations
+ * name changed only by a rule that maps one; targets that would not change, as the statement's
+ * snapshot shows them, are neither written nor locked, so concurrent batches about the same targets
+ * do not wait for each other; a target another writer created after the snapshot is met as a
+ * conflict, and its row is taken unchanged — skipping it would leave the batch's readings of it
+ * with no target to go to, and they would be dropped without an error), observations
  * and positions inserted with their raw id and item number. A reading is stored once per target and
  * time, by the rule of tmi.obs_once and tmi.position_once applied to the whole batch at once: the
  * readings of the batch at one instant are merged first (in document and item order; for positions
@@ -49,9 +52,9 @@ final class BatchWriter {
                                       AND (x.n IS NULL OR e.name = x.n) AND e.meta @> x.a)
                 ON CONFLICT (kind, ext_key) DO UPDATE
                    SET name = coalesce((SELECT x.n FROM targets x WHERE x.k = EXCLUDED.ext_key), t.name),
-                       meta = t.meta || EXCLUDED.meta, updated_at = now()
-                 WHERE t.name IS DISTINCT FROM coalesce((SELECT x.n FROM targets x WHERE x.k = EXCLUDED.ext_key), t.name)
-                    OR NOT t.meta @> EXCLUDED.meta
+                       meta = t.meta || EXCLUDED.meta,
+                       updated_at = CASE WHEN t.name IS DISTINCT FROM coalesce((SELECT x.n FROM targets x WHERE x.k = EXCLUDED.ext_key), t.name)
+                                           OR NOT t.meta @> EXCLUDED.meta THEN now() ELSE t.updated_at END
                 RETURNING t.target_id, t.ext_key
             ), ids AS (
                 SELECT target_id, ext_key FROM up
