@@ -181,7 +181,8 @@ public final class IngestBench {
         }
     }
 
-    private static void awaitIdle(TestDatabase db) throws Exception {
+    /** Waits until the worker has mapped every document and applied what they queued (schema changes, alarms). */
+    static void awaitIdle(TestDatabase db) throws Exception {
         try (Connection c = db.connect(); Statement st = c.createStatement()) {
             while (true) {
                 try (ResultSet rs = st.executeQuery("SELECT (SELECT count(*) FROM tmi.raw_bucket WHERE status = 'pending')"

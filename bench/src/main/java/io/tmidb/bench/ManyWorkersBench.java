@@ -90,7 +90,7 @@ public final class ManyWorkersBench {
             for (int i = 0; i < workers; i++) {
                 running.add(Worker.start(new WorkerContext(db::connect, settings), List.copyOf(StoredLogicHost.all())));
             }
-            awaitIdle(db);
+            IngestBench.awaitIdle(db);
             double rate = docs * (long) items / ((System.nanoTime() - start) / 1e9);
             try (Connection c = db.connect(); Statement st = c.createStatement();
                  ResultSet rs = st.executeQuery("SELECT count(*) FROM tmi.ts_obs")) {
@@ -103,21 +103,6 @@ public final class ManyWorkersBench {
         } finally {
             for (Worker w : running) {
                 w.close();
-            }
-        }
-    }
-
-    private static void awaitIdle(TestDatabase db) throws Exception {
-        try (Connection c = db.connect(); Statement st = c.createStatement()) {
-            while (true) {
-                try (ResultSet rs = st.executeQuery("SELECT (SELECT count(*) FROM tmi.raw_bucket WHERE status = 'pending')"
-                        + " + (SELECT count(*) FROM tmi.schema_pending) + (SELECT count(*) FROM tmi.alarm_pending)")) {
-                    rs.next();
-                    if (rs.getLong(1) == 0) {
-                        return;
-                    }
-                }
-                Thread.sleep(10);
             }
         }
     }
