@@ -1126,6 +1126,7 @@ BEGIN
         ('mapping_preview(rule jsonb, payload jsonb) RETURNS jsonb VOLATILE', 'SELECT tmi.mapping_preview(rule, payload)',
          'tmi_admin'),
         ('suggest_mapping(source text) RETURNS jsonb VOLATILE', 'SELECT tmi.suggest_mapping(source)', 'tmi_admin'),
+        ('test_connector(name text) RETURNS jsonb VOLATILE', 'SELECT tmi.test_connector(name)', 'tmi_admin'),
         ('listeners() RETURNS TABLE (listener_id bigint, name text, created_at timestamptz, subscriptions jsonb,'
          ' tokens jsonb) STABLE',
          $body$SELECT l.listener_id, l.name, l.created_at,
@@ -3136,6 +3137,41 @@ GRANT EXECUTE ON FUNCTION tmi.complete_upload(uuid, bigint, text) TO tmi_speaker
 -- end of completing a presigned upload
 
 -------------------------------------------------------------------------------
+-- Test fetches: tmi.test_connector asks tmidb-worker, on either host, to fetch
+-- a connector once with the scheduled runs' own code and limits (connector-
+-- allow-private and the others) and answer with the document raw_bucket would
+-- get and its mapping rule's preview, the way a preview is asked (tmi.ask_worker,
+-- a request of task 'fetch'). Nothing is stored and the run state stays as it
+-- was, unlike tmi.run_connector.
+-------------------------------------------------------------------------------
+ALTER TABLE tmi.preview_request DROP CONSTRAINT preview_request_task,
+    ADD CONSTRAINT preview_request_task CHECK (task IN ('preview', 'suggestion', 'fetch'));
+COMMENT ON TABLE tmi.preview_request IS 'Previews, mapping suggestions and test fetches asked of tmidb-worker (a suggestion: payload holds the documents, newest first; a test fetch: source names the connector), and its answers';
+
+CREATE FUNCTION tmi.test_connector(name text)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $fn$
+BEGIN
+    PERFORM tmi.require(name, 'name', 'Pass the name of the connector to test.');
+    IF NOT EXISTS (SELECT 1 FROM tmi.ingest_connector x WHERE x.name = test_connector.name) THEN
+        RAISE EXCEPTION 'connector "%" does not exist', name USING ERRCODE = '42704',
+            HINT = 'See SELECT name FROM tmi.connectors; create one with tmi.add_connector().';
+    END IF;
+    -- the worker reads the connector itself: its options (secrets among them) never travel
+    RETURN tmi.ask_worker('fetch', NULL, '{}', name);
+END
+$fn$;
+COMMENT ON FUNCTION tmi.test_connector(text) IS
+    'Fetches a connector once, writing nothing: {connector, url, format, has_rule, http_status, content_type, document (as raw_bucket would store it), preview or preview_error} or, when the fetch fails, {connector, url, format, has_rule, error, error_code, http_status}';
+-- connectors' URLs and secrets are admin business; tmidb-worker answers the request and never calls it
+REVOKE ALL ON FUNCTION tmi.test_connector(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tmi.test_connector(text) TO tmi_admin;
+-- end of test fetches
+
+-------------------------------------------------------------------------------
 -- The worker's privileges (its role is made above): a speaker with the tables
 -- and functions of tmidb-worker's work. It cannot read or change who may see
 -- what (listeners, their subscriptions, tokens and the key that signs them),
@@ -3161,6 +3197,6 @@ REVOKE EXECUTE ON FUNCTION
     tmi.revoke_tokens(text), tmi.jwt_secret(),
     tmi.set_retention(text, interval), tmi.add_alarm(text, text, text, double precision, double precision, interval, text, boolean),
     tmi.ack_alarm(bigint), tmi.add_connector(text, text, interval, text, jsonb, text), tmi.drop_connector(text),
-    tmi.use_host(text, text),
+    tmi.test_connector(text), tmi.use_host(text, text),
     tmi.storage_migration_begin(text), tmi.storage_migration_copy(regclass), tmi.storage_migration_finish()
     FROM tmi_worker;

@@ -24,10 +24,10 @@ CREATE TABLE tmi.preview_request (
     hint       text,
     created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
     task       text        NOT NULL DEFAULT 'preview'
-               CONSTRAINT preview_request_task CHECK (task IN ('preview', 'suggestion')),
+               CONSTRAINT preview_request_task CHECK (task IN ('preview', 'suggestion', 'fetch')),
     source     text
 );
-COMMENT ON TABLE tmi.preview_request IS 'Previews and mapping suggestions asked of tmidb-worker (a suggestion: payload holds the documents, newest first), and its answers';
+COMMENT ON TABLE tmi.preview_request IS 'Previews, mapping suggestions and test fetches asked of tmidb-worker (a suggestion: payload holds the documents, newest first; a test fetch: source names the connector), and its answers';
 
 -- a ticket's advisory lock is (this class, its request id)
 CREATE FUNCTION tmi.preview_lock_class()
@@ -317,3 +317,33 @@ COMMENT ON FUNCTION tmi.suggest_mapping(text) IS
     'A proposed mapping rule for the newest documents stored for a source (connector or ingest label); writes nothing';
 REVOKE ALL ON FUNCTION tmi.suggest_mapping(jsonb), tmi.suggestion_documents(text), tmi.suggest_mapping(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tmi.suggest_mapping(jsonb), tmi.suggestion_documents(text), tmi.suggest_mapping(text) TO tmi_admin;
+
+-------------------------------------------------------------------------------
+-- Test fetches: tmi.test_connector asks tmidb-worker, on either host, to fetch
+-- a connector once with the scheduled runs' own code and limits (connector-
+-- allow-private and the others) and answer with the document raw_bucket would
+-- get and its mapping rule's preview, the way a preview is asked (tmi.ask_worker,
+-- a request of task 'fetch'). Nothing is stored and the run state stays as it
+-- was, unlike tmi.run_connector.
+-------------------------------------------------------------------------------
+CREATE FUNCTION tmi.test_connector(name text)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog
+AS $fn$
+BEGIN
+    PERFORM tmi.require(name, 'name', 'Pass the name of the connector to test.');
+    IF NOT EXISTS (SELECT 1 FROM tmi.ingest_connector x WHERE x.name = test_connector.name) THEN
+        RAISE EXCEPTION 'connector "%" does not exist', name USING ERRCODE = '42704',
+            HINT = 'See SELECT name FROM tmi.connectors; create one with tmi.add_connector().';
+    END IF;
+    -- the worker reads the connector itself: its options (secrets among them) never travel
+    RETURN tmi.ask_worker('fetch', NULL, '{}', name);
+END
+$fn$;
+COMMENT ON FUNCTION tmi.test_connector(text) IS
+    'Fetches a connector once, writing nothing: {connector, url, format, has_rule, http_status, content_type, document (as raw_bucket would store it), preview or preview_error} or, when the fetch fails, {connector, url, format, has_rule, error, error_code, http_status}';
+-- connectors' URLs and secrets are admin business; tmidb-worker answers the request and never calls it
+REVOKE ALL ON FUNCTION tmi.test_connector(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tmi.test_connector(text) TO tmi_admin;

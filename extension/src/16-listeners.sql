@@ -406,6 +406,7 @@ BEGIN
         ('mapping_preview(rule jsonb, payload jsonb) RETURNS jsonb VOLATILE', 'SELECT tmi.mapping_preview(rule, payload)',
          'tmi_admin'),
         ('suggest_mapping(source text) RETURNS jsonb VOLATILE', 'SELECT tmi.suggest_mapping(source)', 'tmi_admin'),
+        ('test_connector(name text) RETURNS jsonb VOLATILE', 'SELECT tmi.test_connector(name)', 'tmi_admin'),
         ('listeners() RETURNS TABLE (listener_id bigint, name text, created_at timestamptz, subscriptions jsonb,'
          ' tokens jsonb) STABLE',
          $body$SELECT l.listener_id, l.name, l.created_at,

@@ -66,6 +66,6 @@ REVOKE EXECUTE ON FUNCTION
     tmi.revoke_tokens(text), tmi.jwt_secret(),
     tmi.set_retention(text, interval), tmi.add_alarm(text, text, text, double precision, double precision, interval, text, boolean),
     tmi.ack_alarm(bigint), tmi.add_connector(text, text, interval, text, jsonb, text), tmi.drop_connector(text),
-    tmi.use_host(text, text),
+    tmi.test_connector(text), tmi.use_host(text, text),
     tmi.storage_migration_begin(text), tmi.storage_migration_copy(regclass), tmi.storage_migration_finish()
     FROM tmi_worker;

@@ -216,16 +216,38 @@ await check('connectors: a bad URL is refused with the server\'s message and hin
   assert.equal(await page.locator('article.card').count(), 1, 'still one connector');
 });
 
-await check('connector: added, fetched by the worker, the suggested rule previewed beside the document and applied', async () => {
+/** What the admin reads over the API, as any client would. */
+async function adminGet(path) {
+  const r = await fetch(`${base}${path}`, { headers: { Authorization: `Bearer ${process.env.TMIDB_ADMIN_TOKEN}` } });
+  assert.equal(r.status, 200, await r.clone().text());
+  return r.json();
+}
+
+await check('connector: added, fetched by the worker, test-fetched writing nothing, the suggested rule previewed beside the document and applied', async () => {
   await page.getByLabel('URL', { exact: true }).fill(process.env.TMIDB_FEED);
   await page.getByLabel('Every').fill('1 hour');
   await page.getByRole('button', { name: 'Add connector' }).click();
   await page.getByRole('heading', { name: 'Connector stations' }).waitFor();
+  // a new connector runs at once: wait for that run, so that what follows is the test fetch alone
+  let stored;
+  for (let i = 0; i < 150 && !(stored = await adminGet('/rpc/source_documents?source=stations&max_documents=100')).length; i++) {
+    await new Promise((r) => { setTimeout(r, 200); });
+  }
+  assert.equal(stored.length, 1, 'the first scheduled run stored a document');
+  const [before] = await adminGet('/rpc/connectors?name=eq.stations');
   await page.getByRole('button', { name: 'Test fetch' }).click();
   const doc = page.getByLabel('Fetched document', { exact: true });
-  await page.waitForFunction(() => document.querySelector('pre.doc')?.textContent.includes('"Quay"'));
-  assert.match(await page.getByText(/^Document \d+, stored /).innerText(), /HTTP 200, pending$/);
+  await page.getByText(/^Test fetch: /).waitFor();
+  assert.match(await page.getByText(/^Test fetch: /).innerText(), /^Test fetch: HTTP 200, .*read as json; nothing was stored\.$/);
+  assert.match(await doc.innerText(), /"Quay"/);
   assert.match(await doc.innerText(), /"st-003"/);
+  assert.equal(await page.getByText('The connector has no rule yet: write or suggest one, then preview it.').count(), 1);
+  assert.deepEqual((await adminGet('/rpc/source_documents?source=stations&max_documents=100')).map((d) => d.raw_id),
+    stored.map((d) => d.raw_id), 'the test fetch stored nothing');
+  const [after] = await adminGet('/rpc/connectors?name=eq.stations');
+  for (const k of ['last_attempt', 'last_success', 'last_status', 'last_error', 'consecutive_failures', 'next_run']) {
+    assert.equal(after[k], before[k], `the test fetch left ${k} alone`);
+  }
   // a rule that is not one: the database's check, with its hint
   await page.getByLabel('Mapping rule (JSON)').fill('{"kind": "station"}');
   await page.getByRole('button', { name: 'Preview' }).click();
@@ -273,7 +295,13 @@ await check('connectors: edited, then disabled from the list; a disabled one is 
   assert.equal(await card.locator('.state').innerText(), 'disabled');
   await shot(page, 'connectors');
   await page.goto(`${base}/console/#/connectors/stations`);
+  // a disabled connector may still be test-fetched, with its rule's preview beside the document
   await page.getByRole('button', { name: 'Test fetch' }).click();
+  await page.getByText(/^Test fetch: HTTP 200/).waitFor();
+  await page.locator('table.preview caption').waitFor();
+  assert.match(await page.locator('table.preview caption').innerText(), /^3 items → 3 targets of kind \S+, 3 observations, 3 positions, 0 errors$/);
+  // but not run
+  await page.getByRole('button', { name: 'Run now (stores the document)' }).click();
   const alert = page.locator('.pane [role="alert"]').first();
   await alert.waitFor();
   assert.match(await alert.innerText(), /connector "stations" is disabled[\s\S]*Hint: Enable it first/);

@@ -2,15 +2,16 @@
 // Connectors: each one's schedule and run state (last attempt, HTTP status, last error, failures in a
 // row and the backoff they cause) from GET /rpc/connectors, secrets masked by the database. Admins
 // add, change and disable them (/rpc/add_connector, /rpc/set_connector), and on a connector's own
-// page run it at once and see the document it fetched beside what a mapping rule makes of it
-// (/rpc/run_connector, /rpc/source_documents, /rpc/mapping_preview), the normalizer's suggested
-// rule (/rpc/suggest_mapping, tmi.connectors.suggestion) and apply a rule (/rpc/add_mapping).
+// page test-fetch it, which writes nothing, and see the document beside what its rule makes of it
+// (/rpc/test_connector), run it for real (/rpc/run_connector, /rpc/source_documents), preview a
+// rule (/rpc/mapping_preview), see the normalizer's suggested rule (/rpc/suggest_mapping,
+// tmi.connectors.suggestion) and apply a rule (/rpc/add_mapping).
 import { get, rpc, url } from '../api.js';
 import { errorBox, field, fmtTime, h } from '../dom.js';
 
 const FORMATS = ['json', 'csv', 'html', 'text'];
 const MODES = ['manual', 'suggest', 'auto'];
-/** How long a test fetch waits for tmidb-worker's run. */
+/** How long "Run now" waits for tmidb-worker's run. */
 const RUN_WAIT_MS = 30000;
 
 /** A connector's state in words: disabled, failing (and since how many runs), ok, or not run yet. */
@@ -181,7 +182,7 @@ async function renderOne(view, name, admin) {
   async function showDocument() {
     const [d] = await get(url('/rpc/source_documents', { source: name, max_documents: 1 }));
     if (!d) {
-      docMeta.textContent = 'No document stored yet: run a test fetch.';
+      docMeta.textContent = 'No document stored yet: test-fetch the connector.';
       docView.textContent = '';
       documentPayload = null;
       return;
@@ -191,10 +192,39 @@ async function renderOne(view, name, admin) {
     docView.textContent = JSON.stringify(d.payload, null, 2);
   }
 
-  const fetchButton = h('button', { type: 'button' }, 'Test fetch');
-  fetchButton.addEventListener('click', async () => {
-    fetchButton.disabled = true;
+  // fetched by tmidb-worker as a scheduled run would, but nothing is stored and the run state stays
+  const testButton = h('button', { type: 'button' }, 'Test fetch');
+  testButton.addEventListener('click', async () => {
+    testButton.disabled = true;
     docMeta.replaceChildren('Fetching…');
+    try {
+      const t = await rpc('test_connector', { name });
+      if (t.error) {
+        docMeta.replaceChildren(errorBox({ message: `The test fetch failed: ${t.error}`, hint: 'Nothing was stored; fix the URL or options and test again.' }));
+        return;
+      }
+      documentPayload = t.document;
+      docMeta.textContent = `Test fetch: HTTP ${t.http_status}${t.content_type ? `, ${t.content_type}` : ''}, read as ${t.format}; nothing was stored.`;
+      docView.textContent = JSON.stringify(t.document, null, 2);
+      if (t.preview) {
+        previewBox.replaceChildren(h('p', { class: 'muted' }, 'What the connector\'s rule makes of this document:'), previewTable(t.preview));
+      } else if (t.preview_error) {
+        previewBox.replaceChildren(errorBox({ message: `The connector's rule fails on this document: ${t.preview_error}`, hint: 'Change the rule and preview it.' }));
+      } else if (!t.has_rule) {
+        previewBox.replaceChildren(h('p', { class: 'muted' }, 'The connector has no rule yet: write or suggest one, then preview it.'));
+      }
+    } catch (e) {
+      docMeta.replaceChildren(errorBox(e));
+    } finally {
+      testButton.disabled = false;
+    }
+  });
+
+  // a real run: the document is stored and mapped, and the run state updated
+  const runButton = h('button', { type: 'button', class: 'secondary' }, 'Run now (stores the document)');
+  runButton.addEventListener('click', async () => {
+    runButton.disabled = true;
+    docMeta.replaceChildren('Running…');
     try {
       const before = c;
       let asked = Date.parse(await rpc('run_connector', { name }));
@@ -219,7 +249,7 @@ async function renderOne(view, name, admin) {
     } catch (e) {
       docMeta.replaceChildren(errorBox(e));
     } finally {
-      fetchButton.disabled = false;
+      runButton.disabled = false;
     }
   });
 
@@ -227,7 +257,7 @@ async function renderOne(view, name, admin) {
   previewButton.addEventListener('click', async () => {
     previewBox.replaceChildren(h('p', { class: 'muted' }, 'Asking tmidb-worker…'));
     try {
-      if (!documentPayload) throw Object.assign(new Error('no document to preview'), { hint: 'Run a test fetch first.' });
+      if (!documentPayload) throw Object.assign(new Error('no document to preview'), { hint: 'Test-fetch the connector first.' });
       previewBox.replaceChildren(previewTable(await rpc('mapping_preview', { rule: parseJson(rule.value, 'The rule'), payload: documentPayload })));
     } catch (e) {
       previewBox.replaceChildren(errorBox(e));
@@ -271,7 +301,7 @@ async function renderOne(view, name, admin) {
       h('h2', { id: 'mapping-h' }, 'Fetched document and mapping'),
       stored,
       h('div', { class: 'side' },
-        h('div', { class: 'pane' }, h('h3', {}, 'Document'), h('div', { class: 'toolbar' }, fetchButton), docMeta, docView),
+        h('div', { class: 'pane' }, h('h3', {}, 'Document'), h('div', { class: 'toolbar' }, testButton, runButton), docMeta, docView),
         h('div', { class: 'pane' }, h('h3', {}, 'Rule'),
           h('div', { class: 'toolbar' }, previewButton, suggestButton, applyButton),
           field('Mapping rule (JSON)', rule), ruleNote, previewBox))));

@@ -63,6 +63,7 @@ class WorkerRoleIT {
                     "DELETE FROM tmi.retention",
                     "INSERT INTO tmi.alarm_rule DEFAULT VALUES",
                     "SELECT tmi.add_connector('intruder', 'http://127.0.0.1:1/', '1 hour')",
+                    "SELECT tmi.test_connector('intruder')",
                     "SELECT tmi.use_host('worker')",
                     "UPDATE tmi.config SET value = 'pljava'")) {
                 assertState(w, "42501", refused);

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: MIT
 package io.tmidb.worker.host;
 
+import io.tmidb.connector.Fetcher;
+import io.tmidb.connector.Poller;
 import io.tmidb.settings.Setting;
 import io.tmidb.stored.Ids;
 import io.tmidb.worker.WorkerContext;
 import io.tmidb.worker.WorkerService;
+import io.tmidb.worker.connector.ConnectorScheduler;
 import io.tmidb.pgnotify.ListenLoop;
 
 import java.sql.Connection;
@@ -12,6 +15,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,14 +23,15 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * Answers what a caller waits for in SQL (tmi.ask_worker): tmi.mapping_preview on the worker host
- * and tmi.suggest_mapping on either host. On a connection of its own it holds a few tickets:
+ * Answers what a caller waits for in SQL (tmi.ask_worker): tmi.mapping_preview on the worker host,
+ * tmi.suggest_mapping and tmi.test_connector on either host. On a connection of its own it holds a few tickets:
  * request ids reserved with tmi.reserve_preview_ticket, each with its advisory lock held. A caller
  * queues its request under one of them and waits for that lock; the desk answers (PreviewRequests,
- * SuggestRequests), commits, and only then releases the lock, so the caller wakes when its answer
+ * SuggestRequests, FetchRequests), commits, and only then releases the lock, so the caller wakes when its answer
  * is there, without polling. Were the worker gone, its locks would go with its connection and the
  * caller would learn it at once. On the PL/Java host previews run in the server and never come
- * here; suggestions always do, since the role model runs in this JVM.
+ * here; suggestions always do, since the role model runs in this JVM, and so do test fetches, made
+ * with the scheduled runs' fetching code and limits.
  */
 public final class PreviewDesk implements WorkerService {
     /** How many previews may wait for an answer at once. */
@@ -40,6 +45,7 @@ public final class PreviewDesk implements WorkerService {
     @Override
     public void run(WorkerContext context) throws Exception {
         Duration sweep = context.settings().getDuration(Setting.SWEEP_INTERVAL);
+        Poller poller = new Poller(new Fetcher(ConnectorScheduler.policy(context.settings())), Clock.systemUTC());
         ListenLoop.named(name()).listen("tmi_preview").opener(context.database()::open).stopping(context::stopping)
                 .whileDown("previews fail at once until it is back (no tickets)").build()
                 .run((c, wakeups) -> {
@@ -50,7 +56,7 @@ public final class PreviewDesk implements WorkerService {
                         }
                         Asked asked = asked(c, tickets);
                         if (asked.any()) {
-                            answer(c, asked);
+                            answer(c, asked, poller);
                             for (long id : asked.all()) {
                                 release(c, id);
                                 tickets.remove(id);
@@ -63,19 +69,20 @@ public final class PreviewDesk implements WorkerService {
     }
 
     /** The unanswered requests under this desk's tickets, by task. */
-    private record Asked(List<Long> previews, List<Long> suggestions) {
+    private record Asked(List<Long> previews, List<Long> suggestions, List<Long> fetches) {
         boolean any() {
-            return !previews.isEmpty() || !suggestions.isEmpty();
+            return !previews.isEmpty() || !suggestions.isEmpty() || !fetches.isEmpty();
         }
 
         List<Long> all() {
             List<Long> all = new ArrayList<>(previews);
             all.addAll(suggestions);
+            all.addAll(fetches);
             return all;
         }
     }
 
-    private static void answer(Connection c, Asked asked) throws SQLException {
+    private static void answer(Connection c, Asked asked, Poller poller) throws SQLException, InterruptedException {
         c.setAutoCommit(false);
         try {
             if (!asked.previews().isEmpty()) {
@@ -84,8 +91,11 @@ public final class PreviewDesk implements WorkerService {
             if (!asked.suggestions().isEmpty()) {
                 SuggestRequests.answer(c, asked.suggestions().stream().mapToLong(Long::longValue).toArray());
             }
+            if (!asked.fetches().isEmpty()) {
+                FetchRequests.answer(c, asked.fetches().stream().mapToLong(Long::longValue).toArray(), poller);
+            }
             c.commit(); // before the locks go: a caller that wakes finds its answer
-        } catch (SQLException e) {
+        } catch (SQLException | InterruptedException e) {
             c.rollback();
             throw e;
         } finally {
@@ -95,7 +105,7 @@ public final class PreviewDesk implements WorkerService {
 
     /** The tickets a request was queued under and not yet answered, by task. */
     private static Asked asked(Connection c, Set<Long> tickets) throws SQLException {
-        Asked asked = new Asked(new ArrayList<>(), new ArrayList<>());
+        Asked asked = new Asked(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
         if (tickets.isEmpty()) {
             return asked;
         }
@@ -104,7 +114,11 @@ public final class PreviewDesk implements WorkerService {
             ps.setString(1, Ids.toArrayLiteral(tickets.stream().mapToLong(Long::longValue).toArray()));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    ("preview".equals(rs.getString(2)) ? asked.previews() : asked.suggestions()).add(rs.getLong(1));
+                    (switch (rs.getString(2)) {
+                        case "preview" -> asked.previews();
+                        case "fetch" -> asked.fetches();
+                        default -> asked.suggestions();
+                    }).add(rs.getLong(1));
                 }
             }
         }
