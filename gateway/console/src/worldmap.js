@@ -46,9 +46,21 @@ async function outline() {
   return world;
 }
 
+/**
+ * Leaflet's canvas renderer, which may run a redraw it asked for after its canvas was removed with
+ * the map (a page left while its paths changed): there is nothing to draw on then.
+ */
+const Canvas = L.Canvas.extend({
+  _redraw() {
+    if (this._ctx) L.Canvas.prototype._redraw.call(this);
+  },
+});
+
 /** A map in `parent`, showing the world outline (and tiles when configured). */
 export function worldMap(parent, { label = 'Map' } = {}) {
-  const map = L.map(parent, { worldCopyJump: true, preferCanvas: true, zoomSnap: 0.25 }).setView([20, 0], 2);
+  const map = L.map(parent, { worldCopyJump: true, renderer: new Canvas(), zoomSnap: 0.25 }).setView([20, 0], 2);
+  let removed = false;
+  map.on('unload', () => { removed = true; });
   parent.setAttribute('role', 'region');
   parent.setAttribute('aria-label', label);
   // the view, for whoever reads the page: where it is centred and at which zoom (Web Mercator)
@@ -64,6 +76,7 @@ export function worldMap(parent, { label = 'Map' } = {}) {
     L.tileLayer(tiles, { maxZoom: 19, attribution: 'tiles: ' + new URL(tiles.replace(/[{}]/g, ''), location.href).host }).addTo(map);
   }
   const ready = outline().then((geo) => {
+    if (removed) return; // the page was left before the outline came
     L.geoJSON(geo, {
       interactive: false,
       style: { color: '#57606a', weight: 1, fillColor: '#e6e9ed', fillOpacity: tiles ? 0 : 1 },

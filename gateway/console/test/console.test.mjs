@@ -61,7 +61,7 @@ async function mapView(page, selector) {
 }
 
 const page = await browser.newPage({ width: 1280, height: 860 });
-page.on('pageerror', (e) => { failed++; console.log(`not ok - page error: ${e.message}`); });
+page.on('pageerror', (e) => { failed++; console.log(`not ok - page error: ${e.message}\n${e.stack}`); });
 
 await check('a refused token shows the server message and no page', async () => {
   await page.goto(`${base}/console/`);
