@@ -4,8 +4,6 @@ package io.tmidb.cluster;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.List;
@@ -63,7 +61,7 @@ public final class EmbeddedNats {
         Path file = dataDir.resolve(CREDENTIALS_FILE);
         try {
             if (!Files.exists(file)) {
-                writePrivate(file, PUBLISHER + " = " + hex(24) + "\n" + SUBSCRIBER + " = " + hex(24) + "\n");
+                ServerUser.writePrivate(file, PUBLISHER + " = " + hex(24) + "\n" + SUBSCRIBER + " = " + hex(24) + "\n");
             }
             Properties p = new Properties();
             try (var in = Files.newBufferedReader(file)) {
@@ -119,7 +117,7 @@ public final class EmbeddedNats {
         authorization(keys).forEach(l -> conf.append(l).append('\n'));
         Path file = dataDir.resolve(CONFIG_FILE);
         try {
-            writePrivate(file, conf.toString());
+            ServerUser.writePrivate(file, conf.toString());
         } catch (IOException e) {
             throw new ClusterException("cannot write " + file + ": " + e, "Check the data directory's permissions.", e);
         }
@@ -142,15 +140,6 @@ public final class EmbeddedNats {
 
     private static String url(String user, String password, int port) {
         return "nats://" + user + ":" + password + "@127.0.0.1:" + port;
-    }
-
-    private static void writePrivate(Path file, String content) throws IOException {
-        Path tmp = file.resolveSibling(file.getFileName() + ".new");
-        Files.deleteIfExists(tmp);
-        Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        Files.writeString(tmp, content);
-        ServerUser.ownLikeItsDirectory(tmp);
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
     private static String hex(int bytes) {

@@ -4,7 +4,6 @@ package io.tmidb.cluster;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.List;
@@ -43,12 +42,7 @@ public final class EmbeddedS3 {
         Path file = dir.resolve(CREDENTIALS_FILE);
         try {
             if (!Files.exists(file)) {
-                Path tmp = dir.resolve(CREDENTIALS_FILE + ".new");
-                Files.deleteIfExists(tmp);
-                Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-                Files.writeString(tmp, "access-key = tmidb-" + hex(8) + "\nsecret-key = " + hex(32) + "\n");
-                ServerUser.ownLikeItsDirectory(tmp);
-                Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                ServerUser.writePrivate(file, "access-key = tmidb-" + hex(8) + "\nsecret-key = " + hex(32) + "\n");
             }
             Properties p = new Properties();
             try (var in = Files.newBufferedReader(file)) {
@@ -82,12 +76,9 @@ public final class EmbeddedS3 {
                 "jclouds.credential", keys.secretKey()));
         try {
             Files.createDirectories(storeDir);
-            Files.deleteIfExists(propertiesFile);
-            Files.createFile(propertiesFile, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            try (var out = Files.newBufferedWriter(propertiesFile)) {
-                p.store(out, "the embedded object store of tmiDB, written by tmidbd at each start");
-            }
-            ServerUser.ownLikeItsDirectory(propertiesFile);
+            java.io.StringWriter text = new java.io.StringWriter();
+            p.store(text, "the embedded object store of tmiDB, written by tmidbd at each start");
+            ServerUser.writePrivate(propertiesFile, text.toString());
         } catch (IOException e) {
             throw new ClusterException("cannot write " + propertiesFile + ": " + e, "Check the data directory's permissions.", e);
         }

@@ -6,7 +6,9 @@ import com.sun.security.auth.module.UnixSystem;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipalLookupService;
 import java.util.ArrayList;
 import java.util.List;
@@ -57,6 +59,21 @@ public final class ServerUser {
         PosixFileAttributeView view = Files.getFileAttributeView(file, PosixFileAttributeView.class);
         view.setOwner(dir.readAttributes().owner());
         view.setGroup(dir.readAttributes().group());
+    }
+
+    /**
+     * Writes {@code content} into {@code file}, a private file of the node in the data directory (a
+     * credential or a configuration holding one): made 0600 before anything is in it, given to the
+     * directory's owner ({@link #ownLikeItsDirectory}) and put in place at once, so that no reader
+     * finds it half written or readable by others.
+     */
+    public static void writePrivate(Path file, String content) throws IOException {
+        Path tmp = file.resolveSibling(file.getFileName() + ".new");
+        Files.deleteIfExists(tmp);
+        Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.writeString(tmp, content);
+        ownLikeItsDirectory(tmp);
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
     /** Makes the server user the owner of a file or directory this process created. */

@@ -19,7 +19,6 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -98,11 +97,7 @@ final class ReplicationCommand {
                 return Files.readString(file).strip();
             }
             String password = Cluster.newPassword();
-            Path tmp = cluster.dataDir().resolve(CREDENTIALS_FILE + ".new");
-            Files.writeString(tmp, password + "\n");
-            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
-            node.serverUser().own(tmp);
-            Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            ServerUser.writePrivate(file, password + "\n");
             return password;
         }
 
