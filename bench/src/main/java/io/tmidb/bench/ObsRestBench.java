@@ -29,7 +29,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * tmiDB generates. Workloads: one observation per POST, 1,000 per POST, the latest reading of a
  * target, its last 100 (as a speaker and as a listener restricted to one field) and a radius
  * search over /rpc/near. Prints each throughput and the REST/JDBC ratio. {@code pool}: the gateway's
- * database connections (default twice the cores, at least 4).
+ * database connections; by default as many as the JDBC side has, so that both hold the same number of
+ * database sessions (with fewer, cheap reads wait for a connection: see docs/BENCHMARKS.md).
  */
 public final class ObsRestBench {
     private static final int TARGETS = 1_000;
@@ -46,7 +47,7 @@ public final class ObsRestBench {
         int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 10;
         int clients = args.length > 1 ? Integer.parseInt(args[1]) : 20;
         int readings = args.length > 2 ? Integer.parseInt(args[2]) : 5_000;
-        int poolSize = args.length > 3 ? Integer.parseInt(args[3]) : Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
+        int poolSize = args.length > 3 ? Integer.parseInt(args[3]) : clients;
         try (ScratchCluster scratch = ScratchCluster.start()) {
             TestDatabase db = scratch.createDatabase("obsrestbench", false);
             List<String> ids = load(db, readings);
