@@ -185,10 +185,12 @@ public final class IngestBench {
     static void awaitIdle(TestDatabase db) throws Exception {
         try (Connection c = db.connect(); Statement st = c.createStatement()) {
             while (true) {
-                try (ResultSet rs = st.executeQuery("SELECT (SELECT count(*) FROM tmi.raw_bucket WHERE status = 'pending')"
-                        + " + (SELECT count(*) FROM tmi.schema_pending) + (SELECT count(*) FROM tmi.alarm_pending)")) {
+                // EXISTS stops at the first row: counting a queue 100,000 rows deep every 10 ms took
+                // about 5 % of the machine from the work measured
+                try (ResultSet rs = st.executeQuery("SELECT EXISTS (SELECT FROM tmi.raw_bucket WHERE status = 'pending')"
+                        + " OR EXISTS (SELECT FROM tmi.schema_pending) OR EXISTS (SELECT FROM tmi.alarm_pending)")) {
                     rs.next();
-                    if (rs.getLong(1) == 0) {
+                    if (!rs.getBoolean(1)) {
                         return;
                     }
                 }
