@@ -186,74 +186,114 @@ END;
 COMMENT ON FUNCTION tmi.fields_of(text, uuid) IS
     'Fields of the target the listener is subscribed to: NULL for all of them, none when not subscribed';
 
--- An event as a reader with this scope may read it (NULL when it may not see the event), narrowed
--- further to fields (the reader's own choice; NULL: all it may read). Fields restrict meta of
--- target events and each reading (payload, and previous of a correction) of observation events;
--- an alarm keeps its value only for readers of all fields, as the value may be of any field.
-CREATE FUNCTION tmi.event_seen(scope jsonb, fields text[], event_type text, kind text, target uuid, payload jsonb)
-RETURNS jsonb
+-- An event's payload narrowed to fields (NULL: all of them): meta of target events and each
+-- reading (payload, and previous of a correction) of observation events; an alarm keeps its value
+-- only for readers of all fields, as the value may be of any field. A table of one row, so that a
+-- query calling it in FROM gets its body inlined: as a scalar call it would start an executor for
+-- every event.
+CREATE FUNCTION tmi.event_within(fields text[], event_type text, payload jsonb)
+RETURNS TABLE (seen jsonb)
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 BEGIN ATOMIC
-    SELECT CASE WHEN NOT tmi.scope_sees(scope, kind, target) THEN NULL
-                WHEN a.allowed IS NULL AND fields IS NULL THEN payload
+    SELECT CASE WHEN fields IS NULL THEN payload
                 WHEN event_type LIKE 'target.%' AND jsonb_typeof(payload -> 'meta') = 'object'
-                    THEN jsonb_set(payload, '{meta}', tmi.only_fields(tmi.only_fields(payload -> 'meta', a.allowed), fields))
+                    THEN jsonb_set(payload, '{meta}', tmi.only_fields(payload -> 'meta', fields))
                 WHEN event_type IN ('obs', 'obs.corrected') AND jsonb_typeof(payload -> 'obs') = 'array'
                     THEN jsonb_set(payload, '{obs}', (
                         SELECT coalesce(jsonb_agg((
                                    SELECT jsonb_object_agg(r.key, CASE WHEN r.key IN ('payload', 'previous') AND jsonb_typeof(r.value) = 'object'
-                                                                       THEN tmi.only_fields(tmi.only_fields(r.value, a.allowed), fields)
+                                                                       THEN tmi.only_fields(r.value, fields)
                                                                        ELSE r.value END)
                                      FROM jsonb_each(o.reading) AS r) ORDER BY o.n), '[]')
                           FROM jsonb_array_elements(payload -> 'obs') WITH ORDINALITY AS o(reading, n)))
                 WHEN event_type LIKE 'alarm.%' THEN payload - 'value'
                 ELSE payload
-           END
-      FROM (SELECT tmi.scope_fields(scope, kind, target) AS allowed) AS a;
+           END;
 END;
-COMMENT ON FUNCTION tmi.event_seen(jsonb, text[], text, text, uuid, jsonb) IS
-    'The payload of an event as a reader with this scope (tmi.listener_scope, NULL: all) may read it, within fields; NULL when hidden';
+COMMENT ON FUNCTION tmi.event_within(text[], text, jsonb) IS
+    'The payload of an event narrowed to fields (NULL: all of them); an alarm''s value only for all fields';
 
--- The events after after_id (tmi.events_since) as readers see them: readers is an array of
--- {"scope": <tmi.listener_scope, null: all>, "fields": [..] or null}. One row per event and payload:
--- readers names the readers (their 1-based places in readers) that read seen; an event hidden
--- from every reader comes once, with readers '{}' and seen NULL, so that a cursor passes it. What
--- decides is the target's current kind, as for every other read; an event without a target (any
--- more) is decided by its own kind. Who sees a target, and which of its fields, is worked out once
--- per target and reader (not per event), and readers that may read the same fields and asked for
--- the same ones share one payload, shaped once per event: the cost grows with the events and the
--- distinct payloads, not with events times readers.
-CREATE FUNCTION tmi.events_seen(after_id bigint, max_events integer, readers jsonb)
+-- The events after after_id (tmi.events_since) as readers see them. for_readers is an array of
+-- {"scope": <tmi.listener_scope, null: all>, "fields": [..] or null}; the session keeps them (in
+-- temporary tables), and a call with NULL reads for the readers the session was given last, so
+-- that a reader of the live stream sends and parses them only when they change. One row per event
+-- and payload: readers names the readers (their 1-based places in for_readers) that read seen; an
+-- event hidden from every reader comes once, with readers '{}' and seen NULL, so that a cursor
+-- passes it. What decides is the target's current kind, as for every other read; an event without
+-- a target (any more) is decided by its own kind. Who sees a subject (a target and its current
+-- kind), and which of its fields, is worked out by tmi.scope_sees and tmi.scope_fields once per
+-- subject and reader while the session keeps the same readers, not at every call; readers that
+-- may read the same fields (those they may, within those they asked for) share one payload, shaped
+-- once per event (what the session works out is kept up to 64 MB, then started again). The cost
+-- of a call grows with its events and their distinct payloads, not with the readers.
+CREATE FUNCTION tmi.events_seen(after_id bigint, max_events integer, for_readers jsonb)
 RETURNS TABLE (event_id bigint, ts timestamptz, event_type text, kind text, target_id uuid, readers integer[], seen text)
-LANGUAGE sql
+LANGUAGE plpgsql
 SET search_path = pg_catalog
-BEGIN ATOMIC
-    WITH r AS MATERIALIZED (
-        SELECT x.n::integer AS n, nullif(x.reader -> 'scope', 'null') AS scope,
+-- the planner's guesses (a thousand events, every reader) exceed jit_above_cost; compiling would take longer than the read
+SET jit = off
+AS $fn$
+#variable_conflict use_column
+BEGIN
+    IF for_readers IS NOT NULL THEN
+        IF to_regclass('pg_temp.tmi_seen_reader') IS NULL THEN
+            CREATE TEMPORARY TABLE tmi_seen_reader (n integer PRIMARY KEY, scope jsonb, fields text[]);
+            -- per subject, one row per group of readers that get the same payload; none of them: one row without readers
+            CREATE TEMPORARY TABLE tmi_seen_group (subject text NOT NULL, first integer, readers integer[], fields text[]);
+            CREATE INDEX ON pg_temp.tmi_seen_group (subject);
+        END IF;
+        DELETE FROM pg_temp.tmi_seen_group;
+        DELETE FROM pg_temp.tmi_seen_reader;
+        INSERT INTO pg_temp.tmi_seen_reader (n, scope, fields)
+        SELECT x.n, nullif(x.reader -> 'scope', 'null'),
                CASE WHEN jsonb_typeof(x.reader -> 'fields') = 'array'
-                    THEN ARRAY(SELECT jsonb_array_elements_text(x.reader -> 'fields')) END AS fields
-          FROM jsonb_array_elements(events_seen.readers) WITH ORDINALITY AS x(reader, n)),
-    e AS MATERIALIZED (
+                    THEN ARRAY(SELECT DISTINCT f.name FROM jsonb_array_elements_text(x.reader -> 'fields') AS f(name) ORDER BY f.name) END
+          FROM jsonb_array_elements(for_readers) WITH ORDINALITY AS x(reader, n);
+    ELSIF to_regclass('pg_temp.tmi_seen_reader') IS NULL THEN
+        RAISE EXCEPTION 'this session has no readers for tmi.events_seen'
+            USING ERRCODE = '22023', DETAIL = 'for_readers is NULL and no earlier call of this session gave readers.',
+                  HINT = 'Pass the readers (an array of {"scope": ..., "fields": ...}) at least once per session.';
+    ELSIF pg_total_relation_size('pg_temp.tmi_seen_group') > 64 * 1024 * 1024 THEN
+        -- a session that meets many targets forgets what it worked out about them, and works it out again as it meets them
+        TRUNCATE pg_temp.tmi_seen_group;
+    END IF;
+    RETURN QUERY
+    WITH e AS MATERIALIZED (
         SELECT e.event_id, e.ts, e.event_type, e.kind, e.target_id, e.payload, coalesce(t.kind, e.kind) AS seen_kind,
                coalesce(e.target_id::text, '') || '/' || coalesce(t.kind, e.kind, '') AS subject
-          FROM tmi.events_since(events_seen.after_id, events_seen.max_events) AS e
+          FROM tmi.events_since(after_id, max_events) AS e
           LEFT JOIN tmi.target t ON t.target_id = e.target_id),
-    -- per subject (target and its current kind), the readers that see it, grouped by the payload they get
-    g AS MATERIALIZED (
-        SELECT s.subject, min(r.n) AS first, array_agg(r.n ORDER BY r.n) AS readers
-          FROM (SELECT DISTINCT e.subject, e.seen_kind, e.target_id FROM e) AS s CROSS JOIN r
-         WHERE tmi.scope_sees(r.scope, s.seen_kind, s.target_id)
-         GROUP BY s.subject, tmi.scope_fields(r.scope, s.seen_kind, s.target_id), r.fields)
+    s AS MATERIALIZED (SELECT DISTINCT e.subject, e.seen_kind, e.target_id FROM e),
+    known AS MATERIALIZED (
+        SELECT g.subject, g.first, g.readers, g.fields FROM pg_temp.tmi_seen_group g WHERE g.subject IN (SELECT s.subject FROM s)),
+    -- subjects met for the first time with these readers: who sees them, grouped by the fields they get
+    fresh AS (
+        INSERT INTO pg_temp.tmi_seen_group (subject, first, readers, fields)
+        SELECT s.subject, g.first, g.readers, g.fields
+          FROM s
+          LEFT JOIN LATERAL (
+              SELECT min(r.n) AS first, array_agg(r.n ORDER BY r.n) AS readers, w.fields
+                FROM pg_temp.tmi_seen_reader r
+               CROSS JOIN LATERAL (SELECT tmi.scope_fields(r.scope, s.seen_kind, s.target_id) AS allowed) a
+               CROSS JOIN LATERAL (SELECT CASE WHEN a.allowed IS NULL THEN r.fields
+                                               WHEN r.fields IS NULL THEN a.allowed
+                                               ELSE ARRAY(SELECT f.name FROM unnest(a.allowed) AS f(name)
+                                                           WHERE f.name = ANY (r.fields) ORDER BY f.name) END AS fields) w
+               WHERE tmi.scope_sees(r.scope, s.seen_kind, s.target_id)
+               GROUP BY w.fields) g ON true
+         WHERE s.subject NOT IN (SELECT known.subject FROM known)
+        RETURNING subject, first, readers, fields),
+    g AS (SELECT * FROM known UNION ALL SELECT * FROM fresh)
     SELECT e.event_id, e.ts, e.event_type, e.kind, e.target_id, coalesce(g.readers, '{}'),
-           CASE WHEN g.first IS NOT NULL
-                THEN tmi.event_seen(r.scope, r.fields, e.event_type, e.seen_kind, e.target_id, e.payload)::text END
+           CASE WHEN g.first IS NOT NULL THEN w.seen::text END
       FROM e
       LEFT JOIN g ON g.subject = e.subject
-      LEFT JOIN r ON r.n = g.first
+      LEFT JOIN LATERAL tmi.event_within(g.fields, e.event_type, e.payload) AS w ON g.first IS NOT NULL
      ORDER BY e.event_id, g.first;
-END;
+END
+$fn$;
 COMMENT ON FUNCTION tmi.events_seen(bigint, integer, jsonb) IS
-    'Events after after_id in commit order, each with its payload for the readers (scope and fields) that see it, one row per distinct payload';
+    'Events after after_id in commit order, each with its payload for the readers (scope and fields) that see it, one row per distinct payload; NULL readers: those the session gave last';
 
 -- Subscriptions changed: who holds scopes (the gateway's WebSocket side) reloads them at once.
 CREATE FUNCTION tmi.notify_listeners()

@@ -15,8 +15,9 @@ import java.util.List;
 /**
  * The gateway's one reader of {@code tmi.event_log}: a {@link ListenLoop} on
  * {@code tmi_event} reads {@code tmi.events_seen(cursor, batch, viewers)} (every event as each
- * viewer of the hub's sessions may see it) whenever a notification arrives, and every
- * {@code ws-sweep} without one, and hands each batch to the hub. {@code NOTIFY tmi_listeners}
+ * viewer of the hub's sessions may see it; the viewers are sent only when they change,
+ * {@link SeenReader}) whenever a notification arrives, and every {@code ws-sweep} without one, and
+ * hands each batch to the hub. {@code NOTIFY tmi_listeners}
  * (subscriptions changed) reloads the listeners' scopes before the next batch. It starts at the
  * newest event when the gateway starts; after a lost connection the loop reconnects and the reader
  * continues from its cursor, so the hub sees every event once, in order.
@@ -59,7 +60,7 @@ final class EventReader implements AutoCloseable {
     }
 
     private void read(Connection c, ListenLoop.Wakeups wakeups) throws SQLException {
-        EventCursorReader<WsDatabase.SeenRow> reader = WsDatabase.reader(c);
+        SeenReader reader = new SeenReader(c, scopes);
         // subscriptions may have changed while there was no connection
         WsDatabase.loadScopes(c, scopes.listeners(), scopes);
         DeliveryTimings timings = hub.timings();
@@ -73,7 +74,7 @@ final class EventReader implements AutoCloseable {
                     // a session that authenticated while the scopes were refreshed
                     WsDatabase.loadScopes(c, missing, scopes);
                 }
-                batch = WsDatabase.eventsSeen(reader, hub.lastId(), BATCH, viewers, scopes);
+                batch = reader.read(hub.lastId(), BATCH, viewers);
                 if (batch.size() > 0) {
                     timings.record(DeliveryTimings.Stage.READ, woke);
                 }

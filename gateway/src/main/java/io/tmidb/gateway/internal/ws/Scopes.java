@@ -21,6 +21,8 @@ final class Scopes {
     private final Map<String, String> byListener = new ConcurrentHashMap<>();
     /** Counts the notified subscription changes: a load begun before the last one may hold a scope from before it. */
     private final AtomicLong changes = new AtomicLong();
+    /** Moves whenever a scope held changes, comes or goes: readers given to the database before it moved are out of date. */
+    private final AtomicLong version = new AtomicLong();
 
     /** Subscriptions changed (NOTIFY tmi_listeners): loads begun before now must not store what they read. */
     void changed() {
@@ -39,7 +41,11 @@ final class Scopes {
     void put(Map<String, String> found, long generation) {
         synchronized (changes) {
             if (changes.get() == generation) {
-                byListener.putAll(found);
+                found.forEach((listener, scope) -> {
+                    if (!scope.equals(byListener.put(listener, scope))) {
+                        version.incrementAndGet();
+                    }
+                });
             }
         }
     }
@@ -49,7 +55,14 @@ final class Scopes {
     }
 
     void remove(String listener) {
-        byListener.remove(listener);
+        if (byListener.remove(listener) != null) {
+            version.incrementAndGet();
+        }
+    }
+
+    /** The version of what is held; read it before {@link #readers}, which may then hold newer scopes, never older ones. */
+    long version() {
+        return version.get();
     }
 
     /** The listeners of these viewers whose scope is not held (yet, or any more). */

@@ -3,9 +3,7 @@ package io.tmidb.gateway.internal.ws;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tmidb.gateway.internal.schema.SchemaListener;
-import io.tmidb.pgnotify.EventCursorReader;
 
-import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -24,19 +22,10 @@ import java.util.Map;
  */
 final class WsDatabase implements AutoCloseable {
     static final ObjectMapper JSON = new ObjectMapper();
-    private static final String SEEN = "SELECT event_id, ts::text, event_type, kind, target_id::text, readers, seen"
-            + " FROM tmi.events_seen(?, ?, ?::jsonb)";
     private final SchemaListener.Opener opener;
     private final Scopes scopes;
     private Connection connection;
-    private EventCursorReader<SeenRow> replays;
-
-    /**
-     * A row of {@code tmi.events_seen}: the event and one payload, with the viewers (their 1-based
-     * places in the list asked for) that read it; an event hidden from all comes once with none.
-     */
-    record SeenRow(Event event, Integer[] readers, String seen) {
-    }
+    private SeenReader replays;
 
     WsDatabase(SchemaListener.Opener opener, Scopes scopes) {
         this.opener = opener;
@@ -51,7 +40,7 @@ final class WsDatabase implements AutoCloseable {
             if (!missing.isEmpty()) {
                 loadScopes(c, missing, scopes);
             }
-            return eventsSeen(replays, afterId, max, List.of(viewer), scopes);
+            return replays.read(afterId, max, List.of(viewer));
         } catch (SQLException e) {
             closeConnection();
             throw e;
@@ -68,40 +57,6 @@ final class WsDatabase implements AutoCloseable {
             closeConnection();
             throw e;
         }
-    }
-
-    /** The reader of {@code tmi.events_seen} on {@code c}. */
-    static EventCursorReader<SeenRow> reader(Connection c) throws SQLException {
-        return new EventCursorReader<>(c, SEEN, rs -> {
-            Array readers = rs.getArray(6);
-            try {
-                return new SeenRow(new Event(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5)),
-                        (Integer[]) readers.getArray(), rs.getString(7));
-            } finally {
-                readers.free();
-            }
-        });
-    }
-
-    /**
-     * Events after {@code afterId} with the payload each viewer may read; a viewer added later is
-     * read again with the same reader (the batch's fetcher).
-     */
-    static SeenBatch eventsSeen(EventCursorReader<SeenRow> reader, long afterId, int max, List<Viewer> viewers, Scopes scopes)
-            throws SQLException {
-        SeenBatch batch = new SeenBatch((after, n, more) -> eventsSeen(reader, after, n, more, scopes), viewers);
-        EventFrames frames = null;
-        for (SeenRow row : reader.after(afterId, max, scopes.readers(viewers))) {
-            // the rows of one event follow each other, one per distinct payload
-            if (frames == null || frames.event().id() != row.event().id()) {
-                frames = new EventFrames(row.event(), batch);
-                batch.add(frames);
-            }
-            for (Integer n : row.readers()) {
-                frames.seen(viewers.get(n - 1), row.seen());
-            }
-        }
-        return batch;
     }
 
     /** Reloads the scopes of these listeners into the cache; returns those that no longer exist. */
@@ -135,7 +90,7 @@ final class WsDatabase implements AutoCloseable {
     private Connection connection() throws SQLException {
         if (connection == null || connection.isClosed()) {
             connection = opener.open();
-            replays = reader(connection);
+            replays = new SeenReader(connection, scopes);
         }
         return connection;
     }
