@@ -48,7 +48,8 @@ public enum Setting {
     // the database the worker and the gateway use (tmidbd sets these for the ones it runs)
     DB_URL("db-url", TEXT, "jdbc:postgresql://localhost:5432/tmidb", null,
             Check.matches("jdbc:postgresql:.+", "must be a JDBC URL such as jdbc:postgresql://localhost:5432/tmidb"),
-            Mask.CREDENTIALS, "JDBC URL of the tmiDB database", WORKER, GATEWAY),
+            Mask.CREDENTIALS, "JDBC URL of the tmiDB database; with several servers (jdbc:postgresql://db1:5432,db2:5432/tmidb"
+                    + "?targetServerType=primary) the one that takes writes, so that a promoted replica is found", WORKER, GATEWAY),
     DB_USER("db-user", TEXT, "postgres", null, Check.notBlank(), Mask.NONE,
             "database user to connect as (the gateway switches role per request)", WORKER, GATEWAY),
     DB_PASSWORD("db-password", TEXT, "", null, Check.NONE, Mask.ALL, "that user's password", WORKER, GATEWAY),
