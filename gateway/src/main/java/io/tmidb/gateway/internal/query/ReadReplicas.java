@@ -3,6 +3,7 @@ package io.tmidb.gateway.internal.query;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import io.tmidb.settings.Setting;
 
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -28,7 +29,7 @@ final class ReadReplicas implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(ReadReplicas.class.getName());
     private static final long POLL_MILLIS = 2;
     private static final Duration REST = Duration.ofSeconds(5);
-    /** How long taking a connection of a replica may take before it counts as unreachable (HikariCP's least). */
+    /** How long taking a connection of a replica may take before it counts as unreachable (HikariCP allows 250 ms at least). */
     private static final Duration CONNECT_TIMEOUT = Duration.ofMillis(500);
     /**
      * What the server has replayed; on a server that is not (or no longer) in recovery, such as a
@@ -40,13 +41,15 @@ final class ReadReplicas implements AutoCloseable {
     private final AtomicInteger next = new AtomicInteger();
 
     private static final class Replica {
+        /** The URL as logs may show it (a password in it masked). */
         final String url;
         final HikariDataSource pool;
         final AtomicLong replayed = new AtomicLong();
-        volatile long restUntil;
+        /** Until when (System.nanoTime) the replica is left alone; a time already past at first. */
+        volatile long restUntil = System.nanoTime();
 
         Replica(String url, HikariDataSource pool) {
-            this.url = url;
+            this.url = Setting.DB_READ_URLS.shown(url);
             this.pool = pool;
         }
 
