@@ -47,15 +47,7 @@ public final class WorkerMain {
 
     private static int run(WorkerSettings settings) throws InterruptedException {
         LOG.info(() -> "settings given: " + settings.given());
-        ConnectionFactory db = () -> {
-            Properties p = new Properties();
-            p.setProperty("user", settings.get(Setting.DB_USER));
-            p.setProperty("password", settings.get(Setting.DB_PASSWORD));
-            p.setProperty("ApplicationName", APP_NAME);
-            // the worker's connections wait on NOTIFY: wake without pgjdbc's extra millisecond
-            return DriverManager.getConnection(settings.get(Setting.DB_URL), PromptNotifications.configure(p));
-        };
-        Worker worker = Worker.start(new WorkerContext(db, settings), services());
+        Worker worker = Worker.start(new WorkerContext(database(settings), settings), services());
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
@@ -67,6 +59,23 @@ public final class WorkerMain {
         }));
         stopped.await();
         return 0;
+    }
+
+    /**
+     * The worker's connections: to {@code db-url} as {@code db-user}. A URL naming several servers
+     * ({@code jdbc:postgresql://db1:5432,db2:5432/tmidb?targetServerType=primary}) connects to the
+     * one that takes writes, so that every service's next connection after a failure finds the
+     * primary after a replica was promoted (docs/scaling.md, "Promoting a replica").
+     */
+    public static ConnectionFactory database(WorkerSettings settings) {
+        return () -> {
+            Properties p = new Properties();
+            p.setProperty("user", settings.get(Setting.DB_USER));
+            p.setProperty("password", settings.get(Setting.DB_PASSWORD));
+            p.setProperty("ApplicationName", APP_NAME);
+            // the worker's connections wait on NOTIFY: wake without pgjdbc's extra millisecond
+            return DriverManager.getConnection(settings.get(Setting.DB_URL), PromptNotifications.configure(p));
+        };
     }
 
     /** Every service a worker runs. */

@@ -227,6 +227,25 @@ public final class Cluster {
         return Files.exists(dataDir.resolve(STANDBY_SIGNAL));
     }
 
+    /**
+     * Promotes this running replica to a primary ({@code pg_ctl promote}) and waits until it
+     * accepts writes. PostgreSQL ends its recovery with what it received from its old primary and
+     * removes {@value #STANDBY_SIGNAL}; it no longer follows anyone (its primary_conninfo is ignored
+     * from then on). Promoting while the old primary still takes writes splits the history in two:
+     * stop the old primary first (a clean stop sends its replicas every WAL record it wrote).
+     */
+    public void promote() {
+        if (!isReplica()) {
+            throw new ClusterException("the node in " + dataDir + " is not a replica", "Only a replica can be promoted.");
+        }
+        if (!isRunning()) {
+            throw new ClusterException("the replica in " + dataDir + " is not running",
+                    "Start it with 'tmidbd start -D " + dataDir + "', then promote it.");
+        }
+        Exec.check(user.wrap(List.of(pg.program("pg_ctl"), "-D", dataDir.toString(), "-w", "-t",
+                String.valueOf(START_TIMEOUT.toSeconds()), "promote")), Map.of(), START_TIMEOUT.plusSeconds(10), "Read " + logFile() + ".");
+    }
+
     /** Refuses a name PostgreSQL would not take for a replication slot, with the rule. */
     public static void requireSlotName(String slot) {
         if (slot == null || !SLOT_NAME.matcher(slot).matches()) {

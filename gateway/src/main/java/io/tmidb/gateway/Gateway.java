@@ -12,6 +12,7 @@ import io.tmidb.gateway.internal.endpoint.ConsoleEndpoint;
 import io.tmidb.gateway.internal.endpoint.Cors;
 import io.tmidb.gateway.internal.endpoint.IngestEndpoint;
 import io.tmidb.gateway.internal.endpoint.OpenApiEndpoint;
+import io.tmidb.gateway.internal.endpoint.ReadYourWrites;
 import io.tmidb.gateway.internal.endpoint.ResourceEndpoint;
 import io.tmidb.gateway.internal.endpoint.RpcEndpoint;
 import io.tmidb.gateway.internal.endpoint.Services;
@@ -77,8 +78,9 @@ public final class Gateway implements AutoCloseable {
     }
 
     public static Gateway start(GatewaySettings settings) throws SQLException {
-        Database db = new Database(settings.get(Setting.DB_URL), settings.get(Setting.DB_USER),
-                settings.get(Setting.DB_PASSWORD), settings.getInt(Setting.POOL_SIZE), APP_NAME);
+        List<String> readUrls = settings.getList(Setting.DB_READ_URLS);
+        Database db = new Database(settings.get(Setting.DB_URL), readUrls, settings.get(Setting.DB_USER),
+                settings.get(Setting.DB_PASSWORD), settings.getInt(Setting.POOL_SIZE), APP_NAME, settings.getDuration(Setting.DB_READ_WAIT));
         WsEndpoint ws = null;
         TokenRegistry tokens = new TokenRegistry(db::openAsAdmin);
         ObjectStore store = objectStore(settings);
@@ -88,7 +90,7 @@ public final class Gateway implements AutoCloseable {
             byte[] secret = secret(settings, db);
             JwtAuthenticator auth = new JwtAuthenticator(secret, settings.get(Setting.ANON_ROLE),
                     settings.get(Setting.ANON_LISTENER), settings.getList(Setting.JWT_ROLES), tokens);
-            Services services = new Services(cache, db, auth, settings.getLong(Setting.MAX_BODY));
+            Services services = new Services(cache, db, auth, settings.getLong(Setting.MAX_BODY), new ReadYourWrites(!readUrls.isEmpty()));
             ResourceEndpoint resources = new ResourceEndpoint(services);
             RpcEndpoint rpc = new RpcEndpoint(services);
             IngestEndpoint ingest = new IngestEndpoint(services);
@@ -164,7 +166,8 @@ public final class Gateway implements AutoCloseable {
             long every = settings.getDuration(Setting.SCHEMA_REFRESH).toMillis();
             refresher.scheduleWithFixedDelay(cache::reloadIfStale, every, every, TimeUnit.MILLISECONDS);
             LOG.info(() -> "tmiDB gateway listening on " + settings.get(Setting.GATEWAY_HOST) + ":" + http.port()
-                    + ", API versions " + cache.get().versions());
+                    + ", API versions " + cache.get().versions()
+                    + (readUrls.isEmpty() ? "" : ", reads on " + Setting.DB_READ_URLS.shown(String.join(",", readUrls))));
             return new Gateway(http, db, refresher, new SchemaListener(db::openDedicated, cache), ws, tokens, store);
         } catch (RuntimeException | SQLException e) {
             if (ws != null) {

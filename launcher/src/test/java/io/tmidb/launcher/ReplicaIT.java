@@ -4,7 +4,9 @@ package io.tmidb.launcher;
 import io.tmidb.cluster.Cluster;
 import io.tmidb.cluster.PgInstallation;
 import io.tmidb.cluster.ServerUser;
+import io.nats.client.Nats;
 import io.tmidb.launcher.cli.ExitCodes;
+import io.tmidb.worker.WorkerMain;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -36,8 +38,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * each with its own ports and data directory, made with the shipped scripts — {@code tmictl
  * replication credentials} on the primary, {@code tmidbd init --replica-of} and {@code tmidbd
  * start} for the replica. What the primary writes appears on the replica, both sides report the
- * replication in {@code tmictl status}, the replica refuses writes, and a replica stopped and
- * started again resumes from its slot.
+ * replication in {@code tmictl status}, the replica refuses writes, a replica stopped and
+ * started again resumes from its slot, and once the primary is stopped, {@code tmictl promote} makes
+ * the replica a primary node, which runs its worker and takes writes.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -52,7 +55,7 @@ class ReplicaIT {
     private Node replica;
     private Path passwordFile;
 
-    /** A node's data directory and its own tmidb.conf. */
+    /** A node's data directory, its own tmidb.conf and installation. */
     private record Node(Path dataDir, int port, Map<String, String> env) {
     }
 
@@ -65,17 +68,25 @@ class ReplicaIT {
         ServerUser.forCurrentProcess("postgres").own(clusters);
         home = base.resolve("home");
         BuildHome.create(home);
-        primary = node(clusters, "primary");
-        replica = node(clusters, "replica");
+        // the replica's installation has the worker too (its jar and jnats), which its node runs once promoted
+        Path workerHome = base.resolve("worker-home");
+        Path lib = BuildHome.create(workerHome);
+        for (Class<?> c : List.of(WorkerMain.class, Nats.class)) {
+            Path jar = Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI());
+            assertTrue(jar.toString().endsWith(".jar"), "built as a jar: " + jar);
+            Files.createSymbolicLink(lib.resolve(jar.getFileName()), jar);
+        }
+        primary = node(clusters, "primary", home);
+        replica = node(clusters, "replica", workerHome);
         passwordFile = base.resolve("replication.password");
     }
 
-    private Node node(Path clusters, String name) throws IOException {
+    private Node node(Path clusters, String name, Path installation) throws IOException {
         int port = freePort();
         Path conf = base.resolve(name + ".conf");
         Files.writeString(conf, "data-dir = " + clusters.resolve(name) + "\nport = " + port + "\nnats-port = " + freePort()
                 + "\ns3-port = " + freePort() + "\ngateway-port = " + freePort() + "\n");
-        return new Node(clusters.resolve(name), port, Map.of("TMIDB_CONFIG", conf.toString()));
+        return new Node(clusters.resolve(name), port, Map.of("TMIDB_CONFIG", conf.toString(), "TMIDB_HOME", installation.toString()));
     }
 
     @AfterAll
@@ -215,6 +226,32 @@ class ReplicaIT {
         // the replica made before still streams
         assertOk(psql(primary, "SELECT tmi.add_target('After the failures', 'probe', '{}', 'after')"));
         assertEquals("1", await(replica, "SELECT count(*) FROM tmi.target WHERE ext_key = 'after'", "1"::equals));
+    }
+
+    @Test
+    @Order(6)
+    void aPromotedReplicaIsAPrimaryNodeWithItsWorker() throws Exception {
+        assertOk(psql(primary, "SELECT tmi.add_target('Before the switch', 'probe', '{}', 'switch')"));
+        Result notYet = run(primary, "tmictl", "promote");
+        assertEquals(ExitCodes.ERROR, notYet.exitCode, notYet.out + notYet.err);
+        assertTrue(notYet.err.contains("is not a replica"), notYet.err);
+        // a clean stop sends the replica every record the primary wrote
+        assertOk(run(primary, "tmidbd", "stop"));
+
+        Result promote = run(replica, "tmictl", "promote");
+        assertOk(promote);
+        assertTrue(promote.out.contains("is a primary now and follows no one"), promote.out);
+        assertTrue(promote.out.lines().anyMatch(l -> l.startsWith("tmictl: tmidbd runs the services of a primary node: ")
+                && l.contains("worker")), promote.out);
+        assertFalse(Files.exists(replica.dataDir.resolve(Cluster.STANDBY_SIGNAL)));
+        assertEquals("1", psql(replica, "SELECT count(*) FROM tmi.target WHERE ext_key = 'switch'").out.strip(),
+                "what the primary wrote last is on the promoted replica");
+        assertOk(psql(replica, "SELECT tmi.add_target('After the switch', 'probe', '{}', 'promoted')"));
+        Result status = awaitStatus(replica, o -> o.lines().anyMatch(l -> l.matches("worker +running +pid [0-9]+, 0 restarts")));
+        assertFalse(status.out.contains("replica of") || status.out.contains("services    off"), status.out);
+        Result again = run(replica, "tmictl", "promote");
+        assertEquals(ExitCodes.ERROR, again.exitCode);
+        assertTrue(again.err.contains("is not a replica"), again.err);
     }
 
     private Result awaitStatus(Node n, Predicate<String> done) throws Exception {

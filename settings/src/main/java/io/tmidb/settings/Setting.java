@@ -48,7 +48,8 @@ public enum Setting {
     // the database the worker and the gateway use (tmidbd sets these for the ones it runs)
     DB_URL("db-url", TEXT, "jdbc:postgresql://localhost:5432/tmidb", null,
             Check.matches("jdbc:postgresql:.+", "must be a JDBC URL such as jdbc:postgresql://localhost:5432/tmidb"),
-            Mask.CREDENTIALS, "JDBC URL of the tmiDB database", WORKER, GATEWAY),
+            Mask.CREDENTIALS, "JDBC URL of the tmiDB database; with several servers (jdbc:postgresql://db1:5432,db2:5432/tmidb"
+                    + "?targetServerType=primary) the one that takes writes, so that a promoted replica is found", WORKER, GATEWAY),
     DB_USER("db-user", TEXT, "postgres", null, Check.notBlank(), Mask.NONE,
             "database user to connect as (the gateway switches role per request)", WORKER, GATEWAY),
     DB_PASSWORD("db-password", TEXT, "", null, Check.NONE, Mask.ALL, "that user's password", WORKER, GATEWAY),
@@ -95,7 +96,16 @@ public enum Setting {
     // tmidb-gateway
     GATEWAY_HOST("gateway-host", TEXT, "127.0.0.1", null, Check.notBlank(), Mask.NONE,
             "address the gateway's HTTP server listens on", GATEWAY),
-    POOL_SIZE("pool-size", INTEGER, "10", null, Check.atLeast(1), Mask.NONE, "the gateway's database connections", GATEWAY),
+    POOL_SIZE("pool-size", INTEGER, "10", null, Check.atLeast(1), Mask.NONE,
+            "the gateway's database connections (to the primary, and as many to each read replica)", GATEWAY),
+    DB_READ_URLS("db-read-urls", LIST, "", null,
+            Check.eachItem(Check.matches("jdbc:postgresql://[^,]+", "must hold JDBC URLs of one server each, such as"
+                    + " jdbc:postgresql://replica1:5432/tmidb")),
+            Mask.CREDENTIALS, "JDBC URLs of read replicas of db-url's database, comma-separated: the gateway sends read-only"
+                    + " requests to them (docs/scaling.md); empty: every request goes to db-url", GATEWAY),
+    DB_READ_WAIT("db-read-wait", DURATION, "PT1S", null, Check.positiveDuration(), Mask.NONE,
+            "how long a read of a client that wrote waits for a replica to replay the write before it reads from"
+                    + " db-url instead", GATEWAY),
     JWT_SECRET("jwt-secret", TEXT, "", null, Check.emptyOrLength(32), Mask.ALL,
             "HS256 key (32+ characters); empty: the database's tmi.jwt_secret()", GATEWAY),
     ANON_ROLE("anon-role", TEXT, "tmi_anon", null, Check.notBlank(), Mask.NONE, "role of requests without a token", GATEWAY),

@@ -23,7 +23,7 @@ import java.util.concurrent.Callable;
         description = "Operate a tmiDB node.",
         subcommands = {StatusCommand.class, TmictlCommand.Psql.class, BackupCommand.class, RestoreCommand.class,
                 InstallCommand.class, MappingCommand.class, ConnectorCommand.class, AlarmCommand.class, ListenerCommand.class,
-                TokenCommand.class, ConsoleTokenCommand.class, NatsCommand.class, ReplicationCommand.class, ConfigCommand.class,
+                TokenCommand.class, ConsoleTokenCommand.class, NatsCommand.class, ReplicationCommand.class, PromoteCommand.class, ConfigCommand.class,
                 StorageCommand.class, VersionCommand.class})
 public final class TmictlCommand {
     public static final String CLI_APP_NAME = "tmiDB-CLI";

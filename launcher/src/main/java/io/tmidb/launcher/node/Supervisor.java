@@ -32,12 +32,14 @@ import java.util.logging.Logger;
  * embedded object store (unless an external one is set, see {@link EmbeddedS3}), tmidb-worker and the
  * gateway where they are installed — restarts a crashed part with backoff, and
  * on SIGTERM stops the parts and then the server (fast shutdown). A streaming replica's node is its
- * server alone (see {@link #replica}). It records its pid and the
+ * server alone until it is promoted (see {@link #replica}). It records its pid and the
  * state of each part in the data directory for {@code tmidbd stop} and {@code status}.
  */
 public final class Supervisor {
     public static final String PID_FILE = "tmidbd.pid";
     public static final String STATUS_FILE = "tmidbd.status";
+    /** The first word of the status file's line that says a replica's services are off. */
+    public static final String SERVICES_OFF = "services";
     private static final Logger LOG = Logger.getLogger(Supervisor.class.getName());
     private static final String WORKER_MAIN = "io.tmidb.worker.WorkerMain";
     private static final String GATEWAY_MAIN = "io.tmidb.gateway.GatewayMain";
@@ -55,9 +57,10 @@ public final class Supervisor {
      * A streaming replica runs its server alone: the worker writes (and relays events, which its
      * primary's worker does), the gateway logs in with a password set at each start, which a
      * read-only copy of the primary's roles cannot take, and nats-server and the object store
-     * serve the primary's services.
+     * serve the primary's services. Once promoted (tmictl promote), it is a primary node, and
+     * the supervisor starts those services.
      */
-    private final boolean replica;
+    private boolean replica;
     private volatile boolean stopping;
 
     /**
@@ -114,6 +117,12 @@ public final class Supervisor {
                 }
                 if (engines.restartDue()) {
                     restartServer(server);
+                }
+                if (replica && !cluster.isReplica()) {
+                    LOG.info("the replica was promoted: starting the services of a primary node");
+                    replica = false;
+                    prepareDatabase();
+                    startServices();
                 }
                 if (!replica) {
                     hold.tend(dir, parts, this::prepareDatabase);
@@ -314,7 +323,7 @@ public final class Supervisor {
         hold.statusLine().ifPresent(l -> sb.append(l).append('\n'));
         if (replica) {
             sb.append(String.format("%-11s %-8s a replica runs its server alone: no worker, gateway, nats-server or object store%n",
-                    "services", "off"));
+                    SERVICES_OFF, "off"));
         }
         Path tmp = cluster.dataDir().resolve(STATUS_FILE + ".new");
         Files.writeString(tmp, sb);

@@ -15,7 +15,7 @@ import java.util.List;
 public final class Cors {
     /** Response headers a page may read, besides the ones browsers always expose. */
     static final List<String> EXPOSED = List.of("Content-Range", "Content-Profile", "Content-Location", "Location",
-            "Preference-Applied", "Range-Unit", "WWW-Authenticate");
+            "Preference-Applied", "Range-Unit", "WWW-Authenticate", ReadYourWrites.HEADER);
     /** How long a browser may cache a preflight answer, in seconds (PostgREST's value). */
     static final int MAX_AGE = 86400;
 

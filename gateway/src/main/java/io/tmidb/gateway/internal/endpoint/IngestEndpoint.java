@@ -39,7 +39,7 @@ public final class IngestEndpoint {
         String source = ctx.pathParamMap().getOrDefault("source", "");
         Reply reply;
         try {
-            reply = services.db().run(caller, false, new Query(statement(source, payload), null),
+            reply = services.db().run(caller, services.consistency(ctx), false, new Query(statement(source, payload), null),
                     r -> new Reply(201, Map.of(), r.body(), Responses.JSON));
         } catch (ApiException e) {
             // over tmi.max_payload_bytes (the database's limit, below the gateway's max-body): the

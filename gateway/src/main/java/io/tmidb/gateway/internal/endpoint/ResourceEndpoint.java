@@ -49,7 +49,7 @@ public final class ResourceEndpoint {
         if (read) {
             ReadPlan plan = Planner.read(relation, params, RangeHeader.parse(ctx.header("Range")), prefer.count(), shape.stripNulls());
             String applied = prefer.applied(Preferences.Target.READ);
-            Reply reply = services.db().run(caller, true, Statements.read(plan), r -> Responses.rows(r, plan.offset(), shape, applied));
+            Reply reply = services.db().run(caller, services.consistency(ctx), true, Statements.read(plan), r -> Responses.rows(r, plan.offset(), shape, applied));
             Responses.send(ctx, reply, method == HandlerType.HEAD);
             return;
         }
@@ -57,7 +57,7 @@ public final class ResourceEndpoint {
         Preferences.Target target = target(plan);
         Long maxAffected = target == Preferences.Target.UPDATE || target == Preferences.Target.DELETE ? prefer.strictMaxAffected() : null;
         boolean merge = plan.conflict() != null && plan.conflict().merge();
-        Reply reply = services.db().run(caller, false, WriteStatements.write(plan), r -> {
+        Reply reply = services.db().run(caller, services.consistency(ctx), false, WriteStatements.write(plan), r -> {
             Services.checkMaxAffected(maxAffected, r.rows());
             return Responses.written(plan.kind(), r, prefer, merge, shape, prefer.applied(target));
         });

@@ -24,10 +24,13 @@ import java.util.Set;
 /**
  * {@code GET|HEAD|POST /rpc/<function>}: calls a function of the API schema with named arguments
  * (query parameters for GET and HEAD, a JSON object for POST). GET and HEAD run read-only, so a
- * function that writes fails there with 405, as in PostgREST. A POST call and the checks on its
- * result (one object asked for, max-affected) are one transaction.
+ * function that writes fails there with 405, as in PostgREST; so does a POST call of a STABLE or
+ * IMMUTABLE function, which may therefore go to a read replica. A POST call of a VOLATILE function
+ * and the checks on its result (one object asked for, max-affected) are one transaction on the primary.
  */
 public final class RpcEndpoint {
+    /** {@code pg_proc.provolatile} of a VOLATILE function. */
+    private static final char VOLATILE = 'v';
     private final Services services;
 
     public RpcEndpoint(Services services) {
@@ -74,7 +77,9 @@ public final class RpcEndpoint {
         }
         String applied = prefer.applied(Preferences.Target.CALL);
         ctx.header("Content-Profile", schema);
-        Reply reply = services.db().run(caller, get, Statements.call(plan), r -> {
+        // a STABLE or IMMUTABLE function writes nothing: called by POST too it runs read-only (as in PostgREST), on a replica if any
+        boolean readOnly = get || plan.routine().volatility() != VOLATILE;
+        Reply reply = services.db().run(caller, services.consistency(ctx), readOnly, Statements.call(plan), r -> {
             Services.checkMaxAffected(maxAffected, r.rows());
             if (plan.routine().returnsVoid()) {
                 return Responses.noContent(applied);

@@ -5,6 +5,7 @@ import io.javalin.http.Context;
 import io.tmidb.gateway.internal.auth.Caller;
 import io.tmidb.gateway.internal.auth.JwtAuthenticator;
 import io.tmidb.gateway.internal.error.ApiException;
+import io.tmidb.gateway.internal.query.Consistency;
 import io.tmidb.gateway.internal.query.Database;
 import io.tmidb.gateway.internal.request.Preferences;
 import io.tmidb.gateway.internal.schema.ApiSchemas;
@@ -19,10 +20,18 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 
-/** What every endpoint uses: the schema cache, the database, the authenticator and the largest body accepted. */
-public record Services(SchemaCache schemas, Database db, JwtAuthenticator auth, long maxBody) {
+/**
+ * What every endpoint uses: the schema cache, the database, the authenticator, the largest body
+ * accepted and what makes a client read its own writes on replicas.
+ */
+public record Services(SchemaCache schemas, Database db, JwtAuthenticator auth, long maxBody, ReadYourWrites readYourWrites) {
     public Caller caller(Context ctx) {
         return auth.authenticate(ctx.header("Authorization"), ctx.header("apikey"));
+    }
+
+    /** What the request's reads must see and where its write is told (see {@link ReadYourWrites}). */
+    public Consistency consistency(Context ctx) {
+        return readYourWrites.of(ctx);
     }
 
     /**

@@ -57,7 +57,7 @@ public final class FilesEndpoint {
         Long size = number(req, "size");
         String sha256 = text(req, "sha256");
         rules.checkPresigned(type, size, ObjectStore.SINGLE_PUT_MAX);
-        JsonNode up = write(caller, FileStatements.begin(text(req, "target_id"), text(req, "name"), type, size, sha256,
+        JsonNode up = write(ctx, caller, FileStatements.begin(text(req, "target_id"), text(req, "name"), type, size, sha256,
                 s.config().bucket(), rules.uploadTtl()));
         pending.put(up);
         Presigned put = s.presignPut(up.get("object_key").asText(), type, size, sha256, rules.uploadTtl());
@@ -78,20 +78,20 @@ public final class FilesEndpoint {
         Caller caller = services.caller(ctx);
         String upload = ctx.pathParam("upload");
         JsonNode begun = pending.get(upload);
-        JsonNode up = begun != null ? begun : write(caller, FileStatements.pending(upload));
+        JsonNode up = begun != null ? begun : write(ctx, caller, FileStatements.pending(upload));
         Stored found;
         try {
             found = s.verify(up.get("object_key").asText(), up.get("size_bytes").asLong(), up.get("sha256").asText());
         } catch (FileException e) {
             if (e.code() == FileException.Code.SIZE_MISMATCH || e.code() == FileException.Code.HASH_MISMATCH) {
-                drop(caller, upload, up);
+                drop(ctx, caller, upload, up);
             } else if (e.code() == FileException.Code.MISSING && begun != null) {
                 // an upload given up through another gateway, or expired meanwhile, is refused as such, not as not uploaded yet
-                write(caller, FileStatements.pending(upload));
+                write(ctx, caller, FileStatements.pending(upload));
             }
             throw FileErrors.of(e);
         }
-        ObjectNode file = (ObjectNode) write(caller, FileStatements.complete(upload, found.size(), found.sha256()));
+        ObjectNode file = (ObjectNode) write(ctx, caller, FileStatements.complete(upload, found.size(), found.sha256()));
         pending.remove(upload);
         file.put("sha256_verified_by", found.sha256From());
         send(ctx, 201, file);
@@ -107,7 +107,7 @@ public final class FilesEndpoint {
         }
         String type = mediaType(ctx.header("Content-Type"));
         rules.check(type, length);
-        JsonNode up = write(caller, FileStatements.begin(ctx.queryParam("target_id"), ctx.queryParam("name"), type, length,
+        JsonNode up = write(ctx, caller, FileStatements.begin(ctx.queryParam("target_id"), ctx.queryParam("name"), type, length,
                 ctx.queryParam("sha256"), s.config().bucket(), rules.uploadTtl()));
         String upload = up.get("upload_id").asText();
         Stored got;
@@ -115,7 +115,7 @@ public final class FilesEndpoint {
             got = s.upload(up.get("object_key").asText(), type, ctx.req().getInputStream(), length, up.get("sha256").asText(),
                     rules.uploadTtl());
         } catch (FileException | IOException e) {
-            drop(caller, upload, up);
+            drop(ctx, caller, upload, up);
             throw e instanceof FileException f ? FileErrors.of(f)
                     : FileErrors.of(new FileException(FileException.Code.UNAVAILABLE, "the body could not be read: " + e.getMessage()));
         }
@@ -126,7 +126,7 @@ public final class FilesEndpoint {
         ObjectStore s = store();
         Caller caller = services.caller(ctx);
         String id = fileId(ctx);
-        QueryResult r = services.db().run(caller, true, FileStatements.visible(id));
+        QueryResult r = services.db().run(caller, services.consistency(ctx), true, FileStatements.visible(id));
         if (r.rows() == 0) {
             throw FileErrors.notFound(id);
         }
@@ -153,20 +153,20 @@ public final class FilesEndpoint {
     public void delete(Context ctx) {
         store();
         Caller caller = services.caller(ctx);
-        send(ctx, 200, write(caller, FileStatements.detach(fileId(ctx))));
+        send(ctx, 200, write(ctx, caller, FileStatements.detach(fileId(ctx))));
     }
 
     public void cancel(Context ctx) {
         store();
         Caller caller = services.caller(ctx);
         String upload = ctx.pathParam("upload");
-        JsonNode cancelled = write(caller, FileStatements.cancel(upload));
+        JsonNode cancelled = write(ctx, caller, FileStatements.cancel(upload));
         pending.remove(upload);
         send(ctx, 200, cancelled);
     }
 
     private void attach(Context ctx, Caller caller, JsonNode up, Stored verified) {
-        ObjectNode file = (ObjectNode) write(caller, FileStatements.attach(up.get("target_id").asText(), up.get("name").asText(),
+        ObjectNode file = (ObjectNode) write(ctx, caller, FileStatements.attach(up.get("target_id").asText(), up.get("name").asText(),
                 up.get("content_type").asText(), verified.size(), verified.sha256(), up.get("bucket").asText(),
                 up.get("object_key").asText()));
         file.put("sha256_verified_by", verified.sha256From());
@@ -177,8 +177,8 @@ public final class FilesEndpoint {
      * An object that failed its check: its upload dropped (which queues the object for deletion, and
      * which only a speaker may do), then the object deleted now.
      */
-    private void drop(Caller caller, String upload, JsonNode up) {
-        write(caller, FileStatements.cancel(upload));
+    private void drop(Context ctx, Caller caller, String upload, JsonNode up) {
+        write(ctx, caller, FileStatements.cancel(upload));
         pending.remove(upload);
         try {
             store.delete(up.get("bucket").asText(), up.get("object_key").asText());
@@ -195,8 +195,8 @@ public final class FilesEndpoint {
     }
 
     /** Every statement here writes, and nothing checks its answer before it commits: one autocommitted statement each. */
-    private JsonNode write(Caller caller, Sql sql) {
-        return tree(services.db().write(caller, sql).body());
+    private JsonNode write(Context ctx, Caller caller, Sql sql) {
+        return tree(services.db().write(caller, services.consistency(ctx), sql).body());
     }
 
     private static String fileId(Context ctx) {

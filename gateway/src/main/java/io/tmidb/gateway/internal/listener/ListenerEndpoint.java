@@ -5,6 +5,7 @@ import io.javalin.http.Context;
 import io.javalin.http.HandlerType;
 import io.tmidb.gateway.internal.auth.Caller;
 import io.tmidb.gateway.internal.endpoint.Services;
+import io.tmidb.gateway.internal.query.Consistency;
 import io.tmidb.gateway.internal.query.Statements;
 import io.tmidb.gateway.internal.request.Negotiation;
 import io.tmidb.gateway.internal.query.QueryResult;
@@ -34,7 +35,7 @@ public final class ListenerEndpoint {
         Caller caller = services.caller(ctx);
         Sql sql = new Sql().add("WITH pgrst_source AS (SELECT * FROM tmi.listener_targets(CAST(")
                 .param(ctx.pathParam("listener")).add(" AS text))) SELECT NULL, " + Statements.aggregate(false));
-        QueryResult r = run(caller, sql, ctx.pathParam("listener"));
+        QueryResult r = run(caller, services.consistency(ctx), sql, ctx.pathParam("listener"));
         Responses.send(ctx, Responses.rows(r, 0, Negotiation.Shape.ARRAY, ""), ctx.method() == HandlerType.HEAD);
     }
 
@@ -52,7 +53,7 @@ public final class ListenerEndpoint {
         Sql sql = new Sql().add("WITH pgrst_source AS (SELECT * FROM tmi.listener_obs(CAST(").param(ctx.pathParam("listener"))
                 .add(" AS text), CAST(").param(ctx.pathParam("kind")).add(" AS text), CAST(").param(since)
                 .add(" AS timestamptz), CAST(").param(limit).add(" AS integer))) SELECT NULL, " + Statements.aggregate(false));
-        QueryResult r = run(caller, sql, ctx.pathParam("listener"));
+        QueryResult r = run(caller, services.consistency(ctx), sql, ctx.pathParam("listener"));
         Responses.send(ctx, Responses.rows(r, 0, Negotiation.Shape.ARRAY, ""), ctx.method() == HandlerType.HEAD);
     }
 
@@ -64,11 +65,11 @@ public final class ListenerEndpoint {
      * that a name is unknown. Whether the caller is one is the database's own rule,
      * {@code tmi.caller_is_speaker()}.
      */
-    private QueryResult run(Caller caller, Sql sql, String listener) {
+    private QueryResult run(Caller caller, Consistency consistency, Sql sql, String listener) {
         try {
-            return services.db().run(caller, true, sql);
+            return services.db().run(caller, consistency, true, sql);
         } catch (ApiException e) {
-            if (!e.code().equals("42501") && !(e.code().equals("42704") && !callerIsSpeaker(caller))) {
+            if (!e.code().equals("42501") && !(e.code().equals("42704") && !callerIsSpeaker(caller, consistency))) {
                 throw e;
             }
             throw new ApiException(SqlStates.status("42501", caller.authenticated()), "42501",
@@ -78,10 +79,10 @@ public final class ListenerEndpoint {
         }
     }
 
-    private boolean callerIsSpeaker(Caller caller) {
+    private boolean callerIsSpeaker(Caller caller, Consistency consistency) {
         Sql sql = new Sql().add("WITH pgrst_source AS (SELECT tmi.caller_is_speaker() AS speaker) SELECT NULL, " + Statements.aggregate(false));
         try {
-            return services.db().run(caller, true, sql).body().contains("true");
+            return services.db().run(caller, consistency, true, sql).body().contains("true");
         } catch (ApiException e) {
             return false;
         }

@@ -19,20 +19,23 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.sql.Types;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.WeakHashMap;
 import java.util.function.Function;
+import java.util.logging.Logger;
 
 /**
- * The connection pool and how a request's statement runs. Like PostgREST, the request's role is
+ * The connection pools (the primary's and any read replicas', see {@link #run(Caller, Consistency,
+ * boolean, Query, Function)}) and how a request's statement runs. Like PostgREST, the request's role is
  * set with {@code set_config('role', ...)}, its JWT claims in {@code request.jwt.claims}, and reads
  * run read-only, so grants and row-level security decide. Unlike PostgREST, which pipelines
  * BEGIN, settings, statement and COMMIT, pgjdbc cannot pipeline different statements, so each
  * read is one autocommitted statement (a write: one statement in a transaction, see
- * {@link #run(Caller, boolean, Query, Function)}, or one autocommitted statement when nothing checks
- * its answer before it commits, see {@link #write(Caller, Sql)}) and the settings are made for the session,
+ * {@link #run(Caller, Consistency, boolean, Query, Function)}, or one autocommitted statement when nothing checks
+ * its answer before it commits, see {@link #write(Caller, Consistency, Sql)}) and the settings are made for the session,
  * remembered per connection, and sent again only when the next request needs others. Every statement returns the
  * session's settings as they are when it ends, so that a function which changed them (SET ROLE,
  * RESET, set_config) makes the connection forget them: the next request sets them afresh. A
@@ -45,7 +48,9 @@ public final class Database implements AutoCloseable {
     public static final String SESSION_COLUMNS = ", current_user::text, current_setting('request.jwt.claims', true),"
             + " current_setting('default_transaction_read_only')";
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Logger LOG = Logger.getLogger(Database.class.getName());
     private final HikariDataSource pool;
+    private final ReadReplicas replicas;
     private final Map<Object, Session> sessions = new WeakHashMap<>();
     private final String url;
     private final Properties connectionProperties = new Properties();
@@ -54,21 +59,33 @@ public final class Database implements AutoCloseable {
     private record Session(String role, String claims, String readOnly) {
     }
 
-    public Database(String url, String user, String password, int poolSize, String applicationName) {
-        HikariConfig cfg = new HikariConfig();
-        cfg.setJdbcUrl(url);
-        cfg.setUsername(user);
-        cfg.setPassword(password);
-        cfg.setMaximumPoolSize(poolSize);
-        cfg.setAutoCommit(true);
-        cfg.setPoolName("tmidb-gateway");
-        cfg.addDataSourceProperty("ApplicationName", applicationName);
-        this.pool = new HikariDataSource(cfg);
+    /**
+     * The pool of the primary at {@code url} and those of the read replicas at {@code readUrls}
+     * (the same login; none: every statement runs on the primary), where a read of a client that
+     * wrote waits up to {@code readWait} for its write to be replayed.
+     */
+    public Database(String url, List<String> readUrls, String user, String password, int poolSize, String applicationName,
+                    Duration readWait) {
+        this.pool = new HikariDataSource(poolConfig(url, user, password, poolSize, applicationName, "tmidb-gateway"));
+        this.replicas = new ReadReplicas(readUrls, user, password, poolSize, applicationName, readWait);
         this.url = url;
         connectionProperties.setProperty("user", user);
         connectionProperties.setProperty("password", password);
         connectionProperties.setProperty("ApplicationName", applicationName);
         PromptNotifications.configure(connectionProperties);
+    }
+
+    /** The configuration of a pool of {@code size} autocommit connections to {@code url}. */
+    static HikariConfig poolConfig(String url, String user, String password, int size, String applicationName, String name) {
+        HikariConfig cfg = new HikariConfig();
+        cfg.setJdbcUrl(url);
+        cfg.setUsername(user);
+        cfg.setPassword(password);
+        cfg.setMaximumPoolSize(size);
+        cfg.setAutoCommit(true);
+        cfg.setPoolName(name);
+        cfg.addDataSourceProperty("ApplicationName", applicationName);
+        return cfg;
     }
 
     /** A connection of its own, outside the pool, for a long-lived LISTEN (woken without delay, see PromptNotifications). */
@@ -96,9 +113,12 @@ public final class Database implements AutoCloseable {
         return pool;
     }
 
-    /** Runs a read-only or autocommitted {@code sql} (built with {@link #SESSION_COLUMNS} last) as {@code caller}. */
-    public QueryResult run(Caller caller, boolean readOnly, Sql sql) {
-        return run(caller, readOnly, new Query(sql, null), r -> r);
+    /**
+     * Runs a read-only or autocommitted {@code sql} (built with {@link #SESSION_COLUMNS} last) as
+     * {@code caller}; a read sees what {@code consistency} asks.
+     */
+    public QueryResult run(Caller caller, Consistency consistency, boolean readOnly, Sql sql) {
+        return run(caller, consistency, readOnly, new Query(sql, null), r -> r);
     }
 
     /**
@@ -107,9 +127,13 @@ public final class Database implements AutoCloseable {
      * that commits only after {@code finish} returned: anything raised after the statement (a
      * singular response that is not one row, max-affected, response shaping) rolls the write
      * back, as in PostgREST. Database errors become API errors.
+     * <p>A read-only statement runs on a read replica when there are any, one that has replayed
+     * {@code consistency}'s position (else on the primary, see {@link ReadReplicas}); a statement
+     * that may write runs on the primary, and with replicas {@code consistency} is told the
+     * primary's WAL position once it committed, which a read of the same client waits for.
      */
-    public <T> T run(Caller caller, boolean readOnly, Query query, Function<QueryResult, T> finish) {
-        return run(caller, readOnly, false, query, finish);
+    public <T> T run(Caller caller, Consistency consistency, boolean readOnly, Query query, Function<QueryResult, T> finish) {
+        return run(caller, consistency, readOnly, false, query, finish);
     }
 
     /**
@@ -118,13 +142,14 @@ public final class Database implements AutoCloseable {
      * takes two (the statement, then COMMIT). For statements whose answer needs no check before
      * they commit; the session's settings are a writer's, as for every other write.
      */
-    public QueryResult write(Caller caller, Sql sql) {
-        return run(caller, false, true, new Query(sql, null), r -> r);
+    public QueryResult write(Caller caller, Consistency consistency, Sql sql) {
+        return run(caller, consistency, false, true, new Query(sql, null), r -> r);
     }
 
-    private <T> T run(Caller caller, boolean readOnly, boolean autocommit, Query query, Function<QueryResult, T> finish) {
+    private <T> T run(Caller caller, Consistency consistency, boolean readOnly, boolean autocommit, Query query,
+                      Function<QueryResult, T> finish) {
         Session wanted = new Session(caller.role(), caller.claimsJson(), readOnly ? "on" : "off");
-        try (Connection c = pool.getConnection()) {
+        try (Connection c = connection(readOnly, consistency)) {
             Object physical = c.unwrap(PGConnection.class);
             if (!wanted.equals(session(physical))) {
                 remember(physical, null);
@@ -135,16 +160,21 @@ public final class Database implements AutoCloseable {
                     ps.execute();
                 }
             }
-            if (readOnly || autocommit) {
+            if (readOnly) {
                 return finish.apply(execute(c, physical, wanted, query));
+            }
+            if (autocommit) {
+                T out = finish.apply(execute(c, physical, wanted, query));
+                tellCommitted(c, consistency);
+                return out;
             }
             c.setAutoCommit(false);
             boolean committed = false;
+            T out;
             try {
-                T out = finish.apply(execute(c, physical, wanted, query));
+                out = finish.apply(execute(c, physical, wanted, query));
                 c.commit();
                 committed = true;
-                return out;
             } finally {
                 if (!committed) {
                     // the session settings a function changed are rolled back too: set them afresh next time
@@ -153,8 +183,35 @@ public final class Database implements AutoCloseable {
                 }
                 c.setAutoCommit(true);
             }
+            tellCommitted(c, consistency);
+            return out;
         } catch (SQLException e) {
             throw SqlStates.from(e, caller.authenticated());
+        }
+    }
+
+    /** A replica's connection for a read when one has replayed what the read must see, else the primary's. */
+    private Connection connection(boolean readOnly, Consistency consistency) throws SQLException {
+        Connection replica = readOnly ? replicas.connection(consistency.readAfter()) : null;
+        return replica != null ? replica : pool.getConnection();
+    }
+
+    /**
+     * Tells {@code consistency} where the primary's WAL ends now that the write committed: at or
+     * past the commit record (the insert position, which a commit without synchronous_commit has
+     * passed too). Only with replicas; without, nothing reads from a copy that could be behind.
+     */
+    private void tellCommitted(Connection c, Consistency consistency) {
+        if (replicas.isEmpty()) {
+            return;
+        }
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT pg_current_wal_insert_lsn()::text")) {
+            rs.next();
+            consistency.committed().accept(Lsn.parse(rs.getString(1)).orElseThrow());
+        } catch (SQLException e) {
+            // the write is committed and answered as such; only the client's next read may miss it on a replica
+            LOG.warning(() -> "a write committed but its WAL position could not be read (" + e.getMessage()
+                    + "): the client's next read may not see it on a read replica");
         }
     }
 
@@ -222,6 +279,7 @@ public final class Database implements AutoCloseable {
 
     @Override
     public void close() {
+        replicas.close();
         pool.close();
     }
 }
