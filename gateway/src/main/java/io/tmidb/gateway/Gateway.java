@@ -27,6 +27,7 @@ import io.tmidb.gateway.internal.schema.SchemaCache;
 import io.tmidb.gateway.internal.schema.SchemaListener;
 import io.tmidb.gateway.internal.ws.WsEndpoint;
 import io.tmidb.settings.Setting;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
@@ -108,6 +109,7 @@ public final class Gateway implements AutoCloseable {
                 cfg.jetty.host = settings.get(Setting.GATEWAY_HOST);
                 cfg.jetty.port = settings.getInt(Setting.GATEWAY_PORT);
                 cfg.jetty.modifyServer(server -> server.setErrorHandler(new JettyErrors()));
+                cfg.jetty.threadPool = requestThreads();
                 Cors.configure(cfg, settings.getList(Setting.CORS_ORIGINS));
                 cfg.routes.addWsHandler(WsHandlerType.WEBSOCKET, "/tmi/ws", events::configure);
                 cfg.routes.addWsHandler(WsHandlerType.WEBSOCKET, "/tmi/ws/{listener}", events::configure);
@@ -180,6 +182,20 @@ public final class Gateway implements AutoCloseable {
             db.close();
             throw e;
         }
+    }
+
+    /**
+     * Javalin's default pool (250 threads at most, 8 kept, a minute idle) without Jetty's reserved
+     * threads, which let a selector run a request itself while a reserved thread takes over the
+     * selecting. Every request here blocks on the database. Chosen by measurement: 20 clients reading
+     * one row each (an observation's latest reading) got 1.03–1.40 times the requests per second of
+     * the default pool in four interleaved rounds on a shared machine, the most when it was busiest
+     * (docs/BENCHMARKS.md).
+     */
+    private static QueuedThreadPool requestThreads() {
+        QueuedThreadPool pool = new QueuedThreadPool(250, 8, 60_000, 0, null, null);
+        pool.setName("tmidb-gateway-http");
+        return pool;
     }
 
     /** The port the HTTP server listens on. */
