@@ -12,6 +12,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipalLookupService;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 
 /**
  * The OS user the PostgreSQL server runs as. PostgreSQL refuses to run as root, so when tmiDB is
@@ -74,6 +75,29 @@ public final class ServerUser {
         Files.writeString(tmp, content);
         ownLikeItsDirectory(tmp);
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /**
+     * Makes the server user the owner of a directory and everything in it, when the directory is
+     * not its yet (a directory this process just made, or one that a part run by this process made
+     * before it ran as the server user): the whole tree is walked then, and only then.
+     */
+    public void ownTree(Path dir) {
+        if (switchTo == null) {
+            return;
+        }
+        try {
+            UserPrincipalLookupService users = dir.getFileSystem().getUserPrincipalLookupService();
+            if (Files.getOwner(dir).equals(users.lookupPrincipalByName(switchTo))) {
+                return;
+            }
+            try (Stream<Path> paths = Files.walk(dir)) { // does not follow links out of the tree
+                paths.forEach(this::own);
+            }
+        } catch (IOException e) {
+            throw new ClusterException("cannot hand " + dir + " to OS user " + switchTo + ": " + e,
+                    "Give the directory to that user (chown -R) and start again.", e);
+        }
     }
 
     /** Makes the server user the owner of a file or directory this process created. */

@@ -21,11 +21,13 @@ import picocli.CommandLine;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.UserPrincipal;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -333,6 +335,11 @@ class TmidbdIT {
         assertTrue(tmictl.output.contains("gateway     url      http://localhost:3000/"), tmictl.output);
         assertEquals("tmiDB 0.2 (extension tmidb 0.2, Java 17)", run("tmictl", "version").output.strip());
         assertTrue(status.output.contains("s3          running"), "the embedded object store: " + status.output);
+        // the store runs as the server user: a replica's base backup reads its objects in the data directory as that user
+        UserPrincipal owner = Files.getOwner(dataDir);
+        try (Stream<Path> objects = Files.walk(dataDir.resolve("objects"))) {
+            objects.forEach(p -> assertEquals(owner, owner(p), p + " belongs to the data directory's owner"));
+        }
         assertFalse(status.output.contains(Files.readString(dataDir.resolve("s3.credentials")).lines()
                 .filter(l -> l.startsWith("secret-key")).findFirst().orElseThrow().split("= ")[1]), "no secret in the status");
         for (String part : List.of("server      running", "host        ok       tmidb 0.2, stored logic on the worker host",
@@ -386,5 +393,13 @@ class TmidbdIT {
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(2, TimeUnit.MINUTES), program + " timed out");
         return new Result(p.exitValue(), out);
+    }
+
+    private static UserPrincipal owner(Path p) {
+        try {
+            return Files.getOwner(p);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 }

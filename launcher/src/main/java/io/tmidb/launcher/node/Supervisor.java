@@ -231,8 +231,13 @@ public final class Supervisor {
         Path dir = cluster.dataDir();
         EmbeddedS3.Credentials keys = EmbeddedS3.credentials(dir);
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        parts.add(new Child("s3", EmbeddedS3.command(java, lib.get(), dir.resolve(EmbeddedS3.PROPERTIES_FILE),
-                dir.resolve(EmbeddedS3.STORE_DIR), objects.embeddedPort(), keys), Map.of(), logDir.resolve("s3.log")));
+        Path store = dir.resolve(EmbeddedS3.STORE_DIR);
+        List<String> command = EmbeddedS3.command(java, lib.get(), dir.resolve(EmbeddedS3.PROPERTIES_FILE), store,
+                objects.embeddedPort(), keys);
+        // the store runs as the server user, like the server: its objects are in the data directory,
+        // which a replica's base backup reads as that user (objects stored by a root-run store before are handed over)
+        user.ownTree(store);
+        parts.add(new Child("s3", user.wrap(command), Map.of(), logDir.resolve("s3.log")));
         return objects.gatewayEnv(keys);
     }
 
