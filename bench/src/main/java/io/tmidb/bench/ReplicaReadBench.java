@@ -1,11 +1,7 @@
 // SPDX-License-Identifier: MIT
 package io.tmidb.bench;
 
-import com.auth0.jwt.JWT;
-import com.auth0.jwt.algorithms.Algorithm;
-import io.tmidb.gateway.Gateway;
 import io.tmidb.gateway.GatewaySettings;
-import io.tmidb.testkit.ApiViews;
 import io.tmidb.testkit.ScratchCluster;
 import io.tmidb.testkit.ScratchReplica;
 import io.tmidb.testkit.TestDatabase;
@@ -13,7 +9,6 @@ import io.tmidb.testkit.TestDatabase;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
-import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,8 +26,6 @@ import java.util.Map;
  * transactions the primary committed in each run (with replicas: the reads are not among them).
  */
 public final class ReplicaReadBench {
-    private static final int TARGETS = 10_000;
-
     private ReplicaReadBench() {
     }
 
@@ -43,19 +36,7 @@ public final class ReplicaReadBench {
         System.out.println("1-minute load average before: " + Machine.loadAverage());
         try (ScratchCluster scratch = ScratchCluster.start()) {
             TestDatabase db = scratch.createDatabase("replicabench", false);
-            byte[] secret;
-            try (Connection c = db.connect(); Statement st = c.createStatement()) {
-                ApiViews.create(c);
-                st.execute("INSERT INTO tmi.target (name, kind, ext_key, meta) SELECT 'Bike ' || i, 'bike', 'B' || i,"
-                        + " jsonb_build_object('battery', i % 100, 'model', 'city') FROM generate_series(1, " + TARGETS + ") i");
-                st.execute("ANALYZE tmi.target");
-                try (ResultSet rs = st.executeQuery("SELECT tmi.jwt_secret()")) {
-                    rs.next();
-                    secret = rs.getBytes(1);
-                }
-            }
-            String token = JWT.create().withClaim("role", "tmi_speaker").withExpiresAt(Instant.now().plusSeconds(3600))
-                    .sign(Algorithm.HMAC256(secret));
+            String token = BikeReads.prepare(db);
             Map<String, String> alone = Map.of("gateway-port", "0", "db-url", db.cluster().jdbcUrl(db.name()),
                     "db-user", "postgres", "db-password", db.cluster().superuserPassword(), "pool-size", Integer.toString(poolSize));
             try (ScratchReplica r1 = ScratchReplica.start(db.cluster(), "bench_replica1");
@@ -66,14 +47,14 @@ public final class ReplicaReadBench {
                 replicas.put("db-read-urls", r1.jdbcUrl(db.name()) + "," + r2.jdbcUrl(db.name()));
                 // a run first that counts for nothing, so that neither set-up pays for the JIT; then mirrored
                 // pairs, so that a drift of the machine's other load weighs on both set-ups alike
-                measure("warm-up (not counted)", GatewaySettings.of(alone), token, seconds, clients);
+                BikeReads.overRest("warm-up (not counted)", GatewaySettings.of(alone), token, seconds, clients);
                 List<Map<String, String>> order = List.of(alone, replicas, replicas, alone, alone, replicas, replicas, alone);
                 double[] rate = new double[2];
                 double[] p95 = new double[2];
                 for (int i = 0; i < order.size(); i++) {
                     int setUp = order.get(i) == alone ? 0 : 1;
                     long before = commits(db);
-                    Load.Result r = measure((setUp == 0 ? "primary alone" : "primary + 2 replicas") + ", run " + (i + 1),
+                    Load.Result r = BikeReads.overRest((setUp == 0 ? "primary alone" : "primary + 2 replicas") + ", run " + (i + 1),
                             GatewaySettings.of(order.get(i)), token, seconds, clients);
                     // the server's statistics reach pg_stat_database within a second of a transaction's end
                     Thread.sleep(1500);
@@ -82,7 +63,7 @@ public final class ReplicaReadBench {
                     p95[setUp] += r.p95() / 4;
                 }
                 System.out.printf("ReplicaReadBench: %d clients, %d s, single-row GET of %,d targets, gateway pool %d per server, %d CPUs%n",
-                        clients, seconds, TARGETS, poolSize, Runtime.getRuntime().availableProcessors());
+                        clients, seconds, BikeReads.TARGETS, poolSize, Runtime.getRuntime().availableProcessors());
                 System.out.printf("primary alone:        %,.0f req/s, p95 %.2f ms (mean of runs 1, 4, 5, 8)%n", rate[0], p95[0]);
                 System.out.printf("primary + 2 replicas: %,.0f req/s, p95 %.2f ms (mean of runs 2, 3, 6, 7)%n", rate[1], p95[1]);
                 System.out.printf("ratio replicas/alone: %.2f (throughput), %.2f (p95 latency)%n", rate[1] / rate[0], p95[1] / p95[0]);
@@ -97,16 +78,6 @@ public final class ReplicaReadBench {
              ResultSet rs = st.executeQuery("SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()")) {
             rs.next();
             return rs.getLong(1);
-        }
-    }
-
-    private static Load.Result measure(String what, GatewaySettings settings, String token, int seconds, int clients) throws Exception {
-        try (Gateway gateway = Gateway.start(settings)) {
-            String auth = "Authorization: Bearer " + token;
-            return Load.measure(what, seconds, clients, TARGETS, () -> {
-                KeepAliveClient http = new KeepAliveClient("127.0.0.1", gateway.port());
-                return key -> http.get("/bike?ext_key=eq.B" + key, auth) == 200;
-            });
         }
     }
 }
