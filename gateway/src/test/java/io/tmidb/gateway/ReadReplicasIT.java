@@ -145,6 +145,34 @@ class ReadReplicasIT {
     }
 
     @Test
+    void aRelationTheReplicaHasNotReplayedYetIsReadOnThePrimary() throws Exception {
+        try (GatewayFixture gw = gateway(Map.of())) {
+            String speaker = "Bearer " + gw.speaker();
+            pauseReplay();
+            try {
+                try (Connection c = db.connect(); Statement st = c.createStatement()) {
+                    st.execute("CREATE VIEW api_v2.bike_late AS SELECT pg_is_in_recovery() AS on_replica");
+                    st.execute("GRANT SELECT ON api_v2.bike_late TO tmi_speaker");
+                    st.execute("NOTIFY pgrst, 'reload schema'");
+                }
+                // the gateway's schema cache, read from the primary, knows the view once it reloaded
+                HttpResponse<String> r = gw.get("/bike_late", "Authorization", speaker, V2, "api_v2");
+                for (long deadline = System.nanoTime() + 20_000_000_000L; r.statusCode() == 404 && System.nanoTime() < deadline; ) {
+                    Thread.sleep(100);
+                    r = gw.get("/bike_late", "Authorization", speaker, V2, "api_v2");
+                }
+                assertEquals(200, r.statusCode(), r::body);
+                assertEquals("[{\"on_replica\":false}]", r.body(),
+                        "the replica lacks the view: the read is answered by the primary, not refused");
+                assertEquals("\"replica\"", gw.get("/rpc/served_by", "Authorization", speaker, V2, "api_v2").body(),
+                        "other reads stay on the replica");
+            } finally {
+                resumeReplay();
+            }
+        }
+    }
+
+    @Test
     void aReplicaThatCannotBeReachedLeavesReadsToThePrimary() throws Exception {
         int nobody;
         try (ServerSocket s = new ServerSocket(0)) {

@@ -149,7 +149,29 @@ public final class Database implements AutoCloseable {
     private <T> T run(Caller caller, Consistency consistency, boolean readOnly, boolean autocommit, Query query,
                       Function<QueryResult, T> finish) {
         Session wanted = new Session(caller.role(), caller.claimsJson(), readOnly ? "on" : "off");
-        try (Connection c = connection(readOnly, consistency)) {
+        try {
+            Connection replica = readOnly ? replicas.connection(consistency.readAfter()) : null;
+            if (replica != null) {
+                try {
+                    return runOn(replica, wanted, consistency, readOnly, autocommit, query, finish);
+                } catch (SQLException e) {
+                    if (!ReadReplicas.behindTheSchema(e)) {
+                        throw e;
+                    }
+                    // the schema cache follows the primary: what a new schema version made there may not
+                    // have reached this replica yet, and the primary answers what the cache promised
+                }
+            }
+            return runOn(pool.getConnection(), wanted, consistency, readOnly, autocommit, query, finish);
+        } catch (SQLException e) {
+            throw SqlStates.from(e, caller.authenticated());
+        }
+    }
+
+    /** Runs {@code query} on {@code connection}, which it closes (gives back to its pool). */
+    private <T> T runOn(Connection connection, Session wanted, Consistency consistency, boolean readOnly, boolean autocommit,
+                        Query query, Function<QueryResult, T> finish) throws SQLException {
+        try (Connection c = connection) {
             Object physical = c.unwrap(PGConnection.class);
             if (!wanted.equals(session(physical))) {
                 remember(physical, null);
@@ -185,15 +207,7 @@ public final class Database implements AutoCloseable {
             }
             tellCommitted(c, consistency);
             return out;
-        } catch (SQLException e) {
-            throw SqlStates.from(e, caller.authenticated());
         }
-    }
-
-    /** A replica's connection for a read when one has replayed what the read must see, else the primary's. */
-    private Connection connection(boolean readOnly, Consistency consistency) throws SQLException {
-        Connection replica = readOnly ? replicas.connection(consistency.readAfter()) : null;
-        return replica != null ? replica : pool.getConnection();
     }
 
     /**

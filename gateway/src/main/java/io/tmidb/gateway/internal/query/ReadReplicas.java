@@ -11,6 +11,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Logger;
@@ -105,6 +106,14 @@ final class ReadReplicas implements AutoCloseable {
             cfg.setInitializationFailTimeout(-1);
             return new Replica(url, new HikariDataSource(cfg));
         }).toList();
+    }
+
+    /**
+     * Whether a replica refused a read because it lacks a schema, relation, column or function
+     * (SQLSTATE 3F000, 42P01, 42703, 42883): it has not replayed the schema version that made it yet.
+     */
+    static boolean behindTheSchema(SQLException e) {
+        return Set.of("3F000", "42P01", "42703", "42883").contains(e.getSQLState());
     }
 
     boolean isEmpty() {
