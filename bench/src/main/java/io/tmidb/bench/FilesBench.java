@@ -48,9 +48,15 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * to URLs the SDK presigned (no tmiDB in the way), then presigned uploads through {@code POST /files}
  * (describe, PUT to the store, complete: verified and attached) and bodies streamed through the
  * gateway ({@code POST /files/stream}, which copies them on to the store as they arrive), taking turns in
- * {@value #ROUNDS} rounds, each with its share of the files. Prints MB/s of each, its ratio
- * to both baselines, and the largest heap left in use after a garbage collection during each way
- * (this JVM runs the gateway and the clients, whose payloads take {@value #PAYLOADS} times the file size).
+ * {@value #ROUNDS} rounds, each with its share of the files, after every way warmed up alike
+ * ({@value #WARM_UP} small uploads, then a round's share of full ones): the gateway and the store are
+ * JVMs whose code the JIT compiles over thousands of requests, and a node's have been up a while.
+ * Prints MB/s of each, its ratio to both baselines, the mean time of one file (clients times wall
+ * time over files), the CPU one file cost this JVM (the gateway and the clients), the store and
+ * PostgreSQL (from {@code /proc}: on a shared machine it swings far less than the wall time) with the
+ * share of direct PUTs it allows where the cores are the limit (their CPU per file over the way's), and
+ * the largest heap left in use after a garbage collection during each way (this JVM's, whose
+ * clients' payloads take {@value #PAYLOADS} times the file size).
  * For the presigned way it also prints the mean time of each of its three requests and how the
  * gateway verified the SHA-256 at completion (the store's checksum, or by reading the object back).
  */
@@ -60,12 +66,21 @@ public final class FilesBench {
     private static final int PAYLOADS = 4;
     /** Rounds in which the ways take turns. */
     private static final int ROUNDS = 5;
+    /**
+     * Uploads of every way before the measured ones, of {@value #WARM_UP_BYTES} bytes each (then a
+     * round's share of files of the measured size, in turns).
+     */
+    private static final int WARM_UP = 2000;
+    private static final int WARM_UP_BYTES = 64 << 10;
+    /** The warm-up's files are numbered from here, apart from the measured ones. */
+    private static final int WARM_UP_FIRST = 1_000_000;
 
     private FilesBench() {
     }
 
     private interface Upload {
-        void run(int i) throws Exception;
+        /** Uploads {@code payload}, whose SHA-256 is {@code sha256}, as the {@code i}th file of its way. */
+        void run(int i, byte[] payload, String sha256) throws Exception;
     }
 
     public static void main(String[] args) throws Exception {
@@ -103,15 +118,11 @@ public final class FilesBench {
             try (Gateway gateway = Gateway.start(settings); ObjectStore store = new ObjectStore(config)) {
                 store.ensureBucket();
                 String base = "http://127.0.0.1:" + gateway.port();
-                Upload direct = i -> {
-                    int p = i % PAYLOADS;
-                    store.put("bench/direct/" + i, "application/octet-stream", payloads[p]);
-                };
-                Upload httpDirect = i -> {
-                    int p = i % PAYLOADS;
+                Upload direct = (i, payload, sha256) -> store.put("bench/direct/" + i, "application/octet-stream", payload);
+                Upload httpDirect = (i, payload, sha256) -> {
                     io.tmidb.files.Presigned put = store.presignPut("bench/http/" + i, "application/octet-stream",
-                            payloads[p].length, hashes[p], java.time.Duration.ofMinutes(5));
-                    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(put.url())).PUT(body(payloads[p]));
+                            payload.length, sha256, java.time.Duration.ofMinutes(5));
+                    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(put.url())).PUT(body(payload));
                     put.headers().forEach((k, v) -> {
                         if (!k.equalsIgnoreCase("content-length")) {
                             b.header(k, v);
@@ -122,17 +133,16 @@ public final class FilesBench {
                 // the presigned way's requests (describe, PUT, complete): nanoseconds summed over its uploads
                 AtomicLongArray steps = new AtomicLongArray(3);
                 Map<String, Integer> verifiedBy = new ConcurrentHashMap<>();
-                Upload presigned = i -> {
-                    int p = i % PAYLOADS;
+                Upload presigned = (i, payload, sha256) -> {
                     long t0 = System.nanoTime();
                     String describe = "{\"target_id\":\"" + target + "\",\"name\":\"p" + i + ".bin\",\"content_type\":"
-                            + "\"application/octet-stream\",\"size\":" + payloads[p].length + ",\"sha256\":\"" + hashes[p] + "\"}";
+                            + "\"application/octet-stream\",\"size\":" + payload.length + ",\"sha256\":\"" + sha256 + "\"}";
                     JsonNode up = JSON.readTree(ok(http.send(HttpRequest.newBuilder(URI.create(base + "/files"))
                             .header("Authorization", speaker).header("Content-Type", "application/json")
                             .POST(HttpRequest.BodyPublishers.ofString(describe)).build(), HttpResponse.BodyHandlers.ofString()), 201));
                     long t1 = System.nanoTime();
                     HttpRequest.Builder put = HttpRequest.newBuilder(URI.create(up.get("url").asText()))
-                            .PUT(body(payloads[p]));
+                            .PUT(body(payload));
                     up.get("headers").fields().forEachRemaining(h -> {
                         if (!h.getKey().equalsIgnoreCase("content-length")) {
                             put.header(h.getKey(), h.getValue().asText());
@@ -148,16 +158,25 @@ public final class FilesBench {
                     steps.addAndGet(2, System.nanoTime() - t2);
                     verifiedBy.merge(file.path("sha256_verified_by").asText(), 1, Integer::sum);
                 };
-                Upload streamed = i -> {
-                    int p = i % PAYLOADS;
+                Upload streamed = (i, payload, sha256) ->
                     ok(http.send(HttpRequest.newBuilder(URI.create(base + "/files/stream?target_id=" + target + "&name=s" + i
-                                    + ".bin&sha256=" + hashes[p])).header("Authorization", speaker)
+                                    + ".bin&sha256=" + sha256)).header("Authorization", speaker)
                             .header("Content-Type", "application/octet-stream")
-                            .POST(body(payloads[p])).build(), HttpResponse.BodyHandlers.ofString()), 201);
-                };
-                // a warm-up of each way, then the measured runs
-                for (Upload u : List.of(direct, httpDirect, presigned, streamed)) {
-                    u.run(PAYLOADS * 1000);
+                            .POST(body(payload)).build(), HttpResponse.BodyHandlers.ofString()), 201);
+                // every way warmed up alike, so that the JIT has compiled the gateway's and the store's code as
+                // in a node that has been up a while (what is left to compile then falls on every way alike)
+                byte[][] small = new byte[PAYLOADS][];
+                String[] smallHashes = new String[PAYLOADS];
+                for (int i = 0; i < PAYLOADS; i++) {
+                    small[i] = java.util.Arrays.copyOf(payloads[i], WARM_UP_BYTES);
+                    smallHashes[i] = Sha256.hex(Sha256.digest().digest(small[i]));
+                }
+                List<Upload> ways = List.of(direct, httpDirect, presigned, streamed);
+                for (Upload u : ways) {
+                    measure(WARM_UP_FIRST, WARM_UP_FIRST + WARM_UP, clients, u, small, smallHashes, new long[1]);
+                }
+                for (Upload u : ways) {
+                    measure(WARM_UP_FIRST + WARM_UP, WARM_UP_FIRST + WARM_UP + files / ROUNDS, clients, u, payloads, hashes, new long[1]);
                 }
                 for (int k = 0; k < steps.length(); k++) {
                     steps.set(k, 0);
@@ -165,15 +184,22 @@ public final class FilesBench {
                 verifiedBy.clear();
                 List<String> names = List.of("direct PutObject (AWS SDK)", "direct PUT (java.net.http, presigned URL)",
                         "presigned (POST /files, PUT, complete)", "streamed (POST /files/stream)");
-                List<Upload> ways = List.of(direct, httpDirect, presigned, streamed);
+                // CPU of this JVM (the gateway and the clients), of the store and of PostgreSQL
+                List<ProcessCpu> processes = List.of(ProcessCpu.of(ProcessHandle.current().pid()), ProcessCpu.of(s3.process().pid()),
+                        ProcessCpu.postgres(db.cluster().dataDir()));
                 // the ways take turns, a share of the files each per round, so that the shared machine's
                 // load, which changes by the minute, weighs on every way alike
                 double[] seconds = new double[ways.size()];
                 long[] peak = new long[ways.size()];
+                long[][] cpu = new long[ways.size()][processes.size()];
                 for (int r = 0; r < ROUNDS; r++) {
                     for (int w = 0; w < ways.size(); w++) {
                         long[] heap = new long[1];
-                        seconds[w] += measure(files * r / ROUNDS, files * (r + 1) / ROUNDS, clients, ways.get(w), heap);
+                        long[] before = processes.stream().mapToLong(ProcessCpu::nanos).toArray();
+                        seconds[w] += measure(files * r / ROUNDS, files * (r + 1) / ROUNDS, clients, ways.get(w), payloads, hashes, heap);
+                        for (int k = 0; k < processes.size(); k++) {
+                            cpu[w][k] += processes.get(k).nanos() - before[k];
+                        }
                         peak[w] = Math.max(peak[w], heap[0]);
                     }
                 }
@@ -181,14 +207,21 @@ public final class FilesBench {
                 for (int w = 0; w < ways.size(); w++) {
                     mbps[w] = (double) files * mib * (1 << 20) / 1e6 / seconds[w];
                 }
-                System.out.printf("%-44s %8s %9s %9s %s%n", "way", "MB/s", "vs SDK", "vs HTTP", "live heap after GC, peak");
+                // the share of direct PUTs a way reaches where the cores are the limit: their CPU per file over its own
+                System.out.printf("%-44s %8s %9s %9s %9s  %-36s %10s  %s%n", "way", "MB/s", "vs SDK", "vs HTTP", "ms/file",
+                        "CPU ms/file: all (JVM/store/PG)", "CPU vs HTTP", "live heap after GC, peak");
+                long httpCpu = java.util.Arrays.stream(cpu[1]).sum();
                 for (int w = 0; w < ways.size(); w++) {
-                    System.out.printf("%-44s %8.1f %8.0f%% %8.0f%% %6d MiB%n", names.get(w), mbps[w], 100 * mbps[w] / mbps[0],
-                            100 * mbps[w] / mbps[1], peak[w] >> 20);
+                    long all = java.util.Arrays.stream(cpu[w]).sum();
+                    System.out.printf("%-44s %8.1f %8.0f%% %8.0f%% %9.1f  %-36s %9.0f%%  %d MiB%n", names.get(w), mbps[w],
+                            100 * mbps[w] / mbps[0], 100 * mbps[w] / mbps[1], seconds[w] * clients * 1e3 / files,
+                            String.format("%.1f (%.1f / %.1f / %.1f)", all / 1e6 / files, cpu[w][0] / 1e6 / files,
+                                    cpu[w][1] / 1e6 / files, cpu[w][2] / 1e6 / files), 100.0 * httpCpu / all, peak[w] >> 20);
                 }
                 System.out.printf("presigned, mean per file: POST /files %.1f ms, PUT %.1f ms, complete %.1f ms;"
                                 + " SHA-256 verified by %s%n", steps.get(0) / 1e6 / files, steps.get(1) / 1e6 / files,
                         steps.get(2) / 1e6 / files, new TreeMap<>(verifiedBy));
+                System.out.printf("load at the end %s%n", Machine.loadAverage());
                 Copied check = store.download("bench/direct/0", scratchFile);
                 if (!check.sha256().equals(hashes[0])) {
                     throw new IllegalStateException("the store returned other bytes than were put");
@@ -200,10 +233,12 @@ public final class FilesBench {
     }
 
     /**
-     * Runs uploads {@code from} (inclusive) to {@code to} on {@code clients} threads; answers the seconds
+     * Runs uploads {@code from} (inclusive) to {@code to} on {@code clients} threads, the {@code i}th
+     * with payload {@code i} modulo their number; answers the seconds
      * they took and puts the peak live heap into {@code heap[0]}.
      */
-    private static double measure(int from, int to, int clients, Upload upload, long[] heap) throws Exception {
+    private static double measure(int from, int to, int clients, Upload upload, byte[][] payloads, String[] hashes, long[] heap)
+            throws Exception {
         System.gc();
         AtomicLong peak = new AtomicLong();
         List<java.lang.management.MemoryPoolMXBean> pools = java.lang.management.ManagementFactory.getMemoryPoolMXBeans().stream()
@@ -223,24 +258,27 @@ public final class FilesBench {
         sampler.start();
         AtomicInteger next = new AtomicInteger(from);
         ExecutorService pool = Executors.newFixedThreadPool(clients);
-        Instant start = Instant.now();
-        List<Future<?>> running = new ArrayList<>();
-        for (int c = 0; c < clients; c++) {
-            running.add(pool.submit(() -> {
-                for (int i; (i = next.getAndIncrement()) < to; ) {
-                    upload.run(i);
-                }
-                return null;
-            }));
+        try {
+            Instant start = Instant.now();
+            List<Future<?>> running = new ArrayList<>();
+            for (int c = 0; c < clients; c++) {
+                running.add(pool.submit(() -> {
+                    for (int i; (i = next.getAndIncrement()) < to; ) {
+                        upload.run(i, payloads[i % payloads.length], hashes[i % payloads.length]);
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : running) {
+                f.get();
+            }
+            heap[0] = peak.get();
+            return java.time.Duration.between(start, Instant.now()).toNanos() / 1e9;
+        } finally {
+            // a failed upload ends the run: no client left uploading, no sampler left running
+            pool.shutdownNow();
+            sampler.interrupt();
         }
-        for (Future<?> f : running) {
-            f.get();
-        }
-        double seconds = java.time.Duration.between(start, Instant.now()).toNanos() / 1e9;
-        pool.shutdown();
-        sampler.interrupt();
-        heap[0] = peak.get();
-        return seconds;
     }
 
     /**

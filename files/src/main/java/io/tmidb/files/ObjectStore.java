@@ -14,18 +14,19 @@ import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3Configuration;
 import software.amazon.awssdk.services.s3.model.ChecksumMode;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
-import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.model.S3Object;
 import software.amazon.awssdk.services.s3.presigner.S3Presigner;
 import software.amazon.awssdk.services.s3.presigner.model.PresignedGetObjectRequest;
+import software.amazon.awssdk.services.s3.presigner.model.PresignedHeadObjectRequest;
 import software.amazon.awssdk.services.s3.presigner.model.PresignedPutObjectRequest;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.HttpURLConnection;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.net.URLEncoder;
@@ -45,6 +46,10 @@ import java.util.Optional;
 public final class ObjectStore implements AutoCloseable {
     /** The largest object one PUT stores in S3 (5 GiB), so the largest presigned upload. */
     public static final long SINGLE_PUT_MAX = 5L << 30;
+    /** How long a request sent at once is signed for: a few minutes, so that a store whose clock runs a little ahead takes it. */
+    private static final Duration SIGNED_REQUEST_TTL = Duration.ofMinutes(5);
+    /** How long a HEAD may take to answer. */
+    private static final Duration HEAD_TIMEOUT = Duration.ofSeconds(30);
     private final StoreConfig config;
     private final S3Client s3;
     private final S3Presigner presigner;
@@ -122,20 +127,37 @@ public final class ObjectStore implements AutoCloseable {
         return new Presigned("GET", p.url().toString(), clientHeaders(p.signedHeaders()), p.expiration());
     }
 
-    /** The object under {@code key}, if there is one, with its SHA-256 when the store kept its checksum. */
+    /**
+     * The object under {@code key}, if there is one, with its SHA-256 when the store kept its checksum:
+     * a HEAD presigned with checksum mode, sent as a plain HTTP request (see {@link PresignedCall}).
+     */
     public Optional<Stored> head(String key) {
+        HttpURLConnection c = null;
         try {
-            HeadObjectResponse h = s3.headObject(r -> r.bucket(config.bucket()).key(key).checksumMode(ChecksumMode.ENABLED));
-            String sha = h.checksumSHA256() == null ? null : Sha256.base64ToHex(h.checksumSHA256());
-            return Optional.of(new Stored(h.contentLength(), sha, sha == null ? null : "checksum"));
-        } catch (NoSuchKeyException e) {
-            return Optional.empty();
-        } catch (S3Exception e) {
-            if (e.statusCode() == 404) {
+            PresignedHeadObjectRequest p = presigner.presignHeadObject(r -> r.signatureDuration(SIGNED_REQUEST_TTL)
+                    .headObjectRequest(o -> o.bucket(config.bucket()).key(key).checksumMode(ChecksumMode.ENABLED)));
+            c = PresignedCall.open(p, HEAD_TIMEOUT);
+            int status = c.getResponseCode();
+            if (status == 404) {
                 return Optional.empty();
             }
-            throw unavailable("cannot look at object " + key, e);
-        } catch (SdkException e) {
+            if (status != 200) {
+                // a HEAD answer has no body: the status is all the store says
+                throw new FileException(FileException.Code.UNAVAILABLE, "cannot look at object " + key + ": the store answered "
+                        + status + " " + c.getResponseMessage());
+            }
+            long size = c.getContentLengthLong();
+            if (size < 0) {
+                throw new FileException(FileException.Code.UNAVAILABLE, "cannot look at object " + key
+                        + ": the store answered no Content-Length");
+            }
+            String checksum = c.getHeaderField("x-amz-checksum-sha256");
+            String sha = checksum == null ? null : Sha256.base64ToHex(checksum);
+            return Optional.of(new Stored(size, sha, sha == null ? null : "checksum"));
+        } catch (IOException | SdkException e) {
+            if (c != null) {
+                c.disconnect();
+            }
             throw unavailable("cannot look at object " + key, e);
         }
     }

@@ -11,11 +11,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.HttpURLConnection;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Uploads of a body of known length read from a stream: the bytes go on to the store as they
@@ -32,7 +30,6 @@ import java.util.Map;
 final class StreamedUploads {
     /** Parts of a longer body: 1 GiB, so S3's 10,000 parts reach 10 TiB, more than its 5 TiB per object. */
     static final long PART_BYTES = 1L << 30;
-    private static final int CONNECT_TIMEOUT_MS = 10_000;
 
     private final S3Client s3;
     private final S3Presigner presigner;
@@ -108,17 +105,9 @@ final class StreamedUploads {
     private Sent send(PresignedRequest p, HashingBody in, long length, Duration ttl, String what) {
         HttpURLConnection c = null;
         try {
-            c = (HttpURLConnection) p.url().openConnection();
-            c.setRequestMethod("PUT");
-            c.setConnectTimeout(CONNECT_TIMEOUT_MS);
-            c.setReadTimeout((int) Math.min(Integer.MAX_VALUE, ttl.toMillis()));
+            c = PresignedCall.open(p, ttl);
             c.setDoOutput(true);
             c.setFixedLengthStreamingMode(length);
-            for (Map.Entry<String, List<String>> h : p.signedHeaders().entrySet()) {
-                if (!h.getKey().equalsIgnoreCase("host") && !h.getKey().equalsIgnoreCase("content-length")) {
-                    c.setRequestProperty(h.getKey(), String.join(",", h.getValue()));
-                }
-            }
             try (OutputStream out = c.getOutputStream()) {
                 if (!in.copy(out, length)) {
                     c.disconnect(); // the body failed or ended: the store must not take what was sent
@@ -128,9 +117,9 @@ final class StreamedUploads {
             int status = c.getResponseCode();
             if (status != 200) {
                 return new Sent(null, new FileException(FileException.Code.UNAVAILABLE, "the store refused " + what + ": "
-                        + status + " " + answer(c.getErrorStream())));
+                        + status + " " + PresignedCall.answer(c.getErrorStream())));
             }
-            answer(c.getInputStream()); // read to the end, so that the connection is kept for the next request
+            PresignedCall.answer(c.getInputStream()); // read to the end, so that the connection is kept for the next request
             String etag = c.getHeaderField("ETag");
             return etag != null ? new Sent(etag, null)
                     : new Sent(null, new FileException(FileException.Code.UNAVAILABLE, "the store answered " + what + " without an ETag"));
@@ -139,15 +128,6 @@ final class StreamedUploads {
                 c.disconnect();
             }
             return new Sent(null, new FileException(FileException.Code.UNAVAILABLE, "cannot store " + what + ": " + e, e));
-        }
-    }
-
-    private static String answer(InputStream in) throws IOException {
-        if (in == null) {
-            return "";
-        }
-        try (in) {
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }
     }
 
